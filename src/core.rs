@@ -1,0 +1,19 @@
+//! The normalization core: plain Rust with no web dependency (sans-IO).
+//!
+//! Adapters build [`HttpRequest`] values and read [`HttpResponse`] values; they never send
+//! anything. The same code is tested natively, fuzzed, and compiled unchanged into the wasm module.
+
+pub mod auth;
+pub mod error;
+pub mod http;
+pub mod model;
+pub mod providers;
+
+pub use auth::{Credentials, Secret};
+pub use error::{PresenceError, Retry};
+pub use http::{HttpRequest, HttpResponse, Method};
+pub use model::{Activity, Availability, Presence, ProviderKind, UserId};
+pub use providers::{
+    Adapter, Catalog, Cursor, Definition, Endpoint, Genesys, Graph, Plan, Provider, RocketChat,
+    SuperOffice, Update,
+};

@@ -1,0 +1,196 @@
+//! `PresenceError`: what went wrong, with the provider and the offending value.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::model::ProviderKind;
+
+/// When a request may be tried again, as the service said.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "ms", rename_all = "lowercase")]
+pub enum Retry {
+    /// After this many milliseconds from when the answer arrived (`Retry-After: 2.128`).
+    After(u64),
+    /// At this moment, in milliseconds since the Unix epoch (`x-ratelimit-reset`, an HTTP date).
+    At(u64),
+}
+
+impl Retry {
+    /// Milliseconds to wait from `now_ms` (milliseconds since the Unix epoch).
+    ///
+    /// ```
+    /// use presence_widgets::core::Retry;
+    /// assert_eq!(Retry::After(2128).delay_from(1_000), 2128);
+    /// assert_eq!(Retry::At(5_000).delay_from(1_000), 4_000);
+    /// assert_eq!(Retry::At(5_000).delay_from(9_000), 0);
+    /// ```
+    pub fn delay_from(self, now_ms: u64) -> u64 {
+        match self {
+            Retry::After(ms) => ms,
+            Retry::At(at) => at.saturating_sub(now_ms),
+        }
+    }
+}
+
+impl fmt::Display for Retry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Retry::After(ms) => write!(f, "retry after {ms} ms"),
+            Retry::At(at) => write!(f, "retry at {at} ms since the epoch"),
+        }
+    }
+}
+
+/// Everything that can go wrong between a page and a presence service.
+///
+/// Errors are values: they are `Clone` and `PartialEq` so that a widget can keep one in its state,
+/// and they never hold a token or a header value.
+#[derive(Clone, Debug, PartialEq, thiserror::Error, Serialize)]
+#[non_exhaustive]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum PresenceError {
+    /// The service answered with an error status, or with `success: false`.
+    #[error(
+        "{provider}: HTTP {status}{}{}{}",
+        fmt_code(code),
+        fmt_message(message),
+        fmt_retry(retry)
+    )]
+    Http {
+        /// Which service.
+        provider: ProviderKind,
+        /// The HTTP status.
+        status: u16,
+        /// The service's own error code (`TooManyRequests`, `too.many.requests.retry.after`, …).
+        code: Option<String>,
+        /// The service's own error message.
+        message: Option<String>,
+        /// When to try again, where the service said.
+        retry: Option<Retry>,
+    },
+    /// The request did not complete: offline, refused, timed out, blocked by CORS.
+    #[error("{provider}: network error: {message}")]
+    Network {
+        /// Which service.
+        provider: ProviderKind,
+        /// What the browser reported.
+        message: String,
+    },
+    /// The answer could not be read.
+    #[error("{provider}: cannot read the answer at `{path}`: {message}")]
+    Decode {
+        /// Which service.
+        provider: ProviderKind,
+        /// Where in the body the problem is (`value[3].id`), `.` for the whole body.
+        path: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// The configuration or the ids asked for cannot be used.
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+fn fmt_code(code: &Option<String>) -> String {
+    code.as_ref().map(|c| format!(" {c}")).unwrap_or_default()
+}
+
+fn fmt_message(message: &Option<String>) -> String {
+    message
+        .as_ref()
+        .map(|m| format!(": {m}"))
+        .unwrap_or_default()
+}
+
+fn fmt_retry(retry: &Option<Retry>) -> String {
+    retry.map(|r| format!(" ({r})")).unwrap_or_default()
+}
+
+impl PresenceError {
+    /// The provider concerned, where there is one.
+    pub fn provider(&self) -> Option<ProviderKind> {
+        match self {
+            PresenceError::Http { provider, .. }
+            | PresenceError::Network { provider, .. }
+            | PresenceError::Decode { provider, .. } => Some(*provider),
+            PresenceError::Config(_) => None,
+        }
+    }
+
+    /// The HTTP status, for [`PresenceError::Http`].
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            PresenceError::Http { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// When the service asked to be tried again, where it said.
+    pub fn retry(&self) -> Option<Retry> {
+        match self {
+            PresenceError::Http { retry, .. } => *retry,
+            _ => None,
+        }
+    }
+
+    /// True for 401: the credentials are missing, expired or wrong, so new ones should be asked for.
+    pub fn is_unauthorized(&self) -> bool {
+        self.status() == Some(401)
+    }
+
+    /// True for 429: the service is rate-limiting us.
+    pub fn is_rate_limited(&self) -> bool {
+        self.status() == Some(429)
+    }
+
+    /// Whether trying again later can succeed: network errors, 408, 429 and 5xx.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            PresenceError::Network { .. } => true,
+            PresenceError::Http { status, .. } => matches!(status, 408 | 429 | 500..=599),
+            PresenceError::Decode { .. } | PresenceError::Config(_) => false,
+        }
+    }
+
+    /// A decode error at the body's top level.
+    pub(crate) fn decode(provider: ProviderKind, message: impl Into<String>) -> Self {
+        PresenceError::Decode {
+            provider,
+            path: ".".into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_everything_known() {
+        let e = PresenceError::Http {
+            provider: ProviderKind::Graph,
+            status: 429,
+            code: Some("TooManyRequests".into()),
+            message: Some("Please retry again later.".into()),
+            retry: Some(Retry::After(2128)),
+        };
+        assert_eq!(
+            e.to_string(),
+            "graph: HTTP 429 TooManyRequests: Please retry again later. (retry after 2128 ms)"
+        );
+        assert!(e.is_rate_limited() && e.is_transient() && !e.is_unauthorized());
+    }
+
+    #[test]
+    fn decode_error_names_the_path() {
+        let e = PresenceError::Decode {
+            provider: ProviderKind::RocketChat,
+            path: "users[2]._id".into(),
+            message: "invalid type: integer `5`, expected a string".into(),
+        };
+        assert!(e.to_string().contains("`users[2]._id`"));
+        assert!(!e.is_transient());
+    }
+}
