@@ -1,0 +1,463 @@
+//! Rocket.Chat: `GET /api/v1/users.presence` with `ids`, then `from` for deltas.
+//!
+//! With `ids` the server returns only the users who are online, away or busy: a user asked for and
+//! absent is Offline. With `from` (less than ten minutes old) it returns every user changed since,
+//! offline ones included, `full: false`; an older `from` silently gives a full snapshot of everyone
+//! not offline, `full: true`.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{
+    decode, http_error, seconds_in_text, unique, wrong_endpoint, Cursor, Endpoint, Plan, Provider,
+    Update,
+};
+use crate::core::error::{PresenceError, Retry};
+use crate::core::http::{
+    encode_component, format_iso8601, join, parse_http_date, HttpRequest, HttpResponse,
+};
+use crate::core::model::{loose_eq, non_empty, Availability, Presence, ProviderKind, UserId};
+
+/// The longest query string one `ids` request carries; more ids go in another request.
+pub const MAX_QUERY_LEN: usize = 6000;
+
+/// How far before the answer's time the next `from` starts, so that a change made while the
+/// answer was being written, or a small clock difference, is read again rather than missed.
+pub const CURSOR_MARGIN_MS: u64 = 2_000;
+
+/// The Rocket.Chat adapter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RocketChat {
+    base_url: String,
+}
+
+impl RocketChat {
+    /// Reads the workspace at `base_url`, such as `https://chat.example.com`.
+    pub fn new(base_url: &str) -> Self {
+        Self {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// `GET /api/v1/users.getPresence?userId=…`: one person's status, no status text.
+    ///
+    /// # Errors
+    /// [`PresenceError::Config`] for an empty id.
+    pub fn plan_get_presence(&self, id: &UserId) -> Result<HttpRequest, PresenceError> {
+        self.single(id, "users.getPresence", Endpoint::RocketChatGetPresence)
+    }
+
+    /// `GET /api/v1/users.getStatus?userId=…`: one person's status and status text.
+    ///
+    /// # Errors
+    /// [`PresenceError::Config`] for an empty id.
+    pub fn plan_get_status(&self, id: &UserId) -> Result<HttpRequest, PresenceError> {
+        self.single(id, "users.getStatus", Endpoint::RocketChatGetStatus)
+    }
+
+    fn single(
+        &self,
+        id: &UserId,
+        method: &str,
+        endpoint: Endpoint,
+    ) -> Result<HttpRequest, PresenceError> {
+        if id.as_str().trim().is_empty() {
+            return Err(empty_id());
+        }
+        let path = format!("/api/v1/{method}?userId={}", encode_component(id.as_str()));
+        Ok(HttpRequest::get(
+            join(&self.base_url, &path),
+            endpoint,
+            vec![id.clone()],
+        ))
+    }
+}
+
+fn empty_id() -> PresenceError {
+    PresenceError::Config("rocketchat: an empty user id".into())
+}
+
+/// Reads a `stream-notify-logged` `user-status` event of the realtime API:
+/// `fields.args = [[userId, username, statusCode, statusText?]]`, codes 0 offline, 1 online,
+/// 2 away, 3 busy. Other messages on the socket (pings, other events) give no presences.
+///
+/// # Errors
+/// [`PresenceError::Decode`] for text that is not JSON or an event of the wrong shape.
+///
+/// ```
+/// use presence_widgets::core::{providers::rocketchat, Availability};
+/// let event = r#"{"msg":"changed","collection":"stream-notify-logged","id":"id",
+///   "fields":{"eventName":"user-status","args":[["uNqJeFuag2344i62k","rocket.cat",3,"On a call"]]}}"#;
+/// let got = rocketchat::parse_stream_event(event)?;
+/// assert_eq!(got[0].availability, Availability::Busy);
+/// assert_eq!(got[0].message.as_deref(), Some("On a call"));
+/// # Ok::<(), presence_widgets::core::PresenceError>(())
+/// ```
+pub fn parse_stream_event(text: &str) -> Result<Vec<Presence>, PresenceError> {
+    let event: WireEvent = decode(ProviderKind::RocketChat, text)?;
+    let Some(fields) = event
+        .fields
+        .filter(|f| f.event_name.as_deref() == Some("user-status"))
+    else {
+        return Ok(Vec::new());
+    };
+    let mut presences = Vec::with_capacity(fields.args.len());
+    for (i, arg) in fields.args.iter().enumerate() {
+        let Value::Array(items) = arg else {
+            return Err(PresenceError::Decode {
+                provider: ProviderKind::RocketChat,
+                path: format!("fields.args[{i}]"),
+                message: "expected [userId, username, status]".into(),
+            });
+        };
+        let text_at = |n: usize| items.get(n).and_then(Value::as_str);
+        let Some(id) = text_at(0).filter(|id| !id.is_empty()) else {
+            return Err(PresenceError::Decode {
+                provider: ProviderKind::RocketChat,
+                path: format!("fields.args[{i}][0]"),
+                message: "missing the user's id".into(),
+            });
+        };
+        let (availability, raw) = match items.get(2) {
+            Some(Value::Number(n)) => {
+                let a = match n.as_u64() {
+                    Some(0) => Availability::Offline,
+                    Some(1) => Availability::Available,
+                    Some(2) => Availability::Away,
+                    Some(3) => Availability::Busy,
+                    _ => Availability::Unknown,
+                };
+                (a, n.to_string())
+            }
+            Some(Value::String(s)) => (availability(s), s.clone()),
+            _ => (Availability::Unknown, String::new()),
+        };
+        let mut p = Presence::new(UserId::new(id), ProviderKind::RocketChat, availability);
+        p.display_name = non_empty(text_at(1).map(str::to_owned));
+        p.message = non_empty(text_at(3).map(str::to_owned));
+        p.raw = raw;
+        presences.push(p);
+    }
+    Ok(presences)
+}
+
+#[derive(Deserialize)]
+struct WireEvent {
+    #[serde(default)]
+    fields: Option<WireEventFields>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireEventFields {
+    #[serde(default)]
+    event_name: Option<String>,
+    #[serde(default)]
+    args: Vec<Value>,
+}
+
+impl Provider for RocketChat {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::RocketChat
+    }
+
+    /// Without a cursor: `?ids=a,b,c`, split so that no query is longer than [`MAX_QUERY_LEN`].
+    /// With one: a single `?from=…` delta for every id.
+    fn plan(&self, ids: &[UserId], cursor: Option<&Cursor>) -> Plan {
+        let url = join(&self.base_url, "/api/v1/users.presence");
+        let mut plan = Plan::default();
+        let mut valid = Vec::with_capacity(ids.len());
+        for id in unique(ids) {
+            if id.as_str().trim().is_empty() {
+                plan.rejected.push((id.clone(), empty_id()));
+            } else {
+                valid.push(id.clone());
+            }
+        }
+        if let Some(cursor) = cursor {
+            if !valid.is_empty() {
+                let url = format!("{url}?from={}", encode_component(cursor.as_str()));
+                plan.requests.push(HttpRequest::get(
+                    url,
+                    Endpoint::RocketChatUsersPresence { delta: true },
+                    valid,
+                ));
+            }
+            return plan;
+        }
+        let mut query = String::new();
+        let mut batch: Vec<UserId> = Vec::new();
+        for id in valid {
+            let encoded = encode_component(id.as_str());
+            if !batch.is_empty() && query.len() + 1 + encoded.len() > MAX_QUERY_LEN {
+                plan.requests
+                    .push(ids_request(&url, &query, std::mem::take(&mut batch)));
+                query.clear();
+            }
+            if !query.is_empty() {
+                query.push(',');
+            }
+            query.push_str(&encoded);
+            batch.push(id);
+        }
+        if !batch.is_empty() {
+            plan.requests.push(ids_request(&url, &query, batch));
+        }
+        plan
+    }
+
+    fn parse(
+        &self,
+        request: &HttpRequest,
+        response: &HttpResponse,
+    ) -> Result<Update, PresenceError> {
+        let delta = match request.endpoint {
+            Endpoint::RocketChatUsersPresence { delta } => delta,
+            Endpoint::RocketChatGetPresence | Endpoint::RocketChatGetStatus => {
+                return parse_single(request, response)
+            }
+            _ => return Err(wrong_endpoint(ProviderKind::RocketChat, request)),
+        };
+        if !response.is_success() {
+            return Err(error(response));
+        }
+        let body: WireBody = decode(ProviderKind::RocketChat, &response.body)?;
+        if body.success == Some(false) {
+            return Err(http_error(
+                ProviderKind::RocketChat,
+                response,
+                body.error_type,
+                body.error,
+                None,
+            ));
+        }
+        let Some(users) = body.users else {
+            return Err(PresenceError::Decode {
+                provider: ProviderKind::RocketChat,
+                path: "users".into(),
+                message: "missing field `users`".into(),
+            });
+        };
+        let asked: HashSet<&str> = request.ids.iter().map(UserId::as_str).collect();
+        let mut seen: HashSet<&str> = HashSet::with_capacity(users.len());
+        let mut presences = Vec::with_capacity(request.ids.len().max(users.len()));
+        for user in &users {
+            // A delta lists everyone who changed; keep the people this request is about.
+            if !asked.is_empty() && !asked.contains(user.id.as_ref()) {
+                continue;
+            }
+            seen.insert(user.id.as_ref());
+            presences.push(normalize(user));
+        }
+        // With `ids`, or when `from` fell back to a full snapshot, absence means offline.
+        if !delta || body.full == Some(true) {
+            for id in &request.ids {
+                if !seen.contains(id.as_str()) {
+                    let mut p =
+                        Presence::new(id.clone(), ProviderKind::RocketChat, Availability::Offline);
+                    p.raw = "offline (absent)".into();
+                    presences.push(p);
+                }
+            }
+        }
+        Ok(Update {
+            presences,
+            cursor: next_cursor(response),
+            catalog: None,
+        })
+    }
+}
+
+/// `users.getPresence` answers `{presence, success}`; `users.getStatus` answers
+/// `{status, message?, connectionStatus, statusSource?, statusExpiresAt?, success}`.
+fn parse_single(request: &HttpRequest, response: &HttpResponse) -> Result<Update, PresenceError> {
+    if !response.is_success() {
+        return Err(error(response));
+    }
+    let Some(user) = request.ids.first().cloned() else {
+        return Err(empty_id());
+    };
+    let body: WireSingle = decode(ProviderKind::RocketChat, &response.body)?;
+    if body.success == Some(false) {
+        return Err(http_error(
+            ProviderKind::RocketChat,
+            response,
+            None,
+            body.error,
+            None,
+        ));
+    }
+    let status = body.presence.or(body.status).unwrap_or_default();
+    let mut p = Presence::new(user, ProviderKind::RocketChat, availability(&status));
+    if request.endpoint == Endpoint::RocketChatGetStatus {
+        p.message = non_empty(body.message.or(body.status_text));
+    }
+    p.raw = status;
+    Ok(Update {
+        presences: vec![p],
+        ..Update::default()
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireSingle {
+    #[serde(default)]
+    presence: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    status_text: Option<String>,
+    #[serde(default)]
+    success: Option<bool>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+fn ids_request(url: &str, query: &str, batch: Vec<UserId>) -> HttpRequest {
+    HttpRequest::get(
+        format!("{url}?ids={query}"),
+        Endpoint::RocketChatUsersPresence { delta: false },
+        batch,
+    )
+}
+
+/// The next `from`: the server's own `Date` where the browser lets us read it, else when the
+/// request was sent; a little earlier in both cases.
+fn next_cursor(response: &HttpResponse) -> Option<Cursor> {
+    let at = response
+        .header("date")
+        .and_then(parse_http_date)
+        .or(response.requested_at_ms)?;
+    Some(Cursor::new(format_iso8601(
+        at.saturating_sub(CURSOR_MARGIN_MS),
+    )))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireBody<'a> {
+    #[serde(default, borrow)]
+    users: Option<Vec<WireUser<'a>>>,
+    #[serde(default)]
+    full: Option<bool>,
+    #[serde(default)]
+    success: Option<bool>,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    error_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireUser<'a> {
+    #[serde(rename = "_id", borrow)]
+    id: Cow<'a, str>,
+    #[serde(default, borrow)]
+    username: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    status: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    status_text: Option<Cow<'a, str>>,
+}
+
+/// Both documented error shapes: `{status: "error", message}` (401) and
+/// `{success: false, error, errorType?}` (everything else).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireError {
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    error_type: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+fn error(response: &HttpResponse) -> PresenceError {
+    let wire = serde_json::from_str::<WireError>(&response.body).ok();
+    let (code, message) = match wire {
+        Some(w) => (
+            w.error_type.or(w.status.filter(|s| s != "error")),
+            w.error.or(w.message),
+        ),
+        None => (None, None),
+    };
+    let retry = response
+        .retry_after()
+        .or_else(|| response.header("x-ratelimit-reset").and_then(reset_time))
+        .or_else(|| message.as_deref().and_then(seconds_in_text));
+    http_error(ProviderKind::RocketChat, response, code, message, retry)
+}
+
+/// `x-ratelimit-reset` is documented as epoch milliseconds; a value small enough to be seconds is
+/// read as seconds.
+fn reset_time(value: &str) -> Option<Retry> {
+    let n: u64 = value.trim().parse().ok()?;
+    if n < 100_000_000_000 {
+        n.checked_mul(1000).map(Retry::At)
+    } else {
+        Some(Retry::At(n))
+    }
+}
+
+fn availability(status: &str) -> Availability {
+    const TABLE: [(&str, Availability); 5] = [
+        ("online", Availability::Available),
+        ("busy", Availability::Busy),
+        ("away", Availability::Away),
+        ("offline", Availability::Offline),
+        ("disabled", Availability::Offline),
+    ];
+    TABLE
+        .into_iter()
+        .find(|(name, _)| loose_eq(status, name))
+        .map_or(Availability::Unknown, |(_, a)| a)
+}
+
+fn normalize(user: &WireUser<'_>) -> Presence {
+    let status = user.status.as_deref().unwrap_or("");
+    let mut p = Presence::new(
+        UserId::new(user.id.as_ref()),
+        ProviderKind::RocketChat,
+        availability(status),
+    );
+    p.message = non_empty(user.status_text.as_deref().map(str::to_owned));
+    p.display_name = non_empty(user.name.as_deref().map(str::to_owned))
+        .or_else(|| non_empty(user.username.as_deref().map(str::to_owned)));
+    p.raw = status.to_owned();
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_reads_milliseconds_and_seconds() {
+        assert_eq!(
+            reset_time("1795424259123"),
+            Some(Retry::At(1_795_424_259_123))
+        );
+        assert_eq!(reset_time("1795424259"), Some(Retry::At(1_795_424_259_000)));
+        assert_eq!(reset_time("soon"), None);
+    }
+
+    #[test]
+    fn statuses_map_as_designed() {
+        assert_eq!(availability("online"), Availability::Available);
+        assert_eq!(availability("BUSY"), Availability::Busy);
+        assert_eq!(availability("disabled"), Availability::Offline);
+        assert_eq!(availability("active"), Availability::Unknown);
+    }
+}
