@@ -1,0 +1,169 @@
+//! Sends a core [`HttpRequest`] with gloo-net and returns the answer whole. I/O only.
+//!
+//! The transport adds the credentials' headers, never sends cookies unless asked, aborts a request
+//! that outlives its timeout through an `AbortController`, checks nothing about the status (fetch
+//! resolves on 404 and 500 alike) and reads the body as text for the adapter to parse.
+
+use gloo_net::http::{Headers, Method as GlooMethod, RequestBuilder};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{AbortController, RequestCredentials};
+
+use crate::core::{Credentials, HttpRequest, HttpResponse, Method, PresenceError};
+
+/// How long a request may take before it is aborted, unless the source says otherwise.
+pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
+
+/// How requests leave the page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transport {
+    /// Milliseconds before a request is aborted.
+    pub timeout_ms: u32,
+    /// Whether the browser may send its cookies (a cookie session behind the service); off unless
+    /// the page asks.
+    pub send_cookies: bool,
+}
+
+impl Default for Transport {
+    fn default() -> Self {
+        Self {
+            timeout_ms: DEFAULT_TIMEOUT_MS,
+            send_cookies: false,
+        }
+    }
+}
+
+impl Transport {
+    /// Sends `request` with `credentials` and returns the answer, whatever its status.
+    ///
+    /// # Errors
+    /// [`PresenceError::Network`] when no answer arrived (offline, refused, CORS, timed out) or
+    /// the request could not be built; [`PresenceError::Config`] for a header value the browser
+    /// refuses.
+    pub async fn send(
+        &self,
+        request: &HttpRequest,
+        credentials: Option<&Credentials>,
+    ) -> Result<HttpResponse, PresenceError> {
+        let provider = request.endpoint.provider();
+        let network = |message: String| PresenceError::Network { provider, message };
+
+        let headers = web_sys::Headers::new().map_err(|e| network(describe(&e)))?;
+        let auth = credentials.map(Credentials::headers).unwrap_or_default();
+        for (name, value) in request.headers.iter().chain(auth.iter()) {
+            headers.append(name, value).map_err(|_| {
+                // Never echo the value: it may be a token.
+                PresenceError::Config(format!("{provider}: the browser refused the {name} header"))
+            })?;
+        }
+
+        let controller = AbortController::new().map_err(|e| network(describe(&e)))?;
+        let method = match request.method {
+            Method::Get => GlooMethod::GET,
+            Method::Post => GlooMethod::POST,
+        };
+        let credentials_mode = if self.send_cookies {
+            RequestCredentials::Include
+        } else {
+            RequestCredentials::Omit
+        };
+        let builder = RequestBuilder::new(&request.url)
+            .method(method)
+            .headers(Headers::from_raw(headers))
+            .credentials(credentials_mode)
+            .abort_signal(Some(&controller.signal()));
+        let built = match &request.body {
+            Some(body) => builder.body(body.as_str()),
+            None => builder.build(),
+        }
+        .map_err(|e| network(e.to_string()))?;
+
+        let _timer = Timeout::start(&controller, self.timeout_ms);
+        let requested_at_ms = now_ms();
+        let response = built.send().await.map_err(|e| {
+            if controller.signal().aborted() {
+                network(format!("no answer within {} ms", self.timeout_ms))
+            } else {
+                network(e.to_string())
+            }
+        })?;
+        let status = response.status();
+        let headers = response.headers().entries().collect();
+        let body = response.text().await.map_err(|e| network(e.to_string()))?;
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+            requested_at_ms: Some(requested_at_ms),
+        })
+    }
+}
+
+/// Sends one request with the default transport. See [`Transport::send`].
+///
+/// # Errors
+/// As [`Transport::send`].
+pub async fn execute(
+    request: &HttpRequest,
+    credentials: Option<&Credentials>,
+) -> Result<HttpResponse, PresenceError> {
+    Transport::default().send(request, credentials).await
+}
+
+/// Aborts the controller when the time runs out; cleared when dropped.
+struct Timeout {
+    handle: Option<i32>,
+    _callback: Closure<dyn FnMut()>,
+}
+
+impl Timeout {
+    fn start(controller: &AbortController, ms: u32) -> Self {
+        let controller = controller.clone();
+        let callback = Closure::<dyn FnMut()>::new(move || controller.abort());
+        let handle = web_sys::window().and_then(|w| {
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                callback.as_ref().unchecked_ref(),
+                i32::try_from(ms).unwrap_or(i32::MAX),
+            )
+            .ok()
+        });
+        Self {
+            handle,
+            _callback: callback,
+        }
+    }
+}
+
+impl Drop for Timeout {
+    fn drop(&mut self) {
+        if let (Some(handle), Some(window)) = (self.handle, web_sys::window()) {
+            window.clear_timeout_with_handle(handle);
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch, from the browser's clock.
+pub fn now_ms() -> u64 {
+    let now = js_sys::Date::now();
+    if now.is_finite() && now > 0.0 {
+        // A clock reading, not network data: the float is whole milliseconds well inside u64.
+        #[allow(
+            clippy::as_conversions,
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss
+        )]
+        let ms = now as u64;
+        ms
+    } else {
+        0
+    }
+}
+
+/// A JS error as text.
+pub(crate) fn describe(value: &JsValue) -> String {
+    value
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| "unknown error".into())
+}
