@@ -1,0 +1,216 @@
+//! `cargo xtask`: the project's commands.
+//!
+//! - `cargo xtask test`: installs what is missing, then runs every check and test (fmt, clippy,
+//!   native tests, doc tests, browser tests in headless Chromium).
+//! - `cargo xtask demo [--port N]`: builds the npm package into `pkg/`.
+//! - `cargo xtask bench`: the criterion benchmarks.
+//! - `cargo xtask setup`: only the installs.
+
+mod process;
+mod tools;
+
+use std::process::ExitCode;
+
+use process::{announce, command, root, run, run_tests, say, Counts};
+
+const USAGE: &str = "usage: cargo xtask <test|demo [--port N]|bench|setup>";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(),
+        Some("demo") => demo(args.get(1..).unwrap_or_default()),
+        Some("bench") => bench(),
+        Some("setup") => setup(),
+        Some("help" | "--help" | "-h") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn setup() -> Result<(), String> {
+    announce("Checking the tools (installing what is missing)");
+    tools::for_tests()?;
+    tools::wasm_opt()?;
+    Ok(())
+}
+
+fn test() -> Result<(), String> {
+    let steps = 8;
+    let mut counts = Counts::default();
+    let step = |n: usize, text: &str| announce(&format!("[{n}/{steps}] {text}"));
+
+    step(1, "Checking the tools (installing what is missing)");
+    tools::for_tests()?;
+
+    step(2, "Formatting: cargo fmt --check");
+    run(command("cargo", &["fmt", "--all", "--", "--check"]))?;
+
+    step(3, "Lints of the core alone, natively (no web dependency)");
+    run(command(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--no-default-features",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    ))?;
+
+    step(4, "Lints with every feature, natively");
+    run(command(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    ))?;
+
+    step(5, "Lints with every feature, for wasm32-unknown-unknown");
+    run(command(
+        "cargo",
+        &[
+            "clippy",
+            "--package",
+            "presence-widgets",
+            "--all-targets",
+            "--all-features",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    ))?;
+
+    step(
+        6,
+        "Native tests of the core (fixtures, plans, no-panic properties, the normalize command)",
+    );
+    run_tests(
+        command("cargo", &["test", "--workspace", "--no-default-features"]),
+        &mut counts,
+    )?;
+
+    step(7, "Doc tests with every feature");
+    run_tests(
+        command("cargo", &["test", "--doc", "--all-features"]),
+        &mut counts,
+    )?;
+
+    step(8, "Browser tests in headless Chromium (wasm-pack test)");
+    run_tests(
+        command(
+            "wasm-pack",
+            &[
+                "test",
+                "--headless",
+                "--chrome",
+                "--chromedriver",
+                tools::CHROMEDRIVER,
+            ],
+        ),
+        &mut counts,
+    )?;
+
+    announce("All checks passed");
+    println!(
+        "summary: {} passed, {} failed, {} skipped",
+        counts.passed, counts.failed, counts.ignored
+    );
+    if counts.passed == 0 {
+        return Err("no test ran".into());
+    }
+    Ok(())
+}
+
+fn demo(args: &[String]) -> Result<(), String> {
+    let mut port: u16 = 8080;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--port" => {
+                let value = rest.next().ok_or("--port needs a number")?;
+                port = value
+                    .parse()
+                    .map_err(|_| format!("--port must be a port number, not `{value}`"))?;
+            }
+            other => return Err(format!("unknown option `{other}`\n{USAGE}")),
+        }
+    }
+    announce("[1/3] Checking the tools (installing what is missing)");
+    tools::wasm_target()?;
+    tools::wasm_pack()?;
+    tools::wasm_bindgen_cli()?;
+    let wasm_opt = tools::wasm_opt()?;
+
+    announce("[2/3] Building the npm package into pkg/ (wasm-pack build --release)");
+    run(command(
+        "wasm-pack",
+        &["build", "--target", "web", "--release", "--out-dir", "pkg"],
+    ))?;
+
+    announce("[3/3] Shrinking the wasm with wasm-opt -Oz (npm binaryen)");
+    let wasm = root().join("pkg").join("presence_widgets_bg.wasm");
+    let before = size(&wasm);
+    let path = wasm.display().to_string();
+    run(command(
+        &wasm_opt.display().to_string(),
+        &[
+            "-Oz",
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+            "--enable-mutable-globals",
+            "--enable-reference-types",
+            &path,
+            "-o",
+            &path,
+        ],
+    ))?;
+    say(&format!(
+        "pkg/presence_widgets_bg.wasm: {before} bytes before wasm-opt, {} after",
+        size(&wasm)
+    ));
+    println!(
+        "\nThe package is built in pkg/. The demo site and the local simulator of the four services \
+         (presence-sim) arrive with the simulator issue; `cargo xtask demo` will then serve them on \
+         http://127.0.0.1:{port}/."
+    );
+    Ok(())
+}
+
+fn size(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+fn bench() -> Result<(), String> {
+    announce("[1/1] Benchmarks: normalizing answers vs an untyped serde_json parse (cargo bench)");
+    run(command(
+        "cargo",
+        &[
+            "bench",
+            "--package",
+            "presence-widgets",
+            "--bench",
+            "normalize",
+        ],
+    ))
+}

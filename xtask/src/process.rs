@@ -1,0 +1,168 @@
+//! Running commands: each step announced, its output shown as it comes, test counts gathered.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Test counts gathered from the runners' closing lines.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counts {
+    /// Tests that passed.
+    pub passed: u64,
+    /// Tests that failed.
+    pub failed: u64,
+    /// Tests skipped (ignored).
+    pub ignored: u64,
+}
+
+/// The workspace root (the folder above `xtask/`).
+pub fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(Path::to_path_buf).unwrap_or(manifest)
+}
+
+/// Prints a step header so that a person watching knows what is happening.
+pub fn announce(text: &str) {
+    println!("\n==> {text}");
+    let _ = std::io::stdout().flush();
+}
+
+/// Prints a line of progress.
+pub fn say(text: &str) {
+    println!("    {text}");
+    let _ = std::io::stdout().flush();
+}
+
+/// The PATH with cargo's bin folder first, so that tools `cargo install` just put there are found.
+pub fn path_with_cargo_bin() -> String {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let current = std::env::var("PATH").unwrap_or_default();
+    match cargo_home {
+        Some(home) => format!("{}:{current}", home.join("bin").display()),
+        None => current,
+    }
+}
+
+/// A command in the workspace root with the PATH above.
+pub fn command(program: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .current_dir(root())
+        .env("PATH", path_with_cargo_bin());
+    cmd
+}
+
+/// Runs a command with its output on the terminal.
+///
+/// # Errors
+/// When it cannot start or exits with failure.
+pub fn run(mut cmd: Command) -> Result<(), String> {
+    let shown = show(&cmd);
+    say(&format!("$ {shown}"));
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot start `{shown}`: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{shown}` failed ({status})"))
+    }
+}
+
+/// Runs a test command, passing its output through and adding up the closing lines of cargo test
+/// and wasm-bindgen-test (`test result: ok. N passed; M failed; K ignored`).
+///
+/// # Errors
+/// When it cannot start or exits with failure.
+pub fn run_tests(mut cmd: Command, counts: &mut Counts) -> Result<(), String> {
+    let shown = show(&cmd);
+    say(&format!("$ {shown}"));
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start `{shown}`: {e}"))?;
+    if let Some(out) = child.stdout.take() {
+        let mut stdout = std::io::stdout();
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = writeln!(stdout, "{line}");
+            if let Some(rest) = line.trim_start().strip_prefix("test result:") {
+                counts.passed += number_before(rest, "passed");
+                counts.failed += number_before(rest, "failed");
+                counts.ignored += number_before(rest, "ignored");
+            }
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("`{shown}` did not finish: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{shown}` failed ({status})"))
+    }
+}
+
+/// Whether a command runs and prints something containing `expected`.
+pub fn prints(program: &str, args: &[&str], expected: &str) -> bool {
+    command(program, args)
+        .stderr(Stdio::null())
+        .output()
+        .map(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(expected))
+        .unwrap_or(false)
+}
+
+/// What a command prints on standard output, trimmed, if it runs and succeeds.
+pub fn output(program: &str, args: &[&str]) -> Option<String> {
+    command(program, args)
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+}
+
+fn number_before(text: &str, word: &str) -> u64 {
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == ';' || c == '.')
+        .filter(|w| !w.is_empty())
+        .collect();
+    words
+        .windows(2)
+        .find_map(|pair| match pair {
+            [n, w] if *w == word => n.parse().ok(),
+            _ => None,
+        })
+        .unwrap_or(0)
+}
+
+fn show(cmd: &Command) -> String {
+    let mut text = cmd.get_program().to_string_lossy().into_owned();
+    for arg in cmd.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closing_lines_are_counted() {
+        let line =
+            " ok. 24 passed; 1 failed; 2 ignored; 0 measured; 0 filtered out; finished in 0.01s";
+        assert_eq!(number_before(line, "passed"), 24);
+        assert_eq!(number_before(line, "failed"), 1);
+        assert_eq!(number_before(line, "ignored"), 2);
+        assert_eq!(
+            number_before(
+                " ok. 4 passed; 0 failed; 0 ignored; 0 filtered out",
+                "failed"
+            ),
+            0
+        );
+    }
+}
