@@ -1,0 +1,335 @@
+//! The server: routes, CORS, static files, and the path every provider request takes (counted,
+//! authenticated, rate-limited, faulted, answered).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Router;
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::clock::now_ms;
+use crate::people::Provider;
+use crate::providers;
+use crate::reply::{self, Reply};
+use crate::world::{Config, Fault, RateState, World};
+use crate::{control, page};
+
+/// The shared state of every handler.
+#[derive(Clone)]
+pub struct App {
+    world: Arc<RwLock<World>>,
+}
+
+impl App {
+    /// A new world from `config`.
+    pub fn new(config: &Config) -> Self {
+        Self {
+            world: Arc::new(RwLock::new(World::new(config, now_ms()))),
+        }
+    }
+
+    /// The world, to change. A handler that panicked while holding it cannot leave it unusable.
+    pub fn lock(&self) -> RwLockWriteGuard<'_, World> {
+        self.world
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The world, to read; answers are built under this shared lock, side by side.
+    pub fn read(&self) -> RwLockReadGuard<'_, World> {
+        self.world
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Answers one provider request: counts it, checks its credentials and the rate limit, draws
+    /// the injected faults, then asks `answer` for the body.
+    pub async fn api(
+        &self,
+        provider: Provider,
+        endpoint: &'static str,
+        headers: &HeaderMap,
+        answer: impl FnOnce(&World, u64) -> Reply,
+    ) -> Response {
+        let now = now_ms();
+        let decided = {
+            let mut w = self.lock();
+            w.stats.total += 1;
+            w.stats.endpoint(provider, endpoint).requests += 1;
+            if !authorized(&w, provider, headers) {
+                Err(reply::unauthorized(provider))
+            } else {
+                match w.take_call(provider, rate_key(provider, endpoint, headers), now) {
+                    Err(rate) => Err(reply::too_many(provider, &rate)),
+                    Ok(rate) => {
+                        let (latency, fault) = w.draw_fault(provider);
+                        Ok((rate, latency, fault))
+                    }
+                }
+            }
+        };
+        let (rate, latency, fault) = match decided {
+            Ok(d) => d,
+            Err(reply) => return self.finish(provider, endpoint, reply, None),
+        };
+        if latency > 0 {
+            tokio::time::sleep(Duration::from_millis(latency)).await;
+        }
+        let mut reply = match fault {
+            Some(Fault::ServerError) => reply::server_error(provider),
+            Some(Fault::TooManyRequests) => {
+                let wait = RateState {
+                    limit: 0,
+                    remaining: 0,
+                    reset_ms: now + 2_000,
+                    wait_ms: 2_000,
+                };
+                reply::too_many(provider, &wait)
+            }
+            Some(Fault::NonJson) => reply::html_page(),
+            None | Some(Fault::Truncated | Fault::Drop) => answer(&self.read(), now),
+        };
+        if let Some(rate) = rate {
+            reply = reply.with_rate(provider, &rate);
+        }
+        self.finish(provider, endpoint, reply, fault)
+    }
+
+    fn finish(
+        &self,
+        provider: Provider,
+        endpoint: &'static str,
+        reply: Reply,
+        fault: Option<Fault>,
+    ) -> Response {
+        {
+            let mut w = self.lock();
+            let stats = w.stats.endpoint(provider, endpoint);
+            stats.ids += reply.ids;
+            *stats.statuses.entry(reply.status).or_default() += 1;
+        }
+        let status =
+            StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let half = reply.body.len() / 2;
+        let cut = (0..=half)
+            .rev()
+            .find(|&i| reply.body.is_char_boundary(i))
+            .unwrap_or(0);
+        let body = match fault {
+            Some(Fault::Truncated) => {
+                Body::from(reply.body.get(..cut).unwrap_or_default().to_owned())
+            }
+            Some(Fault::Drop) => {
+                let first = Bytes::from(reply.body.get(..cut).unwrap_or_default().to_owned());
+                let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+                    Ok(first),
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionReset,
+                        "fault: dropped",
+                    )),
+                ];
+                Body::from_stream(futures_util::stream::iter(chunks))
+            }
+            _ => Body::from(reply.body),
+        };
+        let mut response = Response::new(body);
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(reply.content_type),
+        );
+        for (name, value) in reply.headers {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(name, value);
+            }
+        }
+        if provider == Provider::Genesys {
+            headers.insert(
+                "inin-correlation-id",
+                HeaderValue::from_static("sim-correlation"),
+            );
+        }
+        response
+    }
+}
+
+/// The key a provider rate-limits by: Rocket.Chat per endpoint and user; the others per client.
+fn rate_key(provider: Provider, endpoint: &str, headers: &HeaderMap) -> String {
+    match provider {
+        Provider::RocketChat => {
+            let user = headers
+                .get("x-user-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            format!("{endpoint} {user}")
+        }
+        _ => String::new(),
+    }
+}
+
+fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .trim()
+}
+
+/// Whether the request carries what the provider documents: Bearer (Graph, Genesys);
+/// X-User-Id and X-Auth-Token (Rocket.Chat); Basic, SOTicket or Bearer, or X-XSRF-TOKEN
+/// (SuperOffice). Revoked tokens are refused.
+fn authorized(world: &World, provider: Provider, headers: &HeaderMap) -> bool {
+    let revoked = |token: &str| world.revoked.contains(&(provider, token.to_owned()));
+    let authorization = header_text(headers, "authorization");
+    let (scheme, credential) = authorization.split_once(' ').unwrap_or((authorization, ""));
+    let credential = credential.trim();
+    match provider {
+        Provider::Graph | Provider::Genesys => {
+            scheme.eq_ignore_ascii_case("bearer") && !credential.is_empty() && !revoked(credential)
+        }
+        Provider::RocketChat => {
+            let token = header_text(headers, "x-auth-token");
+            !header_text(headers, "x-user-id").is_empty() && !token.is_empty() && !revoked(token)
+        }
+        Provider::SuperOffice => {
+            let by_header = ["basic", "soticket", "bearer"]
+                .iter()
+                .any(|s| scheme.eq_ignore_ascii_case(s))
+                && !credential.is_empty()
+                && !revoked(credential);
+            let xsrf = header_text(headers, "x-xsrf-token");
+            by_header || (authorization.is_empty() && !xsrf.is_empty() && !revoked(xsrf))
+        }
+    }
+}
+
+/// CORS for every answer, so a page on another origin can call the simulator with the providers'
+/// own headers and read their rate-limit headers. Preflights are answered here and not counted.
+async fn cors(request: Request, next: Next) -> Response {
+    let origin = request.headers().get(header::ORIGIN).cloned();
+    let preflight = request.method() == Method::OPTIONS;
+    let mut response = if preflight {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        next.run(request).await
+    };
+    let headers = response.headers_mut();
+    let allow_origin = origin.unwrap_or_else(|| HeaderValue::from_static("*"));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allow_origin);
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+        HeaderValue::from_static("true"),
+    );
+    headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(
+            "Authorization, Content-Type, Accept, Accept-Language, X-User-Id, X-Auth-Token, \
+             X-2fa-Code, X-2fa-Method, SO-AppToken, SO-Language, SO-Culture, SO-TimeZone, X-XSRF-TOKEN",
+        ),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(
+            "Retry-After, Date, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, inin-correlation-id",
+        ),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    response
+}
+
+/// Where the demo site and the npm package are served from.
+#[derive(Clone, Debug, Default)]
+pub struct Site {
+    /// The demo site (`www/`).
+    pub www: Option<PathBuf>,
+    /// wasm-pack's output (`pkg/`), served under `/pkg/`.
+    pub pkg: Option<PathBuf>,
+}
+
+/// Every route: the four provider APIs, the control surface and the site.
+pub fn router(app: App, site: &Site) -> Router {
+    let mut router = Router::new()
+        .merge(providers::graph::routes())
+        .merge(providers::rocketchat::routes())
+        .merge(providers::genesys::routes())
+        .merge(providers::superoffice::routes())
+        .merge(control::routes())
+        .route(
+            "/_sim",
+            axum::routing::get(|| async { Html(page::endpoints()) }),
+        )
+        .route(
+            "/_sim/",
+            axum::routing::get(|| async { Html(page::endpoints()) }),
+        );
+    if let Some(pkg) = site.pkg.as_ref().filter(|p| p.is_dir()) {
+        router = router.nest_service("/pkg", ServeDir::new(pkg));
+    }
+    router = match site.www.as_ref().filter(|w| w.join("index.html").is_file()) {
+        Some(www) => router
+            .fallback_service(ServeDir::new(www).fallback(ServeFile::new(www.join("index.html")))),
+        None => router.route(
+            "/",
+            axum::routing::get(|| async { Html(page::endpoints()) }),
+        ),
+    };
+    router.with_state(app).layer(middleware::from_fn(cors))
+}
+
+/// Binds 127.0.0.1:`port` (0 for any free port) and returns the listener and its address.
+///
+/// # Errors
+/// When the port cannot be bound.
+pub async fn bind(port: u16) -> std::io::Result<(tokio::net::TcpListener, SocketAddr)> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let addr = listener.local_addr()?;
+    Ok((listener, addr))
+}
+
+/// Runs the random walk: one step every `change_every_ms`, forever.
+pub async fn walk(app: App) {
+    let every = app.read().change_every_ms;
+    if every == 0 {
+        return;
+    }
+    let mut ticker = tokio::time::interval(Duration::from_millis(every));
+    ticker.tick().await;
+    loop {
+        ticker.tick().await;
+        app.lock().walk(now_ms());
+    }
+}
+
+/// Serves on `listener` until `shutdown` resolves, walking the world meanwhile.
+///
+/// # Errors
+/// When serving fails.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: App,
+    site: &Site,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let walker = tokio::spawn(walk(app.clone()));
+    let result = axum::serve(listener, router(app, site))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    walker.abort();
+    result
+}

@@ -1,0 +1,286 @@
+//! The control surface under `/_sim`, for tests and the demo: the people, their presence in the
+//! widgets' vocabulary, faults, rate limits, revoked tokens and request counts.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::app::App;
+use crate::clock::now_ms;
+use crate::people::{Activity, Availability, Person, Provider};
+use crate::world::{Faults, Limits, Stats};
+
+/// The routes.
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/_sim/health", get(|| async { "ok" }))
+        .route("/_sim/users", get(users))
+        .route("/_sim/users/{provider}/{id}", put(set_user).get(get_user))
+        .route(
+            "/_sim/faults",
+            post(add_faults).get(get_faults).delete(clear_faults),
+        )
+        .route("/_sim/limits", get(get_limits).put(set_limits))
+        .route("/_sim/auth/revoke", post(revoke).delete(unrevoke))
+        .route("/_sim/stats", get(stats))
+        .route("/_sim/stats/reset", post(reset_stats))
+}
+
+fn bad(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+fn provider(name: &str) -> Result<Provider, Box<Response>> {
+    Provider::from_name(name).ok_or_else(|| {
+        Box::new(bad(
+            StatusCode::NOT_FOUND,
+            &format!("unknown provider `{name}`: graph, rocketchat, genesys or superoffice"),
+        ))
+    })
+}
+
+#[derive(Deserialize)]
+struct ProviderQuery {
+    provider: Option<String>,
+}
+
+fn view(p: &Person) -> serde_json::Value {
+    json!({
+        "id": p.id,
+        "name": p.name,
+        "username": p.username,
+        "availability": p.availability,
+        "activity": p.activity,
+        "message": p.message,
+        "updated": crate::clock::iso(p.updated_ms),
+    })
+}
+
+async fn users(State(app): State<App>, Query(q): Query<ProviderQuery>) -> Response {
+    let Some(name) = q.provider else {
+        return bad(
+            StatusCode::BAD_REQUEST,
+            "name a provider: /_sim/users?provider=graph",
+        );
+    };
+    let p = match provider(&name) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let world = app.read();
+    let list: Vec<_> = world
+        .people(p)
+        .map(|pop| pop.people.iter().map(view).collect())
+        .unwrap_or_default();
+    Json(list).into_response()
+}
+
+async fn get_user(State(app): State<App>, Path((name, id)): Path<(String, String)>) -> Response {
+    let p = match provider(&name) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let world = app.read();
+    match world.people(p).and_then(|pop| pop.get(&id)) {
+        Some(person) => Json(view(person)).into_response(),
+        None => bad(StatusCode::NOT_FOUND, &format!("no {name} user `{id}`")),
+    }
+}
+
+#[derive(Deserialize)]
+struct Change {
+    availability: String,
+    #[serde(default)]
+    activity: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+async fn set_user(
+    State(app): State<App>,
+    Path((name, id)): Path<(String, String)>,
+    body: String,
+) -> Response {
+    let p = match provider(&name) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let change: Change = match serde_json::from_str(&body) {
+        Ok(c) => c,
+        Err(e) => {
+            return bad(
+                StatusCode::BAD_REQUEST,
+                &format!("expected {{\"availability\", \"message\"?, \"activity\"?}}: {e}"),
+            )
+        }
+    };
+    let Some(availability) = Availability::parse(&change.availability) else {
+        return bad(
+            StatusCode::BAD_REQUEST,
+            "availability must be Available, Busy, DoNotDisturb, BeRightBack, Away, Offline or Unknown",
+        );
+    };
+    let activity = match change.activity.as_deref().map(Activity::parse) {
+        None => None,
+        Some(Some(a)) => Some(a),
+        Some(None) => {
+            return bad(
+                StatusCode::BAD_REQUEST,
+                "activity must be InACall, InAMeeting, Presenting, OnQueue, Break, Meal, Training, Idle or OutOfOffice",
+            )
+        }
+    };
+    let mut world = app.lock();
+    let Some(person) = world
+        .populations
+        .get_mut(&p)
+        .and_then(|pop| pop.get_mut(&id))
+    else {
+        return bad(StatusCode::NOT_FOUND, &format!("no {name} user `{id}`"));
+    };
+    let message = change.message.filter(|m| !m.is_empty());
+    person.set(availability, activity, message, now_ms());
+    Json(view(person)).into_response()
+}
+
+#[derive(Deserialize)]
+struct FaultRequest {
+    provider: String,
+    #[serde(flatten)]
+    faults: Faults,
+}
+
+fn targets(name: &str) -> Result<Vec<Provider>, Box<Response>> {
+    if name == "all" {
+        Ok(Provider::ALL.to_vec())
+    } else {
+        provider(name).map(|p| vec![p])
+    }
+}
+
+async fn add_faults(State(app): State<App>, body: String) -> Response {
+    let request: FaultRequest = match serde_json::from_str(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return bad(
+                StatusCode::BAD_REQUEST,
+                &format!("expected {{\"provider\", \"latency_ms\"?, \"http_500\"?, \"http_429\"?, \"truncated\"?, \"non_json\"?, \"drop\"?}}: {e}"),
+            )
+        }
+    };
+    let shares = [
+        request.faults.http_500,
+        request.faults.http_429,
+        request.faults.truncated,
+        request.faults.non_json,
+        request.faults.drop,
+    ];
+    if shares.iter().any(|s| !(0.0..=1.0).contains(s)) {
+        return bad(StatusCode::BAD_REQUEST, "fault shares are from 0 to 1");
+    }
+    let targets = match targets(&request.provider) {
+        Ok(t) => t,
+        Err(r) => return *r,
+    };
+    let mut world = app.lock();
+    for p in targets {
+        world.faults.insert(p, request.faults.clone());
+    }
+    Json(&world.faults).into_response()
+}
+
+async fn get_faults(State(app): State<App>) -> Response {
+    Json(&app.read().faults).into_response()
+}
+
+async fn clear_faults(State(app): State<App>, Query(q): Query<ProviderQuery>) -> Response {
+    let targets = match targets(q.provider.as_deref().unwrap_or("all")) {
+        Ok(t) => t,
+        Err(r) => return *r,
+    };
+    let mut world = app.lock();
+    for p in targets {
+        world.faults.remove(&p);
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn get_limits(State(app): State<App>) -> Response {
+    Json(&app.read().limits).into_response()
+}
+
+/// Replaces the limits of the providers named; a provider given `null` becomes unlimited.
+async fn set_limits(State(app): State<App>, body: String) -> Response {
+    let Ok(serde_json::Value::Object(given)) = serde_json::from_str::<serde_json::Value>(&body)
+    else {
+        return bad(
+            StatusCode::BAD_REQUEST,
+            "expected {\"rocketchat\": {\"calls\": 10, \"window_ms\": 60000} | null, …}",
+        );
+    };
+    let mut world = app.lock();
+    let mut merged = serde_json::to_value(&world.limits).unwrap_or_default();
+    for (key, value) in given {
+        if Provider::from_name(&key).is_none() {
+            return bad(
+                StatusCode::BAD_REQUEST,
+                &format!("unknown provider `{key}`"),
+            );
+        }
+        crate::reply::set(&mut merged, &key, value);
+    }
+    match serde_json::from_value::<Limits>(merged) {
+        Ok(limits) => {
+            world.limits = limits;
+            world.windows.clear();
+            Json(&world.limits).into_response()
+        }
+        Err(e) => bad(StatusCode::BAD_REQUEST, &format!("bad limit: {e}")),
+    }
+}
+
+#[derive(Deserialize)]
+struct Revoke {
+    provider: String,
+    token: String,
+}
+
+async fn revoke(State(app): State<App>, body: String) -> Response {
+    let request: Revoke = match serde_json::from_str(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return bad(
+                StatusCode::BAD_REQUEST,
+                &format!("expected {{\"provider\", \"token\"}}: {e}"),
+            )
+        }
+    };
+    let p = match provider(&request.provider) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    app.lock().revoked.insert((p, request.token));
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn unrevoke(State(app): State<App>) -> Response {
+    app.lock().revoked.clear();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn stats(State(app): State<App>) -> Response {
+    Json(&app.read().stats).into_response()
+}
+
+async fn reset_stats(State(app): State<App>) -> Response {
+    let mut world = app.lock();
+    world.stats = Stats {
+        since_ms: now_ms(),
+        ..Stats::default()
+    };
+    Json(&world.stats).into_response()
+}

@@ -1,0 +1,34 @@
+//! presence-sim: a local server that speaks the documented presence APIs of Microsoft Graph,
+//! Rocket.Chat, Genesys Cloud and SuperOffice, for the demo and for tests.
+//!
+//! It is written from the providers' documents alone and never imports the widget library, so a
+//! misreading in one cannot hide behind the same misreading in the other.
+
+pub mod app;
+pub mod client;
+pub mod clock;
+pub mod control;
+pub mod page;
+pub mod people;
+pub mod providers;
+pub mod reply;
+pub mod rng;
+pub mod world;
+
+pub use app::{bind, router, serve, App, Site};
+pub use people::{Availability, Provider};
+pub use world::{Config, Limit, Limits};
+
+/// Starts a simulator on a free loopback port in the background of the current tokio runtime
+/// and returns its base URL (`http://127.0.0.1:PORT`). For tests.
+///
+/// # Errors
+/// When no port can be bound.
+pub async fn spawn(config: Config) -> std::io::Result<String> {
+    let (listener, addr) = bind(0).await?;
+    let app = App::new(&config);
+    tokio::spawn(async move {
+        let _ = serve(listener, app, &Site::default(), std::future::pending()).await;
+    });
+    Ok(format!("http://{addr}"))
+}

@@ -1,0 +1,44 @@
+//! The plain page at `/_sim/` (and at `/` until the demo site exists): what is simulated where.
+
+/// The page's HTML.
+pub fn endpoints() -> String {
+    const ROWS: &[(&str, &str, &str)] = &[
+        ("Graph", "POST", "/graph/v1.0/communications/getPresencesByUserId (also /graph/beta/…), at most 650 ids"),
+        ("Graph", "GET", "/graph/v1.0/users/{id}/presence, /communications/presences/{id}, /me/presence"),
+        ("Rocket.Chat", "GET", "/rocketchat/api/v1/users.presence?ids=a,b | ?from=ISO"),
+        ("Rocket.Chat", "GET", "/rocketchat/api/v1/users.getPresence?userId=…, /users.getStatus?userId=…"),
+        ("Genesys", "GET", "/genesys/api/v2/users/presences/{source}/bulk?id=a&id=b (at most 50)"),
+        ("Genesys", "GET", "/genesys/api/v2/users/{userId}/presences/{source} (purecloud, microsoftteams, zoomphone, custom)"),
+        ("Genesys", "GET", "/genesys/api/v2/presence/definitions, /genesys/api/v2/presencedefinitions (paged)"),
+        ("Genesys", "GET", "/genesys/api/v2/systempresences, /presence/sources, /presence/users/{userId}/primarysource"),
+        ("SuperOffice", "POST", "/superoffice/api/v1/Agents/User/GetUserPresenceStatus {\"AssociateId\": n}"),
+        ("control", "GET", "/_sim/users?provider=graph|rocketchat|genesys|superoffice"),
+        ("control", "PUT", "/_sim/users/{provider}/{id} {\"availability\", \"message\"?, \"activity\"?}"),
+        ("control", "POST/GET/DELETE", "/_sim/faults {\"provider\", \"latency_ms\", \"http_500\", \"http_429\", \"truncated\", \"non_json\", \"drop\"}"),
+        ("control", "GET/PUT", "/_sim/limits {\"graph\": {\"calls\", \"window_ms\"} | null, …}"),
+        ("control", "POST/DELETE", "/_sim/auth/revoke {\"provider\", \"token\"}"),
+        ("control", "GET/POST", "/_sim/stats, /_sim/stats/reset"),
+    ];
+    let rows: String = ROWS
+        .iter()
+        .map(|(who, method, path)| {
+            format!(
+                "<tr><td>{who}</td><td>{method}</td><td><code>{}</code></td></tr>\n",
+                escape(path)
+            )
+        })
+        .collect();
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>presence-sim</title>\
+         <style>body{{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}}td,th{{padding:.25rem .75rem;vertical-align:top;text-align:left}}\
+         code{{font-size:.9rem}}</style></head><body><h1>presence-sim</h1>\
+         <p>A local simulator of four documented presence APIs. Authenticate as each service documents \
+         (any token works until revoked).</p><table><thead><tr><th>service</th><th>method</th><th>path</th></tr></thead>\n<tbody>{rows}</tbody></table></body></html>\n"
+    )
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
