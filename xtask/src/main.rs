@@ -2,8 +2,9 @@
 //!
 //! - `cargo xtask test`: installs what is missing, then runs every check and test (fmt, clippy,
 //!   native tests, doc tests, browser tests in headless Chromium).
-//! - `cargo xtask demo [--port N]`: builds the npm package into `pkg/`.
-//! - `cargo xtask bench`: the criterion benchmarks.
+//! - `cargo xtask demo [--port N]`: builds the npm package into `pkg/` and starts presence-sim,
+//!   which serves it with the simulated APIs on http://127.0.0.1:N/ until interrupted.
+//! - `cargo xtask bench`: the benchmarks (normalization; the simulator under load).
 //! - `cargo xtask setup`: only the installs.
 
 mod process;
@@ -102,7 +103,7 @@ fn test() -> Result<(), String> {
 
     step(
         6,
-        "Native tests of the core (fixtures, plans, no-panic properties, the normalize command)",
+        "Native tests: the core (fixtures, plans, no-panic properties, normalize), presence-sim, both together",
     );
     run_tests(
         command("cargo", &["test", "--workspace", "--no-default-features"]),
@@ -155,46 +156,61 @@ fn demo(args: &[String]) -> Result<(), String> {
             other => return Err(format!("unknown option `{other}`\n{USAGE}")),
         }
     }
-    announce("[1/3] Checking the tools (installing what is missing)");
+    announce("[1/4] Checking the tools (installing what is missing)");
     tools::wasm_target()?;
     tools::wasm_pack()?;
     tools::wasm_bindgen_cli()?;
     let wasm_opt = tools::wasm_opt()?;
 
-    announce("[2/3] Building the npm package into pkg/ (wasm-pack build --release)");
+    announce("[2/4] Building the npm package into pkg/ (wasm-pack build --release)");
     run(command(
         "wasm-pack",
         &["build", "--target", "web", "--release", "--out-dir", "pkg"],
     ))?;
 
-    announce("[3/3] Shrinking the wasm with wasm-opt -Oz (npm binaryen)");
+    announce("[3/4] Shrinking the wasm with wasm-opt -Oz (npm binaryen)");
     let wasm = root().join("pkg").join("presence_widgets_bg.wasm");
     let before = size(&wasm);
     let path = wasm.display().to_string();
     run(command(
         &wasm_opt.display().to_string(),
-        &[
-            "-Oz",
-            "--enable-bulk-memory",
-            "--enable-nontrapping-float-to-int",
-            "--enable-sign-ext",
-            "--enable-mutable-globals",
-            "--enable-reference-types",
-            &path,
-            "-o",
-            &path,
-        ],
+        &wasm_opt_args(&path),
     ))?;
     say(&format!(
         "pkg/presence_widgets_bg.wasm: {before} bytes before wasm-opt, {} after",
         size(&wasm)
     ));
-    println!(
-        "\nThe package is built in pkg/. The demo site and the local simulator of the four services \
-         (presence-sim) arrive with the simulator issue; `cargo xtask demo` will then serve them on \
-         http://127.0.0.1:{port}/."
-    );
-    Ok(())
+
+    announce("[4/4] Starting presence-sim, the local simulator of the four services");
+    run(command(
+        "cargo",
+        &["build", "--quiet", "--package", "presence-sim"],
+    ))?;
+    let sim = root().join("target").join("debug").join("presence-sim");
+    let port = port.to_string();
+    say(&format!(
+        "The demo is at http://127.0.0.1:{port}/ (the simulator's endpoints at http://127.0.0.1:{port}/_sim/). Press Ctrl-C to stop."
+    ));
+    run(command(
+        &sim.display().to_string(),
+        &["--port", &port, "--www", "www", "--pkg", "pkg"],
+    ))
+}
+
+/// wasm-opt's arguments: shrink for size, with the features rustc's wasm uses.
+fn wasm_opt_args(path: &str) -> Vec<&str> {
+    vec![
+        "-Oz",
+        "--enable-bulk-memory",
+        "--enable-nontrapping-float-to-int",
+        "--enable-sign-ext",
+        "--enable-mutable-globals",
+        "--enable-reference-types",
+        "--enable-multivalue",
+        path,
+        "-o",
+        path,
+    ]
 }
 
 fn size(path: &std::path::Path) -> u64 {
