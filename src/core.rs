@@ -8,6 +8,8 @@ pub mod error;
 pub mod http;
 pub mod model;
 pub mod providers;
+pub mod registry;
+pub mod schedule;
 
 pub use auth::{Credentials, Secret};
 pub use error::{PresenceError, Retry};
@@ -17,3 +19,4 @@ pub use providers::{
     Adapter, Catalog, Cursor, Definition, Endpoint, Genesys, Graph, Plan, Provider, RocketChat,
     SuperOffice, Update,
 };
+pub use registry::{Applied, Registry, State};
