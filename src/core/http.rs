@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::error::Retry;
+use super::error::{PresenceError, Retry};
 use super::model::UserId;
 use super::providers::Endpoint;
 
@@ -288,6 +288,52 @@ pub fn encode_component(text: &str) -> String {
         }
     }
     out
+}
+
+/// Checks a service's base URL: `https://` anything, or `http://` only on this machine
+/// (`localhost`, `127.0.0.1`, `[::1]`), so that tokens never travel in clear text.
+///
+/// # Errors
+/// [`PresenceError::Config`] naming what is wrong with the URL (without its query, which could
+/// hold a secret).
+///
+/// ```
+/// use presence_widgets::core::http::check_base_url;
+/// assert!(check_base_url("https://graph.microsoft.com/v1.0").is_ok());
+/// assert!(check_base_url("http://127.0.0.1:8080/graph/v1.0").is_ok());
+/// assert!(check_base_url("http://localhost/rocketchat").is_ok());
+/// assert!(check_base_url("http://chat.example.com").is_err());
+/// assert!(check_base_url("https://").is_err());
+/// assert!(check_base_url("ftp://x").is_err());
+/// ```
+pub fn check_base_url(url: &str) -> Result<(), PresenceError> {
+    let shown = url.split(['?', '#']).next().unwrap_or("");
+    let bad = |why: &str| PresenceError::Config(format!("base URL `{shown}`: {why}"));
+    let lower = url.trim().to_ascii_lowercase();
+    let (secure, rest) = if let Some(rest) = lower.strip_prefix("https://") {
+        (true, rest)
+    } else if let Some(rest) = lower.strip_prefix("http://") {
+        (false, rest)
+    } else {
+        return Err(bad("must start with https://"));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if host.starts_with('[') {
+        host.split_inclusive(']').next().unwrap_or(host)
+    } else {
+        host.split(':').next().unwrap_or(host)
+    };
+    if host.is_empty() {
+        return Err(bad("has no host"));
+    }
+    if authority.contains('@') {
+        return Err(bad("must not carry a user name or password"));
+    }
+    if !secure && !matches!(host, "localhost" | "127.0.0.1" | "[::1]") {
+        return Err(bad("must use https:// (http:// is only for localhost)"));
+    }
+    Ok(())
 }
 
 /// True for an id that cannot stand as a path segment even when encoded: empty, `.` or `..`
