@@ -69,13 +69,13 @@ impl App {
                 match w.take_call(provider, rate_key(provider, endpoint, headers), now) {
                     Err(rate) => Err(reply::too_many(provider, &rate)),
                     Ok(rate) => {
-                        let (latency, fault) = w.draw_fault(provider);
-                        Ok((rate, latency, fault))
+                        let (latency, fault, retry_ms) = w.draw_fault(provider);
+                        Ok((rate, latency, fault, retry_ms))
                     }
                 }
             }
         };
-        let (rate, latency, fault) = match decided {
+        let (rate, latency, fault, retry_ms) = match decided {
             Ok(d) => d,
             Err(reply) => return self.finish(provider, endpoint, reply, None),
         };
@@ -88,8 +88,8 @@ impl App {
                 let wait = RateState {
                     limit: 0,
                     remaining: 0,
-                    reset_ms: now + 2_000,
-                    wait_ms: 2_000,
+                    reset_ms: now + retry_ms,
+                    wait_ms: retry_ms,
                 };
                 reply::too_many(provider, &wait)
             }

@@ -14,7 +14,7 @@ pub fn endpoints() -> String {
         ("SuperOffice", "POST", "/superoffice/api/v1/Agents/User/GetUserPresenceStatus {\"AssociateId\": n}"),
         ("control", "GET", "/_sim/users?provider=graph|rocketchat|genesys|superoffice"),
         ("control", "PUT", "/_sim/users/{provider}/{id} {\"availability\", \"message\"?, \"activity\"?}"),
-        ("control", "POST/GET/DELETE", "/_sim/faults {\"provider\", \"latency_ms\", \"http_500\", \"http_429\", \"truncated\", \"non_json\", \"drop\"}"),
+        ("control", "POST/GET/DELETE", "/_sim/faults {\"provider\", \"latency_ms\", \"http_500\", \"http_429\", \"truncated\", \"non_json\", \"drop\", \"retry_after_ms\"}"),
         ("control", "GET/PUT", "/_sim/limits {\"graph\": {\"calls\", \"window_ms\"} | null, …}"),
         ("control", "POST/DELETE", "/_sim/auth/revoke {\"provider\", \"token\"}"),
         ("control", "GET/POST", "/_sim/stats, /_sim/stats/reset"),

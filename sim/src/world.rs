@@ -109,6 +109,8 @@ pub struct Faults {
     pub non_json: f64,
     /// Share of connections dropped before the body is complete.
     pub drop: f64,
+    /// The wait an injected 429 asks for, in milliseconds (2,000 unless set).
+    pub retry_after_ms: Option<u64>,
 }
 
 /// What was decided for one request.
@@ -273,10 +275,11 @@ impl World {
         }))
     }
 
-    /// Decides the fault for one request, if any, and the latency to add.
-    pub fn draw_fault(&mut self, provider: Provider) -> (u64, Option<Fault>) {
+    /// Decides the fault for one request, if any, the latency to add, and the wait an injected
+    /// 429 asks for.
+    pub fn draw_fault(&mut self, provider: Provider) -> (u64, Option<Fault>, u64) {
         let Some(f) = self.faults.get(&provider).cloned() else {
-            return (0, None);
+            return (0, None, 0);
         };
         let rng = &mut self.rng;
         let fault = [
@@ -289,7 +292,7 @@ impl World {
         .into_iter()
         .find(|(share, _)| rng.chance(*share))
         .map(|(_, fault)| fault);
-        (f.latency_ms, fault)
+        (f.latency_ms, fault, f.retry_after_ms.unwrap_or(2_000))
     }
 }
 

@@ -1064,6 +1064,7 @@ async fn stats_count_requests_ids_and_statuses_and_reset() {
     post(&base, path, GRAPH, &json!({"ids": [people[0]]}).to_string()).await;
     post(&base, path, &[], "{}").await;
     get(&base, RC_PRESENCE, RC).await;
+    get(&base, &format!("{RC_PRESENCE}?ids=a,b"), RC).await;
     // A preflight is answered with CORS headers and not counted.
     let preflight = request(
         &base,
@@ -1096,7 +1097,7 @@ async fn stats_count_requests_ids_and_statuses_and_reset() {
         .contains("x-ratelimit-reset"));
 
     let stats = get(&base, "/_sim/stats", &[]).await.json();
-    assert_eq!(stats["total"], 4);
+    assert_eq!(stats["total"], 5);
     let graph = &stats["providers"]["graph"]["getPresencesByUserId"];
     assert_eq!(graph["requests"], 3);
     assert_eq!(graph["ids"], 6);
@@ -1104,6 +1105,15 @@ async fn stats_count_requests_ids_and_statuses_and_reset() {
     assert_eq!(
         stats["providers"]["rocketchat"]["users.presence"]["requests"],
         1
+    );
+    // Rocket.Chat's read is counted by form, ids and from apart.
+    assert_eq!(
+        stats["providers"]["rocketchat"]["users.presence?ids"]["requests"],
+        1
+    );
+    assert_eq!(
+        stats["providers"]["rocketchat"]["users.presence?ids"]["ids"],
+        2
     );
     let reset = post(&base, "/_sim/stats/reset", &[], "").await.json();
     assert_eq!(reset["total"], 0);

@@ -81,7 +81,16 @@ async fn presence(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    app.api(RC, "users.presence", &headers, move |world, now| {
+    // Counted by form, so that a test (or the demo) can see which form a client uses.
+    let endpoint = match (
+        values(query.as_deref(), "ids").is_empty(),
+        first(query.as_deref(), "from"),
+    ) {
+        (false, _) => "users.presence?ids",
+        (true, Some(_)) => "users.presence?from",
+        (true, None) => "users.presence",
+    };
+    app.api(RC, endpoint, &headers, move |world, now| {
         let q = query.as_deref();
         let ids = values(q, "ids");
         let Some(people) = world.people(RC) else {
