@@ -1,5 +1,12 @@
-//! The browser side: sends the core's requests and hands the answers back to the adapters.
+//! The browser side: sends the core's requests, keeps one store per source, and gives yew
+//! components their presence.
 
+pub mod context;
+pub mod source;
+pub mod store;
 pub mod transport;
 
+pub use context::{use_presence, PresenceProvider, PresenceProviderProps, Stores};
+pub use source::{Auth, CredentialsFuture, SourceConfig};
+pub use store::{Listener, Store, Subscription};
 pub use transport::{execute, Transport};

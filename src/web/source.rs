@@ -1,0 +1,120 @@
+//! What a page configures for one presence service: its kind, base URL, credentials (a value, or
+//! an async callback asked again after a 401) and polling options.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use crate::core::http::check_base_url;
+use crate::core::schedule::Policy;
+use crate::core::{Adapter, Credentials, Genesys, PresenceError, ProviderKind};
+
+/// A future of credentials, from a page's callback (MSAL, a Genesys PKCE login, a cookie session).
+pub type CredentialsFuture = Pin<Box<dyn Future<Output = Result<Credentials, String>>>>;
+
+/// Where credentials come from.
+#[derive(Clone)]
+pub enum Auth {
+    /// Fixed credentials.
+    Value(Credentials),
+    /// Asked for before the first request and again after a 401.
+    Callback(Rc<dyn Fn() -> CredentialsFuture>),
+    /// None: the service needs no credentials (a same-origin proxy that adds them).
+    None,
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::Value(c) => f.debug_tuple("Value").field(c).finish(),
+            Auth::Callback(_) => f.write_str("Callback(..)"),
+            Auth::None => f.write_str("None"),
+        }
+    }
+}
+
+/// One configured presence service.
+#[derive(Clone, Debug)]
+pub struct SourceConfig {
+    /// The name widgets use to refer to it (`teams`, `support`).
+    pub name: String,
+    /// Which provider it is.
+    pub kind: ProviderKind,
+    /// The API root: `https://graph.microsoft.com/v1.0`, `https://chat.example.com`,
+    /// `https://api.mypurecloud.ie`, `https://sod.superoffice.com/Cust12345`.
+    pub base_url: String,
+    /// Where credentials come from.
+    pub auth: Auth,
+    /// Milliseconds between polls; the provider's default when `None`.
+    pub interval_ms: Option<u64>,
+    /// Milliseconds before a request is aborted.
+    pub timeout_ms: u32,
+    /// The language of Genesys labels (`fr`, `de-CH`); the page's language when `None`.
+    pub language: Option<String>,
+    /// The Genesys presence source (`purecloud` unless set: `microsoftteams`, `zoomphone`, an id).
+    pub genesys_source: Option<String>,
+    /// Whether the browser may send cookies to the service.
+    pub send_cookies: bool,
+}
+
+impl SourceConfig {
+    /// A source with the provider's defaults.
+    pub fn new(name: &str, kind: ProviderKind, base_url: &str, auth: Auth) -> Self {
+        Self {
+            name: name.to_owned(),
+            kind,
+            base_url: base_url.trim().to_owned(),
+            auth,
+            interval_ms: None,
+            timeout_ms: super::transport::DEFAULT_TIMEOUT_MS,
+            language: None,
+            genesys_source: None,
+            send_cookies: false,
+        }
+    }
+
+    /// Checks the configuration: a name, an https base URL (http only on localhost), and
+    /// credentials of the provider's kind.
+    ///
+    /// # Errors
+    /// [`PresenceError::Config`] saying what is wrong.
+    pub fn check(&self) -> Result<(), PresenceError> {
+        if self.name.trim().is_empty() {
+            return Err(PresenceError::Config("a source needs a name".into()));
+        }
+        check_base_url(&self.base_url)
+            .map_err(|e| PresenceError::Config(format!("source `{}`: {e}", self.name)))?;
+        if let Auth::Value(credentials) = &self.auth {
+            credentials.check(self.kind)?;
+        }
+        Ok(())
+    }
+
+    /// The polling policy: the provider's defaults, with the page's interval raised to the
+    /// provider's floor where it asks for less.
+    pub fn policy(&self) -> Policy {
+        let defaults = Policy::for_provider(self.kind);
+        match self.interval_ms {
+            Some(ms) => defaults.with_interval(self.kind, ms).0,
+            None => defaults,
+        }
+    }
+
+    /// The adapter for this source.
+    pub fn adapter(&self, page_language: Option<&str>) -> Adapter {
+        match self.kind {
+            ProviderKind::Genesys => {
+                let mut g = Genesys::new(&self.base_url);
+                if let Some(language) = self.language.as_deref().or(page_language) {
+                    g = g.with_language(language);
+                }
+                if let Some(source) = &self.genesys_source {
+                    g = g.with_source(source);
+                }
+                Adapter::Genesys(g)
+            }
+            kind => Adapter::new(kind, &self.base_url),
+        }
+    }
+}

@@ -1,0 +1,469 @@
+//! One `Store` per configured source: widgets subscribe ids, ids wanted in the same tick are
+//! asked for in one plan, the same id is fetched once however many widgets show it, and polling
+//! keeps everyone current, paused while the page is hidden, backing off on failure.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::fmt;
+use std::rc::{Rc, Weak};
+
+use gloo_timers::callback::Timeout;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+
+use super::source::{Auth, SourceConfig};
+use super::transport::{now_ms, Transport};
+use crate::core::providers::superoffice::MAX_IN_FLIGHT;
+use crate::core::schedule::{next_delay_ms, Outcome, Policy};
+use crate::core::{
+    Credentials, HttpRequest, HttpResponse, PresenceError, ProviderKind, Registry, State, UserId,
+};
+
+/// Called with a person's new state.
+pub type Listener = Rc<dyn Fn(&UserId, &State)>;
+
+/// A source's store. Cheap to clone: clones share everything.
+#[derive(Clone)]
+pub struct Store(Rc<Inner>);
+
+impl PartialEq for Store {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("source", &self.0.config.name)
+            .field("kind", &self.0.config.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    config: SourceConfig,
+    policy: Policy,
+    transport: Transport,
+    registry: RefCell<Registry>,
+    listeners: RefCell<HashMap<UserId, Vec<(u64, Listener)>>>,
+    next_listener: Cell<u64>,
+    credentials: RefCell<Option<Credentials>>,
+    flush_scheduled: Cell<bool>,
+    polling: Cell<bool>,
+    timer: RefCell<Option<Timeout>>,
+    next_poll_at: Cell<u64>,
+    failures: Cell<u32>,
+    last_error: RefCell<Option<PresenceError>>,
+    random: Cell<u64>,
+    requests: Cell<u64>,
+    visibility: RefCell<Option<Closure<dyn FnMut()>>>,
+}
+
+/// Keeps an id subscribed while it lives; dropping it unsubscribes.
+pub struct Subscription {
+    store: Weak<Inner>,
+    id: UserId,
+    listener: u64,
+}
+
+impl fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscription")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Some(inner) = self.store.upgrade() {
+            Store(inner).unsubscribe(&self.id, self.listener);
+        }
+    }
+}
+
+fn page_hidden() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.hidden())
+}
+
+fn page_language() -> Option<String> {
+    web_sys::window().and_then(|w| w.navigator().language())
+}
+
+impl Store {
+    /// A store for `config`.
+    ///
+    /// # Errors
+    /// [`PresenceError::Config`] when the configuration is unusable (see [`SourceConfig::check`]).
+    pub fn new(config: SourceConfig) -> Result<Self, PresenceError> {
+        config.check()?;
+        let adapter = config.adapter(page_language().as_deref());
+        let transport = Transport {
+            timeout_ms: config.timeout_ms,
+            send_cookies: config.send_cookies,
+        };
+        let credentials = match &config.auth {
+            Auth::Value(c) => Some(c.clone()),
+            Auth::Callback(_) | Auth::None => None,
+        };
+        let store = Store(Rc::new(Inner {
+            policy: config.policy(),
+            config,
+            transport,
+            registry: RefCell::new(Registry::new(adapter)),
+            listeners: RefCell::new(HashMap::new()),
+            next_listener: Cell::new(0),
+            credentials: RefCell::new(credentials),
+            flush_scheduled: Cell::new(false),
+            polling: Cell::new(false),
+            timer: RefCell::new(None),
+            next_poll_at: Cell::new(0),
+            failures: Cell::new(0),
+            last_error: RefCell::new(None),
+            random: Cell::new(now_ms() | 1),
+            requests: Cell::new(0),
+            visibility: RefCell::new(None),
+        }));
+        store.watch_visibility();
+        Ok(store)
+    }
+
+    /// The source's name.
+    pub fn name(&self) -> &str {
+        &self.0.config.name
+    }
+
+    /// The source's provider.
+    pub fn kind(&self) -> ProviderKind {
+        self.0.config.kind
+    }
+
+    /// The polling policy in force.
+    pub fn policy(&self) -> Policy {
+        self.0.policy
+    }
+
+    /// Shows `id` in one more widget; `listener` hears every change of its state. Ids subscribed
+    /// in the same tick are fetched together; an id already shown costs nothing more.
+    pub fn subscribe(
+        &self,
+        id: &UserId,
+        listener: impl Fn(&UserId, &State) + 'static,
+    ) -> Subscription {
+        let listener_id = self.0.next_listener.get() + 1;
+        self.0.next_listener.set(listener_id);
+        self.0
+            .listeners
+            .borrow_mut()
+            .entry(id.clone())
+            .or_default()
+            .push((listener_id, Rc::new(listener)));
+        let new = self.0.registry.borrow_mut().subscribe(id);
+        if new {
+            self.schedule_flush();
+        }
+        Subscription {
+            store: Rc::downgrade(&self.0),
+            id: id.clone(),
+            listener: listener_id,
+        }
+    }
+
+    fn unsubscribe(&self, id: &UserId, listener: u64) {
+        {
+            let mut listeners = self.0.listeners.borrow_mut();
+            if let Some(list) = listeners.get_mut(id) {
+                list.retain(|(n, _)| *n != listener);
+                if list.is_empty() {
+                    listeners.remove(id);
+                }
+            }
+        }
+        let mut registry = self.0.registry.borrow_mut();
+        registry.unsubscribe(id);
+        if registry.ids().is_empty() {
+            drop(registry);
+            self.0.timer.borrow_mut().take();
+        }
+    }
+
+    /// What a widget shows for `id` now: `Loading` until the first answer.
+    pub fn state(&self, id: &UserId) -> State {
+        self.0.registry.borrow().state(id).unwrap_or(State::Loading)
+    }
+
+    /// Everyone subscribed.
+    pub fn ids(&self) -> Vec<UserId> {
+        self.0.registry.borrow().ids()
+    }
+
+    /// How many subscribed people have a presence.
+    pub fn loaded(&self) -> usize {
+        self.0.registry.borrow().loaded()
+    }
+
+    /// Requests sent since the store was made.
+    pub fn requests_sent(&self) -> u64 {
+        self.0.requests.get()
+    }
+
+    /// When the next poll is due, in milliseconds since the Unix epoch (0 when none is planned).
+    pub fn next_poll_at_ms(&self) -> u64 {
+        self.0.next_poll_at.get()
+    }
+
+    /// The error of the last poll, if it failed.
+    pub fn last_error(&self) -> Option<PresenceError> {
+        self.0.last_error.borrow().clone()
+    }
+
+    /// Polls now, whatever the timer says (the page was shown again, or a test wants it).
+    pub fn poll_now(&self) {
+        let weak = Rc::downgrade(&self.0);
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Some(inner) = weak.upgrade() {
+                Store(inner).poll().await;
+            }
+        });
+    }
+
+    fn next_random(&self) -> u64 {
+        // xorshift64: jitter only, not security.
+        let mut x = self.0.random.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0.random.set(x);
+        x
+    }
+
+    /// Asks for newly subscribed ids once the current tick is over, so that every id subscribed in
+    /// the same tick goes in the same plan.
+    fn schedule_flush(&self) {
+        if self.0.flush_scheduled.replace(true) {
+            return;
+        }
+        let weak = Rc::downgrade(&self.0);
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Some(inner) = weak.upgrade() {
+                let store = Store(inner);
+                store.0.flush_scheduled.set(false);
+                store.flush().await;
+            }
+        });
+    }
+
+    async fn flush(&self) {
+        self.setup().await;
+        let plan = self.0.registry.borrow().plan_new();
+        let rejected = self.0.registry.borrow_mut().reject(&plan.rejected);
+        self.notify(&rejected);
+        if plan.requests.is_empty() {
+            return;
+        }
+        self.0.registry.borrow_mut().sending(&plan.requests);
+        let failed = self.run(plan.requests).await;
+        if self.0.timer.borrow().is_none() && !self.0.polling.get() {
+            self.schedule(match failed {
+                Some(e) => Outcome::Failure(e),
+                None => Outcome::Success,
+            });
+        }
+    }
+
+    /// Genesys definitions before presences, for labels in the page's language.
+    async fn setup(&self) {
+        loop {
+            let Some(request) = self.0.registry.borrow().plan_setup() else {
+                return;
+            };
+            self.0.registry.borrow_mut().setup_sent();
+            let answer = self.send(&request).await;
+            self.0
+                .registry
+                .borrow_mut()
+                .apply(&request, answer, now_ms());
+            if self.0.registry.borrow().plan_setup().as_ref() == Some(&request) {
+                return;
+            }
+        }
+    }
+
+    async fn poll(&self) {
+        if self.0.polling.replace(true) {
+            return;
+        }
+        self.0.timer.borrow_mut().take();
+        self.setup().await;
+        let plan = self.0.registry.borrow().plan_poll();
+        let rejected = self.0.registry.borrow_mut().reject(&plan.rejected);
+        self.notify(&rejected);
+        self.0.registry.borrow_mut().sending(&plan.requests);
+        let failed = self.run(plan.requests).await;
+        self.0.polling.set(false);
+        self.schedule(match failed {
+            Some(e) => Outcome::Failure(e),
+            None => Outcome::Success,
+        });
+    }
+
+    /// Sends the requests (at most [`MAX_IN_FLIGHT`] at once for SuperOffice, all at once for the
+    /// batched providers), applies each answer, tells the widgets. Returns the last failure.
+    async fn run(&self, requests: Vec<HttpRequest>) -> Option<PresenceError> {
+        let width = match self.kind() {
+            ProviderKind::SuperOffice => MAX_IN_FLIGHT,
+            _ => requests.len().max(1),
+        };
+        let mut failure = None;
+        let mut pending = requests.into_iter().peekable();
+        while pending.peek().is_some() {
+            let batch: Vec<HttpRequest> = pending.by_ref().take(width).collect();
+            let answers = futures_util::future::join_all(batch.iter().map(|r| self.send(r))).await;
+            for (request, answer) in batch.iter().zip(answers) {
+                let applied = self
+                    .0
+                    .registry
+                    .borrow_mut()
+                    .apply(request, answer, now_ms());
+                if applied.error.is_some() {
+                    failure = applied.error;
+                }
+                self.notify(&applied.changed);
+            }
+        }
+        failure
+    }
+
+    /// One request with the source's credentials. After a 401, a callback is asked for new
+    /// credentials once and the request is sent again.
+    async fn send(&self, request: &HttpRequest) -> Result<HttpResponse, PresenceError> {
+        let first = self.credentials(false).await?;
+        let answer = self.send_with(request, first.as_ref()).await?;
+        if answer.status != 401 || !matches!(self.0.config.auth, Auth::Callback(_)) {
+            return Ok(answer);
+        }
+        let renewed = self.credentials(true).await?;
+        self.send_with(request, renewed.as_ref()).await
+    }
+
+    async fn send_with(
+        &self,
+        request: &HttpRequest,
+        credentials: Option<&Credentials>,
+    ) -> Result<HttpResponse, PresenceError> {
+        self.0.requests.set(self.0.requests.get() + 1);
+        self.0.transport.send(request, credentials).await
+    }
+
+    /// The credentials to use; from the callback when there are none yet or `renew` is set.
+    async fn credentials(&self, renew: bool) -> Result<Option<Credentials>, PresenceError> {
+        let Auth::Callback(callback) = &self.0.config.auth else {
+            return Ok(self.0.credentials.borrow().clone());
+        };
+        if !renew {
+            if let Some(c) = self.0.credentials.borrow().clone() {
+                return Ok(Some(c));
+            }
+        }
+        let credentials = callback().await.map_err(|message| {
+            PresenceError::Config(format!(
+                "source `{}`: the credentials callback failed: {message}",
+                self.name()
+            ))
+        })?;
+        credentials.check(self.kind())?;
+        *self.0.credentials.borrow_mut() = Some(credentials.clone());
+        Ok(Some(credentials))
+    }
+
+    /// Plans the next poll from what this one did; nothing while the page is hidden or nobody
+    /// is subscribed.
+    fn schedule(&self, outcome: Outcome) {
+        let failures = match &outcome {
+            Outcome::Success => 0,
+            Outcome::Failure(_) => self.0.failures.get().saturating_add(1),
+        };
+        self.0.failures.set(failures);
+        *self.0.last_error.borrow_mut() = match &outcome {
+            Outcome::Success => None,
+            Outcome::Failure(e) => Some(e.clone()),
+        };
+        if self.ids().is_empty() || page_hidden() {
+            self.0.timer.borrow_mut().take();
+            self.0.next_poll_at.set(0);
+            return;
+        }
+        let now = now_ms();
+        let random = self.next_random();
+        let delay = next_delay_ms(&self.0.policy, &outcome, failures, now, random);
+        self.0.next_poll_at.set(now.saturating_add(delay));
+        let weak = Rc::downgrade(&self.0);
+        let ms = u32::try_from(delay).unwrap_or(u32::MAX);
+        let timeout = Timeout::new(ms, move || {
+            if let Some(inner) = weak.upgrade() {
+                Store(inner).poll_now();
+            }
+        });
+        *self.0.timer.borrow_mut() = Some(timeout);
+    }
+
+    /// Pauses polling while the page is hidden and polls at once when it is shown again.
+    fn watch_visibility(&self) {
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let weak = Rc::downgrade(&self.0);
+        let callback = Closure::<dyn FnMut()>::new(move || {
+            let Some(inner) = weak.upgrade() else {
+                return;
+            };
+            let store = Store(inner);
+            if page_hidden() {
+                store.0.timer.borrow_mut().take();
+                store.0.next_poll_at.set(0);
+            } else if !store.ids().is_empty() {
+                store.poll_now();
+            }
+        });
+        let added = document
+            .add_event_listener_with_callback("visibilitychange", callback.as_ref().unchecked_ref())
+            .is_ok();
+        if added {
+            *self.0.visibility.borrow_mut() = Some(callback);
+        }
+    }
+
+    /// Tells the widgets of `changed` ids their new state.
+    fn notify(&self, changed: &[UserId]) {
+        for id in changed {
+            let state = self.state(id);
+            let listeners: Vec<Listener> = self
+                .0
+                .listeners
+                .borrow()
+                .get(id)
+                .map(|l| l.iter().map(|(_, f)| f.clone()).collect())
+                .unwrap_or_default();
+            for listener in listeners {
+                listener(id, &state);
+            }
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let (Some(callback), Some(document)) = (
+            self.visibility.borrow_mut().take(),
+            web_sys::window().and_then(|w| w.document()),
+        ) {
+            let _ = document.remove_event_listener_with_callback(
+                "visibilitychange",
+                callback.as_ref().unchecked_ref(),
+            );
+        }
+    }
+}
