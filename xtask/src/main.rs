@@ -12,7 +12,7 @@ mod tools;
 
 use std::process::ExitCode;
 
-use process::{announce, command, root, run, run_tests, say, Counts};
+use process::{announce, command, root, run, run_tests, say, start_sim, Counts};
 
 const USAGE: &str = "usage: cargo xtask <test|demo [--port N]|bench|setup>";
 
@@ -116,20 +116,31 @@ fn test() -> Result<(), String> {
         &mut counts,
     )?;
 
-    step(8, "Browser tests in headless Chromium (wasm-pack test)");
-    run_tests(
-        command(
-            "wasm-pack",
-            &[
-                "test",
-                "--headless",
-                "--chrome",
-                "--chromedriver",
-                tools::CHROMEDRIVER,
-            ],
-        ),
-        &mut counts,
-    )?;
+    step(
+        8,
+        "Browser tests in headless Chromium (wasm-pack test), against presence-sim",
+    );
+    let sim = start_sim(&[
+        "--users",
+        "1200",
+        "--change-every",
+        "0",
+        "--www",
+        "/nonexistent",
+    ])?;
+    let mut browser = command(
+        "wasm-pack",
+        &[
+            "test",
+            "--headless",
+            "--chrome",
+            "--chromedriver",
+            tools::CHROMEDRIVER,
+        ],
+    );
+    browser.env("PRESENCE_SIM_URL", &sim.url);
+    run_tests(browser, &mut counts)?;
+    drop(sim);
 
     announce("All checks passed");
     println!(

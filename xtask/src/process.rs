@@ -113,6 +113,60 @@ pub fn prints(program: &str, args: &[&str], expected: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// A presence-sim running for the tests; stopped when dropped.
+pub struct Sim {
+    child: std::process::Child,
+    /// Its base URL, `http://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Builds and starts presence-sim on a free loopback port with `args`, and waits for its URL.
+///
+/// # Errors
+/// When it cannot be built or started, or says no URL.
+pub fn start_sim(args: &[&str]) -> Result<Sim, String> {
+    run(command(
+        "cargo",
+        &["build", "--quiet", "--package", "presence-sim"],
+    ))?;
+    let binary = root().join("target").join("debug").join("presence-sim");
+    let mut all = vec!["--port", "0"];
+    all.extend_from_slice(args);
+    say(&format!("$ {} {}", binary.display(), all.join(" ")));
+    let mut child = command(&binary.display().to_string(), &all)
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start presence-sim: {e}"))?;
+    let mut first = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = BufReader::new(out).read_line(&mut first);
+    }
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .map(|u| u.trim_end_matches('/').to_owned());
+    match url {
+        Some(url) => {
+            say(first.trim());
+            Ok(Sim { child, url })
+        }
+        None => {
+            let _ = child.kill();
+            Err(format!(
+                "presence-sim did not say where it listens: `{}`",
+                first.trim()
+            ))
+        }
+    }
+}
+
 /// What a command prints on standard output, trimmed, if it runs and succeeds.
 pub fn output(program: &str, args: &[&str]) -> Option<String> {
     command(program, args)
