@@ -565,3 +565,45 @@ async fn polling_pauses_while_the_page_is_hidden_and_resumes_at_once() {
     })
     .await;
 }
+
+#[wasm_bindgen_test]
+async fn stores_registered_by_name_are_shared() {
+    clear_faults().await;
+    let ids = people("graph").await;
+    let base = format!("{}/graph/v1.0", sim());
+    let first = presence_widgets::web::configure(SourceConfig::new(
+        "shared",
+        ProviderKind::Graph,
+        &base,
+        bearer("shared"),
+    ))
+    .unwrap();
+    assert_eq!(presence_widgets::web::store("shared"), Some(first.clone()));
+    assert!(presence_widgets::web::stores().get("shared").is_some());
+    // Two widgets, one from each side, cost one request.
+    let a = first.subscribe(&ids[40], |_, _| {});
+    let b = presence_widgets::web::store("shared")
+        .unwrap()
+        .subscribe(&ids[40], |_, _| {});
+    until(10_000, "a presence", || first.loaded() == 1).await;
+    assert_eq!(first.requests_sent(), 1);
+    drop((a, b));
+    let replaced = presence_widgets::web::configure(SourceConfig::new(
+        "shared",
+        ProviderKind::Graph,
+        &base,
+        bearer("other"),
+    ))
+    .unwrap();
+    assert_ne!(replaced, first);
+    assert_eq!(presence_widgets::web::store("shared"), Some(replaced));
+    let err = presence_widgets::web::configure(SourceConfig::new(
+        "",
+        ProviderKind::Graph,
+        &base,
+        bearer("t"),
+    ))
+    .unwrap_err();
+    assert!(matches!(err, PresenceError::Config(_)));
+    assert_eq!(presence_widgets::web::stores().names().count(), 1);
+}
