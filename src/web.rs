@@ -2,11 +2,13 @@
 //! components their presence.
 
 pub mod context;
+pub mod registry;
 pub mod source;
 pub mod store;
 pub mod transport;
 
 pub use context::{use_presence, PresenceProvider, PresenceProviderProps, Stores};
+pub use registry::{configure, store, stores};
 pub use source::{Auth, CredentialsFuture, SourceConfig};
 pub use store::{Listener, Store, Subscription};
 pub use transport::{execute, Transport};
