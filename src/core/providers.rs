@@ -200,6 +200,23 @@ pub(crate) fn unique(ids: &[UserId]) -> Vec<&UserId> {
     ids.iter().filter(|id| seen.insert(id.as_str())).collect()
 }
 
+/// The ids in first-given order, each once, that `check` accepts; the plan so far holds the
+/// rejected ones with their reasons.
+pub(crate) fn checked(
+    ids: &[UserId],
+    check: impl Fn(&UserId) -> Result<(), PresenceError>,
+) -> (Vec<UserId>, Plan) {
+    let mut plan = Plan::default();
+    let mut valid = Vec::with_capacity(ids.len());
+    for id in unique(ids) {
+        match check(id) {
+            Ok(()) => valid.push(id.clone()),
+            Err(e) => plan.rejected.push((id.clone(), e)),
+        }
+    }
+    (valid, plan)
+}
+
 /// Reads a JSON body as `T`. On failure it reads the body again to name the path of the offending
 /// value, so the happy path pays nothing for the error's detail.
 pub(crate) fn decode<'de, T: Deserialize<'de>>(

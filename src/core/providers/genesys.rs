@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    decode, http_error, seconds_in_text, unique, wrong_endpoint, Cursor, Endpoint, Plan, Provider,
+    checked, decode, http_error, seconds_in_text, wrong_endpoint, Cursor, Endpoint, Plan, Provider,
     Update,
 };
 use crate::core::error::PresenceError;
@@ -304,14 +304,7 @@ impl Provider for Genesys {
 
     /// One bulk request per 50 ids: `…/bulk?id=a&id=b`.
     fn plan(&self, ids: &[UserId], _cursor: Option<&Cursor>) -> Plan {
-        let mut plan = Plan::default();
-        let mut valid = Vec::with_capacity(ids.len());
-        for id in unique(ids) {
-            match check_id(id) {
-                Ok(()) => valid.push(id.clone()),
-                Err(e) => plan.rejected.push((id.clone(), e)),
-            }
-        }
+        let (valid, mut plan) = checked(ids, check_id);
         let base = join(
             &self.base_url,
             &format!("/api/v2/users/presences/{}/bulk", self.source_segment()),

@@ -4,7 +4,9 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::{decode, http_error, unique, wrong_endpoint, Cursor, Endpoint, Plan, Provider, Update};
+use super::{
+    checked, decode, http_error, wrong_endpoint, Cursor, Endpoint, Plan, Provider, Update,
+};
 use crate::core::error::PresenceError;
 use crate::core::http::{encode_component, is_dot_segment, join, HttpRequest, HttpResponse};
 use crate::core::model::{
@@ -62,15 +64,13 @@ impl Provider for Graph {
 
     /// One `getPresencesByUserId` POST per 650 ids; the body is `{"ids": [...]}`.
     fn plan(&self, ids: &[UserId], _cursor: Option<&Cursor>) -> Plan {
-        let mut plan = Plan::default();
-        let mut valid = Vec::with_capacity(ids.len());
-        for id in unique(ids) {
+        let (valid, mut plan) = checked(ids, |id| {
             if id.as_str().trim().is_empty() {
-                plan.rejected.push((id.clone(), bad_id(id)));
+                Err(bad_id(id))
             } else {
-                valid.push(id.clone());
+                Ok(())
             }
-        }
+        });
         let url = join(&self.base_url, "/communications/getPresencesByUserId");
         for batch in valid.chunks(BATCH_LIMIT) {
             let body = serde_json::json!({ "ids": batch }).to_string();

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{
-    decode, http_error, seconds_in_text, unique, wrong_endpoint, Cursor, Endpoint, Plan, Provider,
+    checked, decode, http_error, seconds_in_text, wrong_endpoint, Cursor, Endpoint, Plan, Provider,
     Update,
 };
 use crate::core::error::{PresenceError, Retry};
@@ -168,15 +168,13 @@ impl Provider for RocketChat {
     /// With one: a single `?from=…` delta for every id.
     fn plan(&self, ids: &[UserId], cursor: Option<&Cursor>) -> Plan {
         let url = join(&self.base_url, "/api/v1/users.presence");
-        let mut plan = Plan::default();
-        let mut valid = Vec::with_capacity(ids.len());
-        for id in unique(ids) {
+        let (valid, mut plan) = checked(ids, |id| {
             if id.as_str().trim().is_empty() {
-                plan.rejected.push((id.clone(), empty_id()));
+                Err(empty_id())
             } else {
-                valid.push(id.clone());
+                Ok(())
             }
-        }
+        });
         if let Some(cursor) = cursor {
             if !valid.is_empty() {
                 let url = format!("{url}?from={}", encode_component(cursor.as_str()));
