@@ -57,48 +57,22 @@ async fn send(base: &str, req: &HttpRequest, credentials: &Credentials) -> HttpR
 }
 
 async fn people(base: &str, provider: &str) -> Vec<UserId> {
-    let answer = request(
-        base,
-        "GET",
-        &format!("/_sim/users?provider={provider}"),
-        &[],
-        None,
-    )
-    .await
-    .unwrap();
-    let list: Value = serde_json::from_str(&answer.body).unwrap();
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|u| UserId::new(u["id"].as_str().unwrap()))
-        .collect()
+    let ids = presence_sim::client::user_ids(base, provider)
+        .await
+        .unwrap();
+    ids.into_iter().map(UserId::new).collect()
 }
 
 async fn set(base: &str, provider: &str, id: &UserId, change: Value) {
-    let body = change.to_string();
-    let answer = request(
-        base,
-        "PUT",
-        &format!("/_sim/users/{provider}/{id}"),
-        &[("Content-Type", "application/json")],
-        Some(&body),
-    )
-    .await
-    .unwrap();
-    assert_eq!(answer.status, 200, "{}", answer.body);
+    presence_sim::client::set_user(base, provider, id.as_str(), &change)
+        .await
+        .unwrap();
 }
 
 async fn control(base: &str, method: &str, path: &str, body: Value) {
-    let body = body.to_string();
-    request(
-        base,
-        method,
-        path,
-        &[("Content-Type", "application/json")],
-        Some(&body),
-    )
-    .await
-    .unwrap();
+    presence_sim::client::control(base, method, path, &body)
+        .await
+        .unwrap();
 }
 
 fn bearer(token: &str) -> Credentials {

@@ -173,3 +173,72 @@ pub async fn request(
         .send(method, path, &all, body)
         .await
 }
+
+/// A control-surface call with a JSON body (`PUT /_sim/limits`, `POST /_sim/faults`, …).
+///
+/// # Errors
+/// As [`Connection::send`].
+pub async fn control(
+    base: &str,
+    method: &str,
+    path: &str,
+    body: &serde_json::Value,
+) -> io::Result<Answer> {
+    let body = body.to_string();
+    request(
+        base,
+        method,
+        path,
+        &[("Content-Type", "application/json")],
+        Some(&body),
+    )
+    .await
+}
+
+/// The ids of a provider's simulated people, from `GET /_sim/users`.
+///
+/// # Errors
+/// As [`Connection::send`], or when the answer is not the list of people.
+pub async fn user_ids(base: &str, provider: &str) -> io::Result<Vec<String>> {
+    let answer = request(
+        base,
+        "GET",
+        &format!("/_sim/users?provider={provider}"),
+        &[],
+        None,
+    )
+    .await?;
+    let list = answer.json();
+    let people = list
+        .as_array()
+        .ok_or_else(|| invalid(format!("not a list of people: {}", answer.body)))?;
+    Ok(people
+        .iter()
+        .filter_map(|u| {
+            u.get("id")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        })
+        .collect())
+}
+
+/// Changes one person's presence with `PUT /_sim/users/{provider}/{id}`.
+///
+/// # Errors
+/// As [`Connection::send`], or when the simulator refuses the change.
+pub async fn set_user(
+    base: &str,
+    provider: &str,
+    id: &str,
+    change: &serde_json::Value,
+) -> io::Result<Answer> {
+    let answer = control(base, "PUT", &format!("/_sim/users/{provider}/{id}"), change).await?;
+    if answer.status == 200 {
+        Ok(answer)
+    } else {
+        Err(invalid(format!(
+            "the change was refused ({}): {}",
+            answer.status, answer.body
+        )))
+    }
+}

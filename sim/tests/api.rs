@@ -50,32 +50,21 @@ async fn post(base: &str, path: &str, headers: &[(&str, &str)], body: &str) -> A
 }
 
 async fn control(base: &str, method: &str, path: &str, body: Value) -> Answer {
-    let body = body.to_string();
-    request(
-        base,
-        method,
-        path,
-        &[("Content-Type", "application/json")],
-        Some(&body),
-    )
-    .await
-    .unwrap()
+    presence_sim::client::control(base, method, path, &body)
+        .await
+        .unwrap()
 }
 
 async fn ids(base: &str, provider: &str) -> Vec<String> {
-    let list = get(base, &format!("/_sim/users?provider={provider}"), &[])
+    presence_sim::client::user_ids(base, provider)
         .await
-        .json();
-    list.as_array()
         .unwrap()
-        .iter()
-        .map(|u| u["id"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 async fn set(base: &str, provider: &str, id: &str, change: Value) {
-    let answer = control(base, "PUT", &format!("/_sim/users/{provider}/{id}"), change).await;
-    assert_eq!(answer.status, 200, "{}", answer.body);
+    presence_sim::client::set_user(base, provider, id, &change)
+        .await
+        .unwrap();
 }
 
 fn keys(value: &Value) -> Vec<&str> {
