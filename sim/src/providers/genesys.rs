@@ -304,6 +304,25 @@ async fn definitions(
     .await
 }
 
+/// One definition by id, in the new or the deprecated form.
+fn definition_by_id(
+    world: &World,
+    id: &str,
+    query: Option<&str>,
+    render: fn(&Definition, Option<&str>) -> Value,
+) -> Reply {
+    let locale = query_value(query, "localeCode");
+    match world.definitions.iter().find(|d| d.id == id) {
+        Some(d) => Reply::value(200, &render(d, locale.as_deref())),
+        None => error(
+            GC,
+            404,
+            "not.found",
+            "The presence definition was not found.",
+        ),
+    }
+}
+
 async fn definition(
     State(app): State<App>,
     Path(id): Path<String>,
@@ -314,18 +333,7 @@ async fn definition(
         GC,
         "presence/definitions/{id}",
         &headers,
-        move |world, _| {
-            let locale = query_value(query.as_deref(), "localeCode");
-            match world.definitions.iter().find(|d| d.id == id) {
-                Some(d) => Reply::value(200, &definition_new(d, locale.as_deref())),
-                None => error(
-                    GC,
-                    404,
-                    "not.found",
-                    "The presence definition was not found.",
-                ),
-            }
-        },
+        move |world, _| definition_by_id(world, &id, query.as_deref(), definition_new),
     )
     .await
 }
@@ -396,16 +404,7 @@ async fn definition_deprecated(
     headers: HeaderMap,
 ) -> Response {
     app.api(GC, "presencedefinitions/{id}", &headers, move |world, _| {
-        let locale = query_value(query.as_deref(), "localeCode");
-        match world.definitions.iter().find(|d| d.id == id) {
-            Some(d) => Reply::value(200, &definition_old(d, locale.as_deref())),
-            None => error(
-                GC,
-                404,
-                "not.found",
-                "The presence definition was not found.",
-            ),
-        }
+        definition_by_id(world, &id, query.as_deref(), definition_old)
     })
     .await
 }

@@ -56,6 +56,15 @@ fn user(person: &Person) -> Value {
     u
 }
 
+/// The calling user's id (`X-User-Id`).
+fn caller(headers: &HeaderMap) -> String {
+    headers
+        .get("x-user-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
 /// The query's values for `name`, in both documented forms: `?ids=a,b` and `?ids=a&ids=b`.
 fn values(query: Option<&str>, name: &str) -> Vec<String> {
     form_urlencoded::parse(query.unwrap_or("").as_bytes())
@@ -76,11 +85,7 @@ async fn presence(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let caller = headers
-        .get("x-user-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let caller = caller(&headers);
     // Counted by form, so that a test (or the demo) can see which form a client uses.
     let endpoint = match (
         values(query.as_deref(), "ids").is_empty(),
@@ -189,11 +194,7 @@ async fn get_status(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let caller = headers
-        .get("x-user-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let caller = caller(&headers);
     app.api(RC, "users.getStatus", &headers, move |world, _| {
         match target(world, query.as_deref()) {
             Ok(Some(person)) => {
