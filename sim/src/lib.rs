@@ -11,6 +11,7 @@ pub mod control;
 pub mod page;
 pub mod people;
 pub mod providers;
+pub mod query;
 pub mod reply;
 pub mod rng;
 pub mod world;

@@ -58,6 +58,12 @@ pub fn set(value: &mut serde_json::Value, key: &str, field: serde_json::Value) {
     }
 }
 
+/// The `innerError.date` Graph writes: UTC to the second, without a zone (`2020-08-18T12:51:51`).
+fn graph_date() -> String {
+    let now = iso(now_ms());
+    now.split('.').next().unwrap_or_default().to_owned()
+}
+
 /// A request id for error bodies.
 fn request_id() -> String {
     format!(
@@ -80,7 +86,7 @@ pub fn error(provider: Provider, status: u16, code: &str, message: &str) -> Repl
                 "code": code,
                 "message": message,
                 "innerError": {
-                    "date": iso(now_ms()).trim_end_matches('Z').split('.').next().unwrap_or_default(),
+                    "date": graph_date(),
                     "request-id": request_id(),
                     "client-request-id": request_id(),
                 }
@@ -163,7 +169,7 @@ pub fn too_many(provider: Provider, rate: &RateState) -> Reply {
                     "code": "TooManyRequests",
                     "innerError": {
                         "code": "429",
-                        "date": iso(now_ms()).trim_end_matches('Z').split('.').next().unwrap_or_default(),
+                        "date": graph_date(),
                         "message": "Please retry after",
                         "request-id": request_id(),
                         "status": "429"

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use crate::app::App;
 use crate::clock::iso;
 use crate::people::{Activity, Availability, Person, Provider};
+use crate::query::values;
 use crate::reply::{error, set, Reply};
 use crate::world::{Definition, World};
 
@@ -69,16 +70,9 @@ pub fn routes() -> Router<App> {
         )
 }
 
-fn query_values(query: Option<&str>, name: &str) -> Vec<String> {
-    form_urlencoded::parse(query.unwrap_or("").as_bytes())
-        .filter(|(k, _)| k == name)
-        .flat_map(|(_, v)| v.split(',').map(str::to_owned).collect::<Vec<_>>())
-        .filter(|v| !v.is_empty())
-        .collect()
-}
-
+/// The first value of `name`, as a list member (`a,b` gives `a`).
 fn query_value(query: Option<&str>, name: &str) -> Option<String> {
-    query_values(query, name).into_iter().next()
+    values(query, name).into_iter().next()
 }
 
 /// The definition a person's state shows as.
@@ -157,7 +151,7 @@ async fn bulk(
     headers: HeaderMap,
 ) -> Response {
     app.api(GC, "users/presences/bulk", &headers, move |world, _| {
-        let ids = query_values(query.as_deref(), "id");
+        let ids = values(query.as_deref(), "id");
         if !known_source(&source) {
             return error(
                 GC,

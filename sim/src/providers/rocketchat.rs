@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use crate::app::App;
 use crate::clock::parse_from;
 use crate::people::{Availability, Person, Provider};
+use crate::query::{first, values};
 use crate::reply::{error, set, Reply};
 use crate::world::World;
 
@@ -65,39 +66,21 @@ fn caller(headers: &HeaderMap) -> String {
         .to_owned()
 }
 
-/// The query's values for `name`, in both documented forms: `?ids=a,b` and `?ids=a&ids=b`.
-fn values(query: Option<&str>, name: &str) -> Vec<String> {
-    form_urlencoded::parse(query.unwrap_or("").as_bytes())
-        .filter(|(k, _)| k == name)
-        .flat_map(|(_, v)| v.split(',').map(str::to_owned).collect::<Vec<_>>())
-        .filter(|v| !v.is_empty())
-        .collect()
-}
-
-fn first(query: Option<&str>, name: &str) -> Option<String> {
-    form_urlencoded::parse(query.unwrap_or("").as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
 async fn presence(
     State(app): State<App>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     let caller = caller(&headers);
+    let ids = values(query.as_deref(), "ids");
+    let from = first(query.as_deref(), "from");
     // Counted by form, so that a test (or the demo) can see which form a client uses.
-    let endpoint = match (
-        values(query.as_deref(), "ids").is_empty(),
-        first(query.as_deref(), "from"),
-    ) {
+    let endpoint = match (ids.is_empty(), &from) {
         (false, _) => "users.presence?ids",
         (true, Some(_)) => "users.presence?from",
         (true, None) => "users.presence",
     };
     app.api(RC, endpoint, &headers, move |world, now| {
-        let q = query.as_deref();
-        let ids = values(q, "ids");
         let Some(people) = world.people(RC) else {
             return Reply::value(200, &json!({ "users": [], "full": true, "success": true }));
         };
@@ -115,7 +98,7 @@ async fn presence(
             )
             .counting(ids.len());
         }
-        if let Some(from) = first(q, "from") {
+        if let Some(from) = from {
             let Some(since) = parse_from(&from) else {
                 return error(
                     RC,
