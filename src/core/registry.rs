@@ -131,6 +131,11 @@ impl Registry {
         true
     }
 
+    /// Whether nobody is wanted.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Everyone wanted, sorted.
     pub fn ids(&self) -> Vec<UserId> {
         let mut ids: Vec<UserId> = self.entries.keys().cloned().collect();
@@ -280,16 +285,17 @@ impl Registry {
         let mut answered = HashSet::with_capacity(update.presences.len());
         let mut changed = Vec::new();
         for presence in update.presences {
-            answered.insert(presence.user.clone());
-            if let Some(e) = self.entries.get_mut(&presence.user) {
+            let user = presence.user.clone();
+            if let Some(e) = self.entries.get_mut(&user) {
                 let differs = e.presence.as_ref() != Some(&presence) || e.error.is_some();
-                e.presence = Some(presence.clone());
+                e.presence = Some(presence);
                 e.confirmed_ms = Some(now_ms);
                 e.error = None;
                 if differs {
-                    changed.push(presence.user);
+                    changed.push(user.clone());
                 }
             }
+            answered.insert(user);
         }
         let kind = self.adapter.kind();
         for id in &request.ids {

@@ -16,7 +16,8 @@ use super::transport::{now_ms, Transport};
 use crate::core::providers::superoffice::MAX_IN_FLIGHT;
 use crate::core::schedule::{next_delay_ms, Outcome, Policy};
 use crate::core::{
-    Credentials, HttpRequest, HttpResponse, PresenceError, ProviderKind, Registry, State, UserId,
+    Credentials, HttpRequest, HttpResponse, Plan, PresenceError, ProviderKind, Registry, State,
+    UserId,
 };
 
 /// Called with a person's new state.
@@ -184,7 +185,7 @@ impl Store {
         }
         let mut registry = self.0.registry.borrow_mut();
         registry.unsubscribe(id);
-        if registry.ids().is_empty() {
+        if registry.is_empty() {
             drop(registry);
             self.0.timer.borrow_mut().take();
         }
@@ -259,18 +260,13 @@ impl Store {
     async fn flush(&self) {
         self.setup().await;
         let plan = self.0.registry.borrow().plan_new();
-        let rejected = self.0.registry.borrow_mut().reject(&plan.rejected);
-        self.notify(&rejected);
-        if plan.requests.is_empty() {
+        let nothing_sent = plan.requests.is_empty();
+        let outcome = self.send_plan(plan).await;
+        if nothing_sent {
             return;
         }
-        self.0.registry.borrow_mut().sending(&plan.requests);
-        let failed = self.run(plan.requests).await;
         if self.0.timer.borrow().is_none() && !self.0.polling.get() {
-            self.schedule(match failed {
-                Some(e) => Outcome::Failure(e),
-                None => Outcome::Success,
-            });
+            self.schedule(outcome);
         }
     }
 
@@ -299,15 +295,20 @@ impl Store {
         self.0.timer.borrow_mut().take();
         self.setup().await;
         let plan = self.0.registry.borrow().plan_poll();
+        let outcome = self.send_plan(plan).await;
+        self.0.polling.set(false);
+        self.schedule(outcome);
+    }
+
+    /// Shows the ids no request can be made for as errors, sends the rest, and says how it went.
+    async fn send_plan(&self, plan: Plan) -> Outcome {
         let rejected = self.0.registry.borrow_mut().reject(&plan.rejected);
         self.notify(&rejected);
         self.0.registry.borrow_mut().sending(&plan.requests);
-        let failed = self.run(plan.requests).await;
-        self.0.polling.set(false);
-        self.schedule(match failed {
-            Some(e) => Outcome::Failure(e),
+        match self.run(plan.requests).await {
+            Some(error) => Outcome::Failure(error),
             None => Outcome::Success,
-        });
+        }
     }
 
     /// Sends the requests (at most [`MAX_IN_FLIGHT`] at once for SuperOffice, all at once for the
@@ -391,7 +392,7 @@ impl Store {
             Outcome::Success => None,
             Outcome::Failure(e) => Some(e.clone()),
         };
-        if self.ids().is_empty() || page_hidden() {
+        if self.0.registry.borrow().is_empty() || page_hidden() {
             self.0.timer.borrow_mut().take();
             self.0.next_poll_at.set(0);
             return;
@@ -424,7 +425,7 @@ impl Store {
             if page_hidden() {
                 store.0.timer.borrow_mut().take();
                 store.0.next_poll_at.set(0);
-            } else if !store.ids().is_empty() {
+            } else if !store.0.registry.borrow().is_empty() {
                 store.poll_now();
             }
         });
