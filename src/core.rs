@@ -6,17 +6,21 @@
 pub mod auth;
 pub mod error;
 pub mod http;
+pub mod labels;
 pub mod model;
 pub mod providers;
 pub mod registry;
+pub mod roster;
 pub mod schedule;
 
 pub use auth::{Credentials, Secret};
 pub use error::{PresenceError, Retry};
 pub use http::{HttpRequest, HttpResponse, Method};
+pub use labels::Labels;
 pub use model::{Activity, Availability, Presence, ProviderKind, UserId};
 pub use providers::{
     Adapter, Catalog, Cursor, Definition, Endpoint, Genesys, Graph, Plan, Provider, RocketChat,
     SuperOffice, Update,
 };
 pub use registry::{Applied, Registry, State};
+pub use roster::{Group, Person, Roster, Row};

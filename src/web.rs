@@ -1,12 +1,17 @@
 //! The browser side: sends the core's requests, keeps one store per source, and gives yew
 //! components their presence.
 
+pub mod components;
 pub mod context;
 pub mod registry;
 pub mod source;
 pub mod store;
 pub mod transport;
 
+pub use components::{
+    PresenceBadge, PresenceBadgeProps, PresenceList, PresenceListProps, PresenceSummary,
+    PresenceSummaryProps, StateBadge, StateBadgeProps, STYLESHEET,
+};
 pub use context::{use_presence, PresenceProvider, PresenceProviderProps, Stores};
 pub use registry::{configure, store, stores};
 pub use source::{Auth, CredentialsFuture, SourceConfig};

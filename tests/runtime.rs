@@ -14,106 +14,20 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use gloo_net::http::Request;
 use gloo_timers::future::TimeoutFuture;
 use presence_widgets::core::{
     Availability, Credentials, PresenceError, ProviderKind, Secret, State, UserId,
 };
 use presence_widgets::web::{use_presence, Auth, PresenceProvider, SourceConfig, Store, Stores};
-use serde_json::{json, Value};
+use serde_json::json;
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
 use yew::prelude::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn sim() -> &'static str {
-    match option_env!("PRESENCE_SIM_URL") {
-        Some(url) if !url.is_empty() => url,
-        _ => {
-            panic!("PRESENCE_SIM_URL is not set: run `cargo xtask test`, which starts presence-sim")
-        }
-    }
-}
-
-async fn sim_call(method: &str, path: &str, body: Option<Value>) -> Value {
-    let url = format!("{}{path}", sim());
-    let builder = match method {
-        "GET" => Request::get(&url),
-        "POST" => Request::post(&url),
-        "PUT" => Request::put(&url),
-        _ => Request::delete(&url),
-    };
-    let response = match body {
-        Some(b) => {
-            builder
-                .header("Content-Type", "application/json")
-                .body(b.to_string())
-                .unwrap()
-                .send()
-                .await
-        }
-        None => builder.send().await,
-    }
-    .unwrap();
-    let text = response.text().await.unwrap();
-    serde_json::from_str(&text).unwrap_or(Value::Null)
-}
-
-async fn people(provider: &str) -> Vec<UserId> {
-    let list = sim_call("GET", &format!("/_sim/users?provider={provider}"), None).await;
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|u| UserId::new(u["id"].as_str().unwrap()))
-        .collect()
-}
-
-/// Requests (and ids asked about) the simulator counted for one endpoint.
-async fn counted(provider: &str, endpoint: &str) -> (u64, u64) {
-    let stats = sim_call("GET", "/_sim/stats", None).await;
-    let e = &stats["providers"][provider][endpoint];
-    (
-        e["requests"].as_u64().unwrap_or(0),
-        e["ids"].as_u64().unwrap_or(0),
-    )
-}
-
-async fn clear_faults() {
-    sim_call("DELETE", "/_sim/faults", None).await;
-}
-
-/// Waits for `done`, checking every 20 ms, at most `limit_ms`. Not a timing assertion: a slow
-/// machine only waits longer.
-async fn until(limit_ms: u32, what: &str, done: impl Fn() -> bool) {
-    let mut waited = 0;
-    while !done() {
-        assert!(
-            waited < limit_ms,
-            "gave up waiting for {what} after {limit_ms} ms"
-        );
-        TimeoutFuture::new(20).await;
-        waited += 20;
-    }
-}
-
-fn now() -> f64 {
-    js_sys::Date::now()
-}
-
-fn store(kind: ProviderKind, prefix: &str, auth: Auth, interval_ms: u64) -> Store {
-    let mut config = SourceConfig::new(
-        &format!("{prefix}-test"),
-        kind,
-        &format!("{}/{prefix}", sim()),
-        auth,
-    );
-    config.interval_ms = Some(interval_ms);
-    Store::new(config).unwrap()
-}
-
-fn bearer(token: &str) -> Auth {
-    Auth::Value(Credentials::Bearer(Secret::new(token)))
-}
+#[path = "support/sim.rs"]
+mod sim;
+use sim::*;
 
 #[wasm_bindgen_test]
 async fn graph_1000_people_in_1500_widgets_cost_2_requests_per_poll() {

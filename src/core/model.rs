@@ -321,18 +321,7 @@ impl Presence {
     /// assert_eq!(p.description(), "Busy, out of office");
     /// ```
     pub fn description(&self) -> String {
-        let mut text = self.label.to_string();
-        if let Some(activity) = &self.activity {
-            text.push_str(", ");
-            text.push_str(&activity.label());
-        }
-        if self.out_of_office && self.activity != Some(Activity::OutOfOffice) {
-            text.push_str(", out of office");
-        }
-        if self.idle {
-            text.push_str(", idle");
-        }
-        text
+        super::labels::Labels::english().describe(self)
     }
 }
 

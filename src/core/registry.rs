@@ -330,6 +330,25 @@ impl Registry {
         }
     }
 
+    /// Presences the page received by other means (a Genesys notification channel, Rocket.Chat's
+    /// realtime stream, the signed-in user's own change), for people someone shows; others are
+    /// ignored. Returns whose state changed.
+    pub fn push(&mut self, presences: Vec<Presence>, now_ms: u64) -> Vec<UserId> {
+        let mut changed = Vec::new();
+        for presence in presences {
+            let Some(e) = self.entries.get_mut(&presence.user) else {
+                continue;
+            };
+            if e.presence.as_ref() != Some(&presence) || e.error.is_some() {
+                changed.push(presence.user.clone());
+            }
+            e.presence = Some(presence);
+            e.confirmed_ms = Some(now_ms);
+            e.error = None;
+        }
+        changed
+    }
+
     /// A failed definitions request falls back: from the unpaged listing (which needs a
     /// permission) to the deprecated paged one (which needs none), then to our own labels.
     fn setup_failed(&mut self, request: &HttpRequest) -> bool {
@@ -413,6 +432,28 @@ mod tests {
             plan.requests.iter().map(|q| q.ids.len()).sum::<usize>(),
             1000
         );
+    }
+
+    #[test]
+    fn pushed_presences_reach_only_people_shown_and_clear_errors() {
+        let mut r = graph();
+        let people = ids(2);
+        r.subscribe(&people[0]);
+        let plan = r.plan_new();
+        let failed = r.apply(
+            &plan.requests[0],
+            Err(PresenceError::Config("down".into())),
+            5,
+        );
+        assert_eq!(failed.changed, vec![people[0].clone()]);
+        let push = |id: &UserId| Presence::new(id.clone(), ProviderKind::Graph, Availability::Busy);
+        let changed = r.push(vec![push(&people[0]), push(&people[1])], 9);
+        assert_eq!(changed, vec![people[0].clone()]);
+        assert!(
+            matches!(r.state(&people[0]), Some(State::Fresh(p)) if p.availability == Availability::Busy)
+        );
+        assert_eq!(r.state(&people[1]), None);
+        assert!(r.push(vec![push(&people[0])], 10).is_empty());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::store::Store;
-use crate::core::{PresenceError, State, UserId};
+use crate::core::{Labels, PresenceError, State, UserId};
 
 /// The page's stores by source name. Compares by identity, so components re-render only when the
 /// set of stores is replaced.
@@ -46,12 +46,15 @@ impl Stores {
 pub struct PresenceProviderProps {
     /// The stores the components below may use.
     pub stores: Stores,
+    /// The words the components show; English by default.
+    #[prop_or_default]
+    pub labels: Labels,
     /// The components.
     #[prop_or_default]
     pub children: Html,
 }
 
-/// Makes `stores` available to every presence component and hook below it.
+/// Makes `stores` (and `labels`) available to every presence component and hook below it.
 ///
 /// ```no_run
 /// use presence_widgets::core::{Credentials, ProviderKind, Secret};
@@ -72,9 +75,18 @@ pub struct PresenceProviderProps {
 pub fn PresenceProvider(props: &PresenceProviderProps) -> Html {
     html! {
         <ContextProvider<Stores> context={props.stores.clone()}>
-            { props.children.clone() }
+            <ContextProvider<Labels> context={props.labels.clone()}>
+                { props.children.clone() }
+            </ContextProvider<Labels>>
         </ContextProvider<Stores>>
     }
+}
+
+/// The error of a component that names a source nobody configured.
+pub(crate) fn missing_source(source: &str) -> PresenceError {
+    PresenceError::Config(format!(
+        "no presence source named `{source}` around this component"
+    ))
 }
 
 /// The state of one person from a source of the surrounding [`PresenceProvider`]: `Loading`,
@@ -85,11 +97,7 @@ pub fn use_presence(source: &str, id: &str) -> State {
     let stores = use_context::<Stores>();
     let store = stores.as_ref().and_then(|s| s.get(source)).cloned();
     let user = UserId::new(id);
-    let missing = move |source: &str| {
-        State::Error(PresenceError::Config(format!(
-            "no presence source named `{source}` around this component"
-        )))
-    };
+    let missing = |source: &str| State::Error(missing_source(source));
     let state = use_state(|| match &store {
         Some(s) => s.state(&user),
         None => missing(source),

@@ -16,8 +16,8 @@ use super::transport::{now_ms, Transport};
 use crate::core::providers::superoffice::MAX_IN_FLIGHT;
 use crate::core::schedule::{next_delay_ms, Outcome, Policy};
 use crate::core::{
-    Credentials, HttpRequest, HttpResponse, Plan, PresenceError, ProviderKind, Registry, State,
-    UserId,
+    Credentials, HttpRequest, HttpResponse, Plan, Presence, PresenceError, ProviderKind, Registry,
+    State, UserId,
 };
 
 /// Called with a person's new state.
@@ -219,6 +219,14 @@ impl Store {
     /// The error of the last poll, if it failed.
     pub fn last_error(&self) -> Option<PresenceError> {
         self.0.last_error.borrow().clone()
+    }
+
+    /// Shows presences the page received by other means, such as a Genesys notification channel
+    /// or Rocket.Chat's realtime stream read with the core's event parsers, or the signed-in
+    /// user's own change. Only people some widget shows are kept; their widgets update at once.
+    pub fn push(&self, presences: Vec<Presence>) {
+        let changed = self.0.registry.borrow_mut().push(presences, now_ms());
+        self.notify(&changed);
     }
 
     /// Polls now, whatever the timer says (the page was shown again, or a test wants it).

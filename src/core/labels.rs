@@ -1,0 +1,296 @@
+//! The words widgets show: English by default, any entry replaceable by a table the page supplies
+//! (for another language, or other words). Genesys labels from the presence definitions, already
+//! in the page's language, are kept as the provider gave them.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::model::{Activity, Availability, Presence};
+use super::registry::State;
+
+/// English text for every key [`Labels`] knows. Keys are availability names (`Available`, …),
+/// activity names (`InAMeeting`, …) and the words below; `{n}`, `{age}`, `{reason}`, `{time}` and
+/// `{query}` are filled in.
+pub const ENGLISH: &[(&str, &str)] = &[
+    ("outOfOffice", "out of office"),
+    ("idle", "idle"),
+    ("loading", "Loading status"),
+    ("error", "Status unavailable"),
+    ("errorReason", "Status unavailable: {reason}"),
+    ("stale", "not updated for {age}"),
+    ("staleReason", "Not updated for {age}: {reason}"),
+    ("since", "Since {time}"),
+    ("seconds", "{n} s"),
+    ("minutes", "{n} min"),
+    ("hours", "{n} h"),
+    ("people", "People"),
+    ("filter", "Filter people"),
+    ("empty", "No people to show"),
+    ("noMatch", "Nobody matches “{query}”"),
+    ("listLoading", "Loading {n} people…"),
+    ("groupLoading", "Loading"),
+    ("groupError", "Unavailable"),
+    ("summary.Available", "{n} available"),
+    ("summary.Busy", "{n} busy"),
+    ("summary.DoNotDisturb", "{n} do not disturb"),
+    ("summary.BeRightBack", "{n} be right back"),
+    ("summary.Away", "{n} away"),
+    ("summary.Offline", "{n} offline"),
+    ("summary.Unknown", "{n} unknown"),
+    ("summary.loading", "{n} loading"),
+    ("summary.error", "{n} unavailable"),
+    ("summaryEmpty", "Nobody to count"),
+];
+
+/// The words widgets show. Cheap to clone; compares by content.
+///
+/// ```
+/// use presence_widgets::core::{Activity, Availability, Labels, Presence, ProviderKind};
+///
+/// let mut p = Presence::new("u1".into(), ProviderKind::Graph, Availability::Busy);
+/// p.activity = Some(Activity::InAMeeting);
+/// assert_eq!(Labels::english().describe(&p), "Busy, in a meeting");
+///
+/// let german = Labels::from_pairs([("Busy", "Beschäftigt"), ("InAMeeting", "in einer Besprechung")]);
+/// assert_eq!(german.describe(&p), "Beschäftigt, in einer Besprechung");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Labels(Rc<HashMap<String, String>>);
+
+impl Labels {
+    /// English, the default.
+    pub fn english() -> Self {
+        Self::default()
+    }
+
+    /// English with the given entries replaced. Unknown keys are kept (and never used).
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Self(Rc::new(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        ))
+    }
+
+    /// The text for `key`: the page's entry, else English, else the key itself.
+    pub fn text(&self, key: &str) -> Cow<'_, str> {
+        if let Some(text) = self.0.get(key) {
+            return Cow::Borrowed(text);
+        }
+        if let Some(a) = Availability::from_name(key) {
+            return Cow::Borrowed(a.label());
+        }
+        match ENGLISH.iter().find(|(k, _)| *k == key) {
+            Some((_, text)) => Cow::Borrowed(text),
+            None => Cow::Owned(key.to_owned()),
+        }
+    }
+
+    /// The text for `key` with `{name}` placeholders filled in.
+    pub fn fill(&self, key: &str, values: &[(&str, &str)]) -> String {
+        let mut text = self.text(key).into_owned();
+        for (name, value) in values {
+            text = text.replace(&format!("{{{name}}}"), value);
+        }
+        text
+    }
+
+    /// An availability's text.
+    pub fn availability(&self, availability: Availability) -> Cow<'_, str> {
+        self.text(availability.name())
+    }
+
+    /// An activity's text, to follow an availability ("in a meeting"); `Other` values are shown
+    /// as the provider spelled them unless the table names them.
+    pub fn activity<'a>(&'a self, activity: &'a Activity) -> Cow<'a, str> {
+        match self.0.get(activity.name()) {
+            Some(text) => Cow::Borrowed(text),
+            None => activity.label(),
+        }
+    }
+
+    /// The label to show for a presence: the provider's own (Genesys, in the page's language)
+    /// when it has one, else the table's text for the availability.
+    pub fn label<'a>(&'a self, presence: &'a Presence) -> Cow<'a, str> {
+        if presence.label != presence.availability.label() && !presence.label.trim().is_empty() {
+            return Cow::Borrowed(&presence.label);
+        }
+        self.availability(presence.availability)
+    }
+
+    /// What a screen reader says of a presence: "Busy, in a meeting", "Away, out of office".
+    pub fn describe(&self, presence: &Presence) -> String {
+        let mut text = self.label(presence).into_owned();
+        // "Inactive" only repeats "idle".
+        let repeats = presence.idle && presence.activity == Some(Activity::Inactive);
+        if let Some(activity) = presence.activity.as_ref().filter(|_| !repeats) {
+            text.push_str(", ");
+            text.push_str(&self.activity(activity));
+        }
+        if presence.out_of_office && presence.activity != Some(Activity::OutOfOffice) {
+            text.push_str(", ");
+            text.push_str(&self.text("outOfOffice"));
+        }
+        if presence.idle {
+            text.push_str(", ");
+            text.push_str(&self.text("idle"));
+        }
+        text
+    }
+
+    /// "42 s", "3 min", "2 h": how long ago, roughly.
+    pub fn age(&self, ms: u64) -> String {
+        let seconds = ms / 1000;
+        let (key, n) = match seconds {
+            0..=59 => ("seconds", seconds),
+            60..=3599 => ("minutes", seconds / 60),
+            _ => ("hours", seconds / 3600),
+        };
+        self.fill(key, &[("n", &n.to_string())])
+    }
+
+    /// The accessible name of a badge in `state` at `now_ms`: the description, then what is wrong.
+    pub fn describe_state(&self, state: &State, now_ms: u64) -> String {
+        match state {
+            State::Loading => self.text("loading").into_owned(),
+            State::Error(_) => self.text("error").into_owned(),
+            State::Fresh(p) => self.describe(p),
+            State::Stale {
+                presence, since_ms, ..
+            } => {
+                let age = self.age(now_ms.saturating_sub(*since_ms));
+                format!(
+                    "{}, {}",
+                    self.describe(presence),
+                    self.fill("stale", &[("age", &age)])
+                )
+            }
+        }
+    }
+
+    /// A badge's tooltip, one fact per line: description, status message, since when (`time`
+    /// formats the provider's timestamp for the page), and for a stale or failed state the
+    /// reason and age.
+    pub fn tooltip(&self, state: &State, now_ms: u64, time: impl Fn(&str) -> String) -> String {
+        let mut lines = Vec::with_capacity(4);
+        if let Some(p) = state.presence() {
+            lines.push(self.describe(p));
+            if let Some(message) = &p.message {
+                lines.push(message.clone());
+            }
+            if let Some(since) = &p.since {
+                lines.push(self.fill("since", &[("time", &time(since))]));
+            }
+        }
+        match state {
+            State::Loading => lines.push(self.text("loading").into_owned()),
+            State::Error(e) => lines.push(self.fill("errorReason", &[("reason", &e.to_string())])),
+            State::Stale {
+                error, since_ms, ..
+            } => {
+                let age = self.age(now_ms.saturating_sub(*since_ms));
+                lines.push(self.fill(
+                    "staleReason",
+                    &[("age", &age), ("reason", &error.to_string())],
+                ));
+            }
+            State::Fresh(_) => {}
+        }
+        lines.join("\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::{PresenceError, ProviderKind};
+
+    fn busy() -> Presence {
+        let mut p = Presence::new("u1".into(), ProviderKind::Graph, Availability::Busy);
+        p.activity = Some(Activity::InAMeeting);
+        p.message = Some("<img src=x onerror=alert(1)>".into());
+        p
+    }
+
+    #[test]
+    fn every_english_key_has_text_and_every_availability_a_label() {
+        let labels = Labels::english();
+        for (key, text) in ENGLISH {
+            assert_eq!(labels.text(key), *text);
+        }
+        for a in Availability::ALL {
+            assert_eq!(labels.availability(a), a.label());
+            assert!(labels
+                .text(&format!("summary.{}", a.name()))
+                .contains("{n}"));
+        }
+        assert_eq!(labels.text("no such key"), "no such key");
+    }
+
+    #[test]
+    fn genesys_labels_are_kept_and_ours_are_translated() {
+        let french = Labels::from_pairs([("Available", "Disponible"), ("Away", "Absent")]);
+        let mut p = Presence::new("u".into(), ProviderKind::Genesys, Availability::Away);
+        assert_eq!(french.label(&p), "Absent");
+        p.label = "Pause déjeuner".into();
+        assert_eq!(french.label(&p), "Pause déjeuner");
+    }
+
+    #[test]
+    fn states_read_aloud() {
+        let labels = Labels::english();
+        let error = PresenceError::Network {
+            provider: ProviderKind::Graph,
+            message: "refused".into(),
+        };
+        assert_eq!(labels.describe_state(&State::Loading, 0), "Loading status");
+        assert_eq!(
+            labels.describe_state(&State::Error(error.clone()), 0),
+            "Status unavailable"
+        );
+        let stale = State::Stale {
+            presence: busy(),
+            error,
+            since_ms: 1_000,
+        };
+        assert_eq!(
+            labels.describe_state(&stale, 181_000),
+            "Busy, in a meeting, not updated for 3 min"
+        );
+        let tip = labels.tooltip(&stale, 181_000, str::to_owned);
+        assert_eq!(
+            tip,
+            "Busy, in a meeting\n<img src=x onerror=alert(1)>\n\
+             Not updated for 3 min: graph: network error: refused"
+        );
+    }
+
+    #[test]
+    fn out_of_office_and_idle_are_said() {
+        let mut p = Presence::new("u".into(), ProviderKind::Graph, Availability::Away);
+        p.out_of_office = true;
+        assert_eq!(Labels::english().describe(&p), "Away, out of office");
+        p.activity = Some(Activity::OutOfOffice);
+        assert_eq!(Labels::english().describe(&p), "Away, out of office");
+        p.activity = None;
+        p.out_of_office = false;
+        p.idle = true;
+        p.activity = Some(Activity::Inactive);
+        p.availability = Availability::Available;
+        p.label = "Available".into();
+        assert_eq!(Labels::english().describe(&p), "Available, idle");
+    }
+
+    #[test]
+    fn ages_round_down() {
+        let l = Labels::english();
+        assert_eq!(l.age(0), "0 s");
+        assert_eq!(l.age(59_999), "59 s");
+        assert_eq!(l.age(60_000), "1 min");
+        assert_eq!(l.age(7_300_000), "2 h");
+    }
+}

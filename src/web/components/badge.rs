@@ -1,0 +1,97 @@
+//! `PresenceBadge`: one person's status icon, with an optional text label and a tooltip.
+
+use yew::prelude::*;
+
+use super::clock::{local_time, use_clock};
+use super::icon::{icon, Look};
+use super::style::use_stylesheet;
+use super::use_labels;
+use crate::core::State;
+use crate::web::use_presence;
+
+/// Props of [`PresenceBadge`].
+#[derive(Properties, PartialEq)]
+pub struct PresenceBadgeProps {
+    /// The source's name, as configured.
+    pub source: AttrValue,
+    /// The person's id at that source.
+    pub user: AttrValue,
+    /// The icon's size in pixels, 10 to 32.
+    #[prop_or(16)]
+    pub size: u32,
+    /// Shows the status as text beside the icon.
+    #[prop_or_default]
+    pub show_label: bool,
+}
+
+/// One person's presence, kept current by the source's store.
+///
+/// The icon has `role="img"` and an `aria-label` such as "Busy, in a meeting"; its tooltip adds
+/// the status message, since when, and for a stale or failed state the reason and age.
+///
+/// ```no_run
+/// use presence_widgets::web::{PresenceBadge, PresenceProvider};
+/// use yew::prelude::*;
+///
+/// #[component]
+/// fn Header() -> Html {
+///     html! { <PresenceBadge source="teams" user="2e2f43c7-43c7-2e2f-c743-2f2ec7432f2e" show_label=true /> }
+/// }
+/// ```
+#[component]
+pub fn PresenceBadge(props: &PresenceBadgeProps) -> Html {
+    let state = use_presence(&props.source, &props.user);
+    let root = use_stylesheet();
+    html! {
+        <StateBadge {state} size={props.size} show_label={props.show_label} {root} />
+    }
+}
+
+/// Props of [`StateBadge`].
+#[derive(Properties, PartialEq)]
+pub struct StateBadgeProps {
+    /// What to show.
+    pub state: State,
+    /// The icon's size in pixels, 10 to 32.
+    #[prop_or(16)]
+    pub size: u32,
+    /// Shows the status as text beside the icon.
+    #[prop_or_default]
+    pub show_label: bool,
+    /// A ref to the badge's root element.
+    #[prop_or_default]
+    pub root: NodeRef,
+}
+
+/// A badge for a state the caller already has (a list row, a page with its own data): the view
+/// part of [`PresenceBadge`].
+#[component]
+pub fn StateBadge(props: &StateBadgeProps) -> Html {
+    let labels = use_labels();
+    let state = &props.state;
+    let stale = matches!(state, State::Stale { .. });
+    let now = use_clock(stale);
+    let look = Look::of(state);
+    let spoken = labels.describe_state(state, now);
+    let tooltip = labels.tooltip(state, now, local_time);
+    let text = props.show_label.then(|| match state {
+        State::Loading => labels.text("loading").into_owned(),
+        State::Error(_) => labels.text("error").into_owned(),
+        State::Fresh(p) | State::Stale { presence: p, .. } => labels.label(p).into_owned(),
+    });
+    let variant = match state {
+        State::Loading => "presence-badge--loading",
+        State::Error(_) => "presence-badge--error",
+        State::Stale { .. } => "presence-badge--stale",
+        State::Fresh(_) => "presence-badge--fresh",
+    };
+    html! {
+        <span ref={props.root.clone()} class={classes!("presence-badge", variant)} part="base"
+              title={tooltip}>
+            { icon(look, props.size, &spoken) }
+            if let Some(text) = text {
+                <span class="presence-badge__label" part="label" aria-hidden="true">{ text }</span>
+            }
+        </span>
+    }
+}

@@ -1,0 +1,91 @@
+//! `use_roster`: the people of a list or summary, subscribed at the source's store and kept in a
+//! [`Roster`]; the component re-renders once per batch of changes, however many people changed.
+
+use std::cell::{Cell, Ref, RefCell};
+use std::rc::Rc;
+
+use implicit_clone::unsync::{IArray, IMap};
+use yew::prelude::*;
+
+use crate::core::{Roster, State, UserId};
+use crate::web::context::{missing_source, Stores};
+use crate::web::Subscription;
+
+/// A component's roster. Compares by identity: a new one is made when the people or the source
+/// change.
+#[derive(Clone, Debug, Default)]
+pub struct RosterHandle(Rc<RefCell<Roster>>);
+
+impl PartialEq for RosterHandle {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl RosterHandle {
+    /// Reads the roster.
+    pub fn borrow(&self) -> Ref<'_, Roster> {
+        self.0.borrow()
+    }
+}
+
+/// The roster of `users` (named by `names` where the page knows them) at the store of `source`.
+#[hook]
+pub fn use_roster(
+    source: &AttrValue,
+    users: &IArray<AttrValue>,
+    names: &IMap<AttrValue, AttrValue>,
+) -> RosterHandle {
+    let stores = use_context::<Stores>();
+    let store = stores.as_ref().and_then(|s| s.get(source)).cloned();
+    let force = use_force_update();
+    let pending = use_memo((), |_| Cell::new(false));
+    // This render reads every change so far; the next change asks for a new one.
+    pending.set(false);
+    let roster = use_memo(
+        (store.clone(), users.clone(), names.clone(), source.clone()),
+        |(store, users, names, source)| {
+            let people = users.iter().map(|user| {
+                let name = names.get(user).map(|n| n.to_string());
+                (UserId::new(user.as_str()), name)
+            });
+            let roster = Roster::new(people, |id| match store {
+                Some(store) => store.state(id),
+                None => State::Error(missing_source(source)),
+            });
+            RosterHandle(Rc::new(RefCell::new(roster)))
+        },
+    );
+    let handle = (*roster).clone();
+    let held = use_mut_ref(Vec::<Subscription>::new);
+    {
+        // New subscriptions are made before the old ones go, so that people in both the old and
+        // the new list keep their presence instead of loading again.
+        let held = held.clone();
+        use_effect_with((store, handle.clone()), move |(store, handle)| {
+            let subscriptions: Vec<Subscription> = match store {
+                None => Vec::new(),
+                Some(store) => {
+                    let ids: Vec<UserId> = handle.borrow().ids().cloned().collect();
+                    ids.iter()
+                        .map(|id| {
+                            let roster = handle.0.clone();
+                            let pending = pending.clone();
+                            let force = force.clone();
+                            store.subscribe(id, move |id, state| {
+                                let changed = roster.borrow_mut().set(id, state.clone());
+                                if changed && !pending.replace(true) {
+                                    force.force_update();
+                                }
+                            })
+                        })
+                        .collect()
+                }
+            };
+            let old = std::mem::replace(&mut *held.borrow_mut(), subscriptions);
+            drop(old);
+        });
+    }
+    use_effect_with((), move |_| move || drop(held.take()));
+    handle
+}
