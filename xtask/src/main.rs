@@ -4,7 +4,8 @@
 //!   native tests, doc tests, browser tests in headless Chromium).
 //! - `cargo xtask demo [--port N]`: builds the npm package into `pkg/` and starts presence-sim,
 //!   which serves it with the simulated APIs on http://127.0.0.1:N/ until interrupted.
-//! - `cargo xtask bench`: the benchmarks (normalization; the simulator under load).
+//! - `cargo xtask bench`: the benchmarks (normalization; the simulator under load; rendering in
+//!   headless Chromium).
 //! - `cargo xtask setup`: only the installs.
 
 mod process;
@@ -229,7 +230,15 @@ fn size(path: &std::path::Path) -> u64 {
 }
 
 fn bench() -> Result<(), String> {
-    announce("[1/1] Benchmarks: normalizing answers vs an untyped serde_json parse (cargo bench)");
+    let steps = 4;
+    let step = |n: usize, text: &str| announce(&format!("[{n}/{steps}] {text}"));
+    step(1, "Checking the tools (installing what is missing)");
+    tools::for_tests()?;
+
+    step(
+        2,
+        "Normalizing answers vs an untyped serde_json parse (cargo bench)",
+    );
     run(command(
         "cargo",
         &[
@@ -239,5 +248,57 @@ fn bench() -> Result<(), String> {
             "--bench",
             "normalize",
         ],
-    ))
+    ))?;
+
+    step(3, "presence-sim under load (cargo bench)");
+    run(command(
+        "cargo",
+        &[
+            "bench",
+            "--package",
+            "presence-sim",
+            "--bench",
+            "throughput",
+        ],
+    ))?;
+
+    step(
+        4,
+        "Rendering in headless Chromium, release build (tests/render_bench.rs)",
+    );
+    let sim = start_sim(&[
+        "--users",
+        "1200",
+        "--change-every",
+        "0",
+        "--www",
+        "/nonexistent",
+    ])?;
+    let mut browser = command(
+        "wasm-pack",
+        &[
+            "test",
+            "--headless",
+            "--chrome",
+            "--release",
+            "--chromedriver",
+            tools::CHROMEDRIVER,
+            "--test",
+            "render_bench",
+            "--",
+            "--nocapture",
+        ],
+    );
+    browser.env("PRESENCE_SIM_URL", &sim.url);
+    let figures = run_tests(browser, &mut Counts::default())?;
+    drop(sim);
+
+    announce("Browser figures");
+    if figures.is_empty() {
+        return Err("the render benchmarks printed no figures".into());
+    }
+    for figure in &figures {
+        say(figure);
+    }
+    Ok(())
 }

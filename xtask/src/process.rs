@@ -72,21 +72,26 @@ pub fn run(mut cmd: Command) -> Result<(), String> {
 }
 
 /// Runs a test command, passing its output through and adding up the closing lines of cargo test
-/// and wasm-bindgen-test (`test result: ok. N passed; M failed; K ignored`).
+/// and wasm-bindgen-test (`test result: ok. N passed; M failed; K ignored`). Returns the lines
+/// benchmarks print (`bench: …`).
 ///
 /// # Errors
 /// When it cannot start or exits with failure.
-pub fn run_tests(mut cmd: Command, counts: &mut Counts) -> Result<(), String> {
+pub fn run_tests(mut cmd: Command, counts: &mut Counts) -> Result<Vec<String>, String> {
     let shown = show(&cmd);
     say(&format!("$ {shown}"));
     let mut child = cmd
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start `{shown}`: {e}"))?;
+    let mut figures = Vec::new();
     if let Some(out) = child.stdout.take() {
         let mut stdout = std::io::stdout();
         for line in BufReader::new(out).lines().map_while(Result::ok) {
             let _ = writeln!(stdout, "{line}");
+            if let Some(figure) = line.trim_start().strip_prefix("bench: ") {
+                figures.push(figure.to_owned());
+            }
             if let Some(rest) = line.trim_start().strip_prefix("test result:") {
                 counts.passed += number_before(rest, "passed");
                 counts.failed += number_before(rest, "failed");
@@ -98,7 +103,7 @@ pub fn run_tests(mut cmd: Command, counts: &mut Counts) -> Result<(), String> {
         .wait()
         .map_err(|e| format!("`{shown}` did not finish: {e}"))?;
     if status.success() {
-        Ok(())
+        Ok(figures)
     } else {
         Err(format!("`{shown}` failed ({status})"))
     }

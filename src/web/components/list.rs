@@ -88,37 +88,20 @@ pub fn PresenceList(props: &PresenceListProps) -> Html {
         format!("presence-list-{n}")
     });
 
-    // Measure the viewport and a row once rendered; a change re-renders the window.
+    let people = roster.borrow();
+    let rows = Rc::new(people.rows(props.group, &query));
+
+    // Measure the viewport and a row once there are rows (reading sizes forces a layout, so not
+    // on every render); a difference re-renders the window.
     {
         let scroller = scroller.clone();
         let metrics = metrics.clone();
-        use_effect(move || {
-            if let Some(element) = scroller.cast::<Element>() {
-                let viewport = u32::try_from(element.client_height()).unwrap_or(0);
-                let row = element
-                    .query_selector(".presence-row")
-                    .ok()
-                    .flatten()
-                    .and_then(|r| r.dyn_into::<HtmlElement>().ok())
-                    .and_then(|r| u32::try_from(r.offset_height()).ok())
-                    .unwrap_or(0);
-                let measured = Metrics {
-                    row: if row > 0 { row } else { metrics.row },
-                    viewport: if viewport > 0 {
-                        viewport
-                    } else {
-                        metrics.viewport
-                    },
-                };
-                if measured != *metrics {
-                    metrics.set(measured);
-                }
+        use_effect_with(rows.is_empty(), move |_| {
+            if let Some(measured) = measure(&scroller, *metrics) {
+                metrics.set(measured);
             }
         });
     }
-
-    let people = roster.borrow();
-    let rows = Rc::new(people.rows(props.group, &query));
     let m = *metrics;
     let scroll_top = u32::try_from(*first)
         .unwrap_or(u32::MAX)
@@ -129,7 +112,12 @@ pub fn PresenceList(props: &PresenceListProps) -> Html {
     let onscroll = {
         let first = first.clone();
         let scroller = scroller.clone();
+        let metrics = metrics.clone();
         Callback::from(move |_: Event| {
+            // The viewport may have been resized since it was measured.
+            if let Some(measured) = measure(&scroller, *metrics) {
+                metrics.set(measured);
+            }
             if let Some(element) = scroller.cast::<Element>() {
                 let top = u32::try_from(element.scroll_top()).unwrap_or(0);
                 let index = usize::try_from(top / m.row.max(1)).unwrap_or(0);
@@ -152,17 +140,20 @@ pub fn PresenceList(props: &PresenceListProps) -> Html {
             }
         })
     };
-    let ids = person_ids(&people, &rows);
+    let ids = person_rows(&rows);
+    let active_index = active_id.as_ref().and_then(|a| {
+        ids.iter()
+            .position(|(_, i)| people.person(*i).map(|p| &p.id) == Some(a))
+    });
     let onkeydown = {
         let ids = ids.clone();
+        let roster = roster.clone();
         let rows = rows.clone();
         let active = active.clone();
         let scroller = scroller.clone();
         let on_activate = props.on_activate.clone();
         Callback::from(move |e: KeyboardEvent| {
-            let current = active
-                .as_ref()
-                .and_then(|a| ids.iter().position(|(_, id)| id == a));
+            let current = active_index;
             let page = usize::try_from(m.viewport / m.row.max(1))
                 .unwrap_or(1)
                 .max(1);
@@ -184,10 +175,13 @@ pub fn PresenceList(props: &PresenceListProps) -> Html {
                 _ => return,
             };
             e.prevent_default();
-            let Some((row, id)) = ids.get(target) else {
+            let Some((row, index)) = ids.get(target) else {
                 return;
             };
-            active.set(Some(id.clone()));
+            let Some(id) = roster.borrow().person(*index).map(|p| p.id.clone()) else {
+                return;
+            };
+            active.set(Some(id));
             if let Some(element) = scroller.cast::<Element>() {
                 reveal(&element, *row, rows.len(), m);
             }
@@ -274,13 +268,35 @@ pub fn PresenceList(props: &PresenceListProps) -> Html {
     }
 }
 
-/// The people rows in order: (row index, id).
-fn person_ids(roster: &Roster, rows: &[Row]) -> Rc<Vec<(usize, UserId)>> {
+/// The viewport's and a row's height, when they differ from `current`.
+fn measure(scroller: &NodeRef, current: Metrics) -> Option<Metrics> {
+    let element = scroller.cast::<Element>()?;
+    let viewport = u32::try_from(element.client_height()).unwrap_or(0);
+    let row = element
+        .query_selector(".presence-row")
+        .ok()
+        .flatten()
+        .and_then(|r| r.dyn_into::<HtmlElement>().ok())
+        .and_then(|r| u32::try_from(r.offset_height()).ok())
+        .unwrap_or(0);
+    let measured = Metrics {
+        row: if row > 0 { row } else { current.row },
+        viewport: if viewport > 0 {
+            viewport
+        } else {
+            current.viewport
+        },
+    };
+    (measured != current).then_some(measured)
+}
+
+/// The people rows in order: (row index, roster index).
+fn person_rows(rows: &[Row]) -> Rc<Vec<(usize, usize)>> {
     Rc::new(
         rows.iter()
             .enumerate()
             .filter_map(|(at, row)| match row {
-                Row::Person(i) => roster.person(*i).map(|p| (at, p.id.clone())),
+                Row::Person(i) => Some((at, *i)),
                 Row::Header(..) => None,
             })
             .collect(),
