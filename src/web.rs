@@ -3,6 +3,8 @@
 
 pub mod components;
 pub mod context;
+#[cfg(feature = "element")]
+pub mod elements;
 pub mod registry;
 pub mod source;
 pub mod store;

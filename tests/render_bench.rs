@@ -55,7 +55,7 @@ fn presence(id: &UserId, n: u64) -> Presence {
     let availability = Availability::ALL[(n % 6) as usize];
     let mut p = Presence::new(id.clone(), ProviderKind::Graph, availability);
     p.display_name = Some(format!("Person {:05}", n.wrapping_mul(7919) % 100_000));
-    p.message = (n % 3 == 0).then(|| "Back at 3".to_owned());
+    p.message = n.is_multiple_of(3).then(|| "Back at 3".to_owned());
     p
 }
 

@@ -42,6 +42,14 @@ impl fmt::Display for Retry {
     }
 }
 
+/// A configuration error's text as `{"message": …}`, beside its `kind`.
+fn as_message<S: serde::Serializer>(message: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(1))?;
+    map.serialize_entry("message", message)?;
+    map.end()
+}
+
 /// Everything that can go wrong between a page and a presence service.
 ///
 /// Errors are values: they are `Clone` and `PartialEq` so that a widget can keep one in its state,
@@ -89,7 +97,7 @@ pub enum PresenceError {
     },
     /// The configuration or the ids asked for cannot be used.
     #[error("configuration: {0}")]
-    Config(String),
+    Config(#[serde(serialize_with = "as_message")] String),
 }
 
 fn fmt_code(code: &Option<String>) -> String {
@@ -166,6 +174,22 @@ impl PresenceError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kind_serializes_with_its_kind() {
+        let config = serde_json::to_value(PresenceError::Config("no token".into())).unwrap();
+        assert_eq!(
+            config,
+            serde_json::json!({"kind": "config", "message": "no token"})
+        );
+        let network = PresenceError::Network {
+            provider: ProviderKind::Graph,
+            message: "refused".into(),
+        };
+        let network = serde_json::to_value(network).unwrap();
+        assert_eq!(network["kind"], "network");
+        assert_eq!(network["provider"], "graph");
+    }
 
     #[test]
     fn display_names_everything_known() {

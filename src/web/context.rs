@@ -8,10 +8,16 @@ use yew::prelude::*;
 use super::store::Store;
 use crate::core::{Labels, PresenceError, State, UserId};
 
-/// The page's stores by source name. Compares by identity, so components re-render only when the
-/// set of stores is replaced.
+/// The page's stores by source name, and why the sources that could not be configured failed.
+/// Compares by identity, so components re-render only when the set is replaced.
 #[derive(Clone, Debug, Default)]
-pub struct Stores(Rc<BTreeMap<String, Store>>);
+pub struct Stores(Rc<Sources>);
+
+#[derive(Debug, Default)]
+struct Sources {
+    stores: BTreeMap<String, Store>,
+    errors: BTreeMap<String, PresenceError>,
+}
 
 impl PartialEq for Stores {
     fn eq(&self, other: &Self) -> bool {
@@ -22,22 +28,49 @@ impl PartialEq for Stores {
 impl Stores {
     /// The stores, each under its source's name.
     pub fn new(stores: impl IntoIterator<Item = Store>) -> Self {
-        Self(Rc::new(
-            stores
-                .into_iter()
-                .map(|s| (s.name().to_owned(), s))
-                .collect(),
-        ))
+        Self::with_errors(stores, [])
+    }
+
+    /// The stores, and the sources whose configuration failed with the error to show on their
+    /// widgets.
+    pub fn with_errors(
+        stores: impl IntoIterator<Item = Store>,
+        errors: impl IntoIterator<Item = (String, PresenceError)>,
+    ) -> Self {
+        let stores: BTreeMap<String, Store> = stores
+            .into_iter()
+            .map(|s| (s.name().to_owned(), s))
+            .collect();
+        let errors = errors
+            .into_iter()
+            .filter(|(name, _)| !stores.contains_key(name))
+            .collect();
+        Self(Rc::new(Sources { stores, errors }))
     }
 
     /// The store of the source named `name`.
     pub fn get(&self, name: &str) -> Option<&Store> {
-        self.0.get(name)
+        self.0.stores.get(name)
     }
 
     /// The source names.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.0.keys().map(String::as_str)
+        self.0.stores.keys().map(String::as_str)
+    }
+
+    /// The sources whose configuration failed, with why.
+    pub fn errors(&self) -> impl Iterator<Item = (&str, &PresenceError)> {
+        self.0.errors.iter().map(|(n, e)| (n.as_str(), e))
+    }
+
+    /// What a widget naming `source` shows when there is no store for it: the configuration's
+    /// error, or that no such source was configured.
+    pub fn missing(&self, source: &str) -> PresenceError {
+        self.0
+            .errors
+            .get(source)
+            .cloned()
+            .unwrap_or_else(|| missing_source(source))
     }
 }
 
@@ -94,18 +127,17 @@ pub(crate) fn missing_source(source: &str) -> PresenceError {
 /// never loaded. The component re-renders when, and only when, that person's state changes.
 #[hook]
 pub fn use_presence(source: &str, id: &str) -> State {
-    let stores = use_context::<Stores>();
-    let store = stores.as_ref().and_then(|s| s.get(source)).cloned();
+    let stores = use_context::<Stores>().unwrap_or_default();
+    let store = stores.get(source).cloned();
     let user = UserId::new(id);
-    let missing = |source: &str| State::Error(missing_source(source));
     let state = use_state(|| match &store {
         Some(s) => s.state(&user),
-        None => missing(source),
+        None => State::Error(stores.missing(source)),
     });
     {
         let state = state.clone();
-        let source = source.to_owned();
-        use_effect_with((store, user), move |(store, user)| {
+        let deps = (store, user, stores, source.to_owned());
+        use_effect_with(deps, move |(store, user, stores, source)| {
             let subscription = match store {
                 Some(store) => {
                     let setter = state.clone();
@@ -114,7 +146,7 @@ pub fn use_presence(source: &str, id: &str) -> State {
                     Some(subscription)
                 }
                 None => {
-                    state.set(missing(&source));
+                    state.set(State::Error(stores.missing(source)));
                     None
                 }
             };

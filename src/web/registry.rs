@@ -14,25 +14,43 @@ thread_local! {
 }
 
 /// Makes a store for `config` and registers it under its name, replacing any store of that name
-/// (whose widgets keep their subscriptions to the old one until they re-subscribe).
+/// (whose widgets keep their subscriptions to the old one until they re-subscribe). A
+/// configuration that fails is registered too, so that widgets naming it show why.
 ///
 /// # Errors
 /// [`PresenceError::Config`] when the configuration is unusable.
 pub fn configure(config: SourceConfig) -> Result<Store, PresenceError> {
-    let store = Store::new(config)?;
+    let name = config.name.clone();
+    let made = Store::new(config);
+    register(&name, made.clone());
+    made
+}
+
+/// Registers why the source named `name` cannot be used, replacing any store of that name; its
+/// widgets show the error.
+pub fn fail(name: &str, error: PresenceError) {
+    register(name, Err(error));
+}
+
+fn register(name: &str, made: Result<Store, PresenceError>) {
     STORES.with(|stores| {
-        let mut all: Vec<Store> = {
+        let next = {
             let current = stores.borrow();
-            current
+            let kept = current
                 .names()
-                .filter(|n| *n != store.name())
-                .filter_map(|n| current.get(n).cloned())
-                .collect()
+                .filter(|n| *n != name)
+                .filter_map(|n| current.get(n).cloned());
+            let others = current
+                .errors()
+                .filter(|(n, _)| *n != name)
+                .map(|(n, e)| (n.to_owned(), e.clone()));
+            match &made {
+                Ok(store) => Stores::with_errors(kept.chain([store.clone()]), others),
+                Err(e) => Stores::with_errors(kept, others.chain([(name.to_owned(), e.clone())])),
+            }
         };
-        all.push(store.clone());
-        *stores.borrow_mut() = Stores::new(all);
+        *stores.borrow_mut() = next;
     });
-    Ok(store)
 }
 
 /// The registered store of the source named `name`.

@@ -8,6 +8,7 @@
 //!   headless Chromium).
 //! - `cargo xtask setup`: only the installs.
 
+mod package;
 mod process;
 mod tools;
 
@@ -168,32 +169,18 @@ fn demo(args: &[String]) -> Result<(), String> {
             other => return Err(format!("unknown option `{other}`\n{USAGE}")),
         }
     }
-    announce("[1/4] Checking the tools (installing what is missing)");
+    announce("[1/3] Checking the tools (installing what is missing)");
     tools::wasm_target()?;
     tools::wasm_pack()?;
     tools::wasm_bindgen_cli()?;
-    let wasm_opt = tools::wasm_opt()?;
 
-    announce("[2/4] Building the npm package into pkg/ (wasm-pack build --release)");
-    run(command(
-        "wasm-pack",
-        &["build", "--target", "web", "--release", "--out-dir", "pkg"],
-    ))?;
+    announce("[2/3] Building the npm package into pkg/ (wasm-pack build --release, wasm-opt -Oz)");
+    let sizes = package::build()?;
+    if let Err(e) = package::report(&sizes) {
+        say(&format!("note: {e}"));
+    }
 
-    announce("[3/4] Shrinking the wasm with wasm-opt -Oz (npm binaryen)");
-    let wasm = root().join("pkg").join("presence_widgets_bg.wasm");
-    let before = size(&wasm);
-    let path = wasm.display().to_string();
-    run(command(
-        &wasm_opt.display().to_string(),
-        &wasm_opt_args(&path),
-    ))?;
-    say(&format!(
-        "pkg/presence_widgets_bg.wasm: {before} bytes before wasm-opt, {} after",
-        size(&wasm)
-    ));
-
-    announce("[4/4] Starting presence-sim, the local simulator of the four services");
+    announce("[3/3] Starting presence-sim, the local simulator of the four services");
     run(command(
         "cargo",
         &["build", "--quiet", "--package", "presence-sim"],
@@ -207,26 +194,6 @@ fn demo(args: &[String]) -> Result<(), String> {
         &sim.display().to_string(),
         &["--port", &port, "--www", "www", "--pkg", "pkg"],
     ))
-}
-
-/// wasm-opt's arguments: shrink for size, with the features rustc's wasm uses.
-fn wasm_opt_args(path: &str) -> Vec<&str> {
-    vec![
-        "-Oz",
-        "--enable-bulk-memory",
-        "--enable-nontrapping-float-to-int",
-        "--enable-sign-ext",
-        "--enable-mutable-globals",
-        "--enable-reference-types",
-        "--enable-multivalue",
-        path,
-        "-o",
-        path,
-    ]
-}
-
-fn size(path: &std::path::Path) -> u64 {
-    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
 }
 
 fn bench() -> Result<(), String> {

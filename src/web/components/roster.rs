@@ -8,7 +8,7 @@ use implicit_clone::unsync::{IArray, IMap};
 use yew::prelude::*;
 
 use crate::core::{Roster, State, UserId};
-use crate::web::context::{missing_source, Stores};
+use crate::web::context::Stores;
 use crate::web::Subscription;
 
 /// A component's roster. Compares by identity: a new one is made when the people or the source
@@ -36,22 +36,28 @@ pub fn use_roster(
     users: &IArray<AttrValue>,
     names: &IMap<AttrValue, AttrValue>,
 ) -> RosterHandle {
-    let stores = use_context::<Stores>();
-    let store = stores.as_ref().and_then(|s| s.get(source)).cloned();
+    let stores = use_context::<Stores>().unwrap_or_default();
+    let store = stores.get(source).cloned();
     let force = use_force_update();
     let pending = use_memo((), |_| Cell::new(false));
     // This render reads every change so far; the next change asks for a new one.
     pending.set(false);
     let roster = use_memo(
-        (store.clone(), users.clone(), names.clone(), source.clone()),
-        |(store, users, names, source)| {
+        (
+            store.clone(),
+            users.clone(),
+            names.clone(),
+            source.clone(),
+            stores,
+        ),
+        |(store, users, names, source, stores)| {
             let people = users.iter().map(|user| {
                 let name = names.get(user).map(|n| n.to_string());
                 (UserId::new(user.as_str()), name)
             });
             let roster = Roster::new(people, |id| match store {
                 Some(store) => store.state(id),
-                None => State::Error(missing_source(source)),
+                None => State::Error(stores.missing(source)),
             });
             RosterHandle(Rc::new(RefCell::new(roster)))
         },

@@ -1,0 +1,234 @@
+//! Custom elements and the JS API for any page (feature `element`): `configure()` names the
+//! presence services, then `<presence-badge>`, `<presence-list>` and `<presence-summary>` show
+//! them, each in its own shadow root, sharing one store per source.
+//!
+//! ```html
+//! <script type="module">
+//!   import init, { configure } from "presence-widgets";
+//!   await init();
+//!   configure({ sources: { teams: { kind: "graph", baseUrl: "https://graph.microsoft.com/v1.0",
+//!                                   token: async () => getTokenSomehow() } } });
+//! </script>
+//! <presence-badge source="teams" user="2e2f43c7-43c7-2e2f-c743-2f2ec7432f2e" show-label></presence-badge>
+//! ```
+//!
+//! ## `<presence-badge>`
+//!
+//! | Attribute | Meaning | Default |
+//! | --- | --- | --- |
+//! | `source` | the configured source's name | — |
+//! | `user` | the person's id at that source | — |
+//! | `show-label` | shows the status as text beside the icon | off |
+//! | `size` | icon size in pixels, 10 to 32 | 16 |
+//!
+//! ## `<presence-list>`
+//!
+//! | Attribute | Meaning | Default |
+//! | --- | --- | --- |
+//! | `source` | the configured source's name | — |
+//! | `users` | ids, separated by commas or spaces | — |
+//! | `names` | JSON object of id to the name to show | the provider's name, else the id |
+//! | `group` | groups by availability under headings with counts | off |
+//! | `no-filter` | hides the filter box | off |
+//!
+//! ## `<presence-summary>`
+//!
+//! | Attribute | Meaning |
+//! | --- | --- |
+//! | `source` | the configured source's name |
+//! | `users` | ids, separated by commas or spaces |
+//!
+//! ## Events (all elements; `bubbles`, `composed`)
+//!
+//! | Event | `detail` |
+//! | --- | --- |
+//! | `presence-change` | the normalized presence: `{ user, provider, availability, activity, label, message, out_of_office, idle, since, sequence, raw, display_name }` |
+//! | `presence-error` | `{ source, user, stale, message, error }`: a failed poll (`stale: true`, the last presence is kept) or a person never loaded |
+//!
+//! ## Parts and custom properties
+//!
+//! | Part | Element |
+//! | --- | --- |
+//! | `base` | the component's root |
+//! | `dot` | a status icon (SVG) |
+//! | `label` | a status text |
+//! | `filter`, `scroller`, `row`, `group`, `name`, `message`, `status` | the list's filter box, scrolling area, rows, group headings, names, messages, status line |
+//! | `item` | a summary's count |
+//!
+//! Colours: `--presence-available`, `--presence-busy`, `--presence-do-not-disturb`,
+//! `--presence-be-right-back`, `--presence-away`, `--presence-offline`, `--presence-unknown`,
+//! `--presence-out-of-office`, `--presence-error`, `--presence-loading`, `--presence-glyph`,
+//! `--presence-text`, `--presence-text-muted`, `--presence-accent`; sizes:
+//! `--presence-row-height`, `--presence-list-height`; `--presence-font`. No slots.
+
+pub mod host;
+pub mod options;
+
+use wasm_bindgen::prelude::*;
+
+use super::registry;
+use crate::core::Labels;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** A credential: the value, or a function giving it (a promise is awaited; asked again after a 401). */
+export type Credential = string | (() => string | Promise<string>);
+
+/** One presence service. */
+export type SourceOptions = {
+  /** The API root: https://graph.microsoft.com/v1.0, https://chat.example.com, https://api.mypurecloud.ie, https://sod.superoffice.com/Cust12345. http only for localhost. */
+  baseUrl: string;
+  /** Milliseconds between polls (raised to the provider's floor); the provider's default otherwise. */
+  intervalMs?: number;
+  /** Milliseconds before a request is aborted (default 10000). */
+  timeoutMs?: number;
+  /** Whether cookies are sent (default false). */
+  sendCookies?: boolean;
+} & (
+  | { kind: "graph"; token: Credential }
+  | { kind: "genesys"; token: Credential; language?: string; genesysSource?: string }
+  | { kind: "rocketchat"; userId: Credential; authToken: Credential }
+  | { kind: "superoffice"; authorization: Credential; appToken?: Credential }
+);
+
+/** What configure() takes. */
+export interface PresenceOptions {
+  /** The sources by the name elements give in their `source` attribute. */
+  sources?: Record<string, SourceOptions>;
+  /** Words to replace, by key: "Available", "Busy", "InAMeeting", "outOfOffice", "loading", "filter", "summary.Available", … */
+  labels?: Record<string, string>;
+}
+
+/** A normalized presence: the detail of `presence-change`. */
+export interface Presence {
+  user: string;
+  provider: "graph" | "rocketchat" | "genesys" | "superoffice";
+  availability: "Available" | "Busy" | "DoNotDisturb" | "BeRightBack" | "Away" | "Offline" | "Unknown";
+  activity: string | null;
+  label: string;
+  message: string | null;
+  out_of_office: boolean;
+  idle: boolean;
+  since: string | null;
+  sequence: string | null;
+  raw: string;
+  display_name: string | null;
+}
+
+/** The detail of `presence-error`. */
+export interface PresenceErrorDetail {
+  source: string;
+  user: string | null;
+  /** true when the last good presence is still shown. */
+  stale: boolean;
+  message: string;
+  error: { kind: string; [field: string]: unknown };
+}
+
+export interface PresenceElementEventMap extends HTMLElementEventMap {
+  "presence-change": CustomEvent<Presence>;
+  "presence-error": CustomEvent<PresenceErrorDetail>;
+}
+
+/** <presence-badge source user show-label size> */
+export interface PresenceBadgeElement extends HTMLElement {
+  addEventListener<K extends keyof PresenceElementEventMap>(type: K, listener: (this: PresenceBadgeElement, ev: PresenceElementEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+}
+/** <presence-list source users names group no-filter> */
+export interface PresenceListElement extends HTMLElement {
+  addEventListener<K extends keyof PresenceElementEventMap>(type: K, listener: (this: PresenceListElement, ev: PresenceElementEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+}
+/** <presence-summary source users> */
+export interface PresenceSummaryElement extends HTMLElement {
+  addEventListener<K extends keyof PresenceElementEventMap>(type: K, listener: (this: PresenceSummaryElement, ev: PresenceElementEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "presence-badge": PresenceBadgeElement;
+    "presence-list": PresenceListElement;
+    "presence-summary": PresenceSummaryElement;
+  }
+}
+"#;
+
+/// Configures presence sources (and optionally the words shown), then defines the elements.
+/// Never throws: each problem (an unknown kind, an http base URL, missing credentials) is
+/// reported once in the console, shown on the elements that name that source, and returned.
+#[wasm_bindgen(js_name = configure, unchecked_return_type = "string[]")]
+pub fn configure_js(
+    #[wasm_bindgen(unchecked_param_type = "PresenceOptions")] options: JsValue,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut labels = host_labels();
+    match options::read(&options) {
+        Err(e) => problems.push(e.to_string()),
+        Ok(read) => {
+            if let Some(l) = read.labels {
+                labels = l;
+            }
+            for (name, config) in read.sources {
+                let made = match config {
+                    Ok(config) => registry::configure(config).map(|_| ()),
+                    Err(e) => {
+                        registry::fail(&name, e.clone());
+                        Err(e)
+                    }
+                };
+                if let Err(e) = made {
+                    problems.push(e.to_string());
+                }
+            }
+        }
+    }
+    for problem in &problems {
+        web_sys::console::error_1(&JsValue::from_str(&format!("presence-widgets: {problem}")));
+    }
+    set_labels(labels.clone());
+    host::set_page(registry::stores(), labels);
+    host::define_all();
+    problems
+}
+
+thread_local! {
+    static LABELS: std::cell::RefCell<Labels> = std::cell::RefCell::new(Labels::english());
+}
+
+fn host_labels() -> Labels {
+    LABELS.with(|l| l.borrow().clone())
+}
+
+fn set_labels(labels: Labels) {
+    LABELS.with(|l| *l.borrow_mut() = labels);
+}
+
+/// Defines `<presence-badge>`, `<presence-list>` and `<presence-summary>` without configuring
+/// anything (they show an error until their source is configured). Calling it again is harmless.
+#[wasm_bindgen]
+pub fn define() {
+    host::set_page(registry::stores(), host_labels());
+    host::define_all();
+}
+
+/// Polls a source now (all sources when none is named), as when the page knows something changed.
+#[wasm_bindgen]
+pub fn refresh(source: Option<String>) {
+    let stores = registry::stores();
+    let names: Vec<String> = stores.names().map(str::to_owned).collect();
+    for name in names {
+        if source.as_deref().is_none_or(|s| s == name) {
+            if let Some(store) = stores.get(&name) {
+                store.poll_now();
+            }
+        }
+    }
+}
+
+/// The components' stylesheet, for a page that styles light-DOM copies of the widgets.
+#[wasm_bindgen]
+pub fn stylesheet() -> String {
+    super::STYLESHEET.to_owned()
+}

@@ -1,0 +1,430 @@
+//! The custom elements' machinery: a class per tag defined by a small JS snippet that calls back
+//! into Rust, one yew app per connected element rendered in its shadow root, attributes read
+//! into props (a bad value falls back to the default with a warning), and the `presence-change`
+//! and `presence-error` events.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+use implicit_clone::unsync::{IArray, IMap};
+use js_sys::Reflect;
+use wasm_bindgen::prelude::*;
+use web_sys::{CustomEvent, CustomEventInit, HtmlElement, ShadowRootInit, ShadowRootMode};
+use yew::prelude::*;
+use yew::AppHandle;
+
+use crate::core::{Labels, PresenceError, State, UserId};
+use crate::web::components::adopt_stylesheet;
+use crate::web::context::Stores;
+use crate::web::store::Subscription;
+use crate::web::{PresenceBadge, PresenceList, PresenceProvider, PresenceSummary};
+
+#[wasm_bindgen(inline_js = r#"
+export function define_element(tag, attributes, connected, disconnected, changed) {
+  if (customElements.get(tag)) return false;
+  customElements.define(tag, class extends HTMLElement {
+    static get observedAttributes() { return attributes; }
+    connectedCallback() { connected(this); }
+    disconnectedCallback() { disconnected(this); }
+    attributeChangedCallback(name, previous, value) { if (previous !== value) changed(this); }
+  });
+  return true;
+}
+"#)]
+extern "C" {
+    fn define_element(
+        tag: &str,
+        attributes: js_sys::Array,
+        connected: &JsValue,
+        disconnected: &JsValue,
+        changed: &JsValue,
+    ) -> bool;
+}
+
+/// The three elements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tag {
+    /// `<presence-badge>`.
+    Badge,
+    /// `<presence-list>`.
+    List,
+    /// `<presence-summary>`.
+    Summary,
+}
+
+impl Tag {
+    /// Every tag.
+    pub const ALL: [Tag; 3] = [Tag::Badge, Tag::List, Tag::Summary];
+
+    /// The tag name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tag::Badge => "presence-badge",
+            Tag::List => "presence-list",
+            Tag::Summary => "presence-summary",
+        }
+    }
+
+    fn attributes(self) -> &'static [&'static str] {
+        match self {
+            Tag::Badge => &["source", "user", "show-label", "size"],
+            Tag::List => &["source", "users", "names", "group", "no-filter"],
+            Tag::Summary => &["source", "users"],
+        }
+    }
+
+    fn of(element: &HtmlElement) -> Option<Tag> {
+        let name = element.tag_name().to_ascii_lowercase();
+        Tag::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
+/// What an element's attributes say.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attributes {
+    tag: Tag,
+    source: AttrValue,
+    users: IArray<AttrValue>,
+    names: IMap<AttrValue, AttrValue>,
+    show_label: bool,
+    size: u32,
+    group: bool,
+    no_filter: bool,
+}
+
+fn warn(message: &str) {
+    web_sys::console::warn_1(&JsValue::from_str(&format!("presence-widgets: {message}")));
+}
+
+/// Reads an element's attributes. A bad value falls back to the default and logs a warning.
+pub fn read_attributes(tag: Tag, element: &HtmlElement) -> Attributes {
+    let get = |name: &str| element.get_attribute(name);
+    let users: Vec<AttrValue> = match tag {
+        Tag::Badge => get("user").into_iter().map(AttrValue::from).collect(),
+        Tag::List | Tag::Summary => get("users")
+            .unwrap_or_default()
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|u| !u.is_empty())
+            .map(|u| AttrValue::from(u.to_owned()))
+            .collect(),
+    };
+    let size = match get("size") {
+        None => 16,
+        Some(text) => match text.trim().parse::<u32>() {
+            Ok(n) if (10..=32).contains(&n) => n,
+            _ => {
+                warn(&format!(
+                    "size=\"{text}\" is not a number from 10 to 32; using 16"
+                ));
+                16
+            }
+        },
+    };
+    let names: IMap<AttrValue, AttrValue> = match get("names") {
+        None => IMap::default(),
+        Some(json) => match serde_json::from_str::<HashMap<String, String>>(&json) {
+            Ok(map) => map
+                .into_iter()
+                .map(|(k, v)| (AttrValue::from(k), AttrValue::from(v)))
+                .collect(),
+            Err(_) => {
+                warn("names must be a JSON object of id to name; ignoring it");
+                IMap::default()
+            }
+        },
+    };
+    Attributes {
+        tag,
+        source: get("source").map(AttrValue::from).unwrap_or_default(),
+        users: users.into(),
+        names,
+        show_label: element.has_attribute("show-label"),
+        size,
+        group: element.has_attribute("group"),
+        no_filter: element.has_attribute("no-filter"),
+    }
+}
+
+/// Props of the yew app inside an element.
+#[derive(Properties, PartialEq, Clone)]
+pub struct HostProps {
+    /// The element's attributes.
+    pub attributes: Attributes,
+    /// The page's stores.
+    pub stores: Stores,
+    /// The page's words.
+    pub labels: Labels,
+}
+
+/// The app inside an element: its component under the page's stores and words.
+#[component]
+pub fn Host(props: &HostProps) -> Html {
+    let a = &props.attributes;
+    let body = match a.tag {
+        Tag::Badge => {
+            let user = a.users.get(0).cloned().unwrap_or_default();
+            html! { <PresenceBadge source={a.source.clone()} {user} size={a.size} show_label={a.show_label} /> }
+        }
+        Tag::List => html! {
+            <PresenceList source={a.source.clone()} users={a.users.clone()} names={a.names.clone()}
+                group={a.group} no_filter={a.no_filter} />
+        },
+        Tag::Summary => {
+            html! { <PresenceSummary source={a.source.clone()} users={a.users.clone()} /> }
+        }
+    };
+    html! {
+        <PresenceProvider stores={props.stores.clone()} labels={props.labels.clone()}>
+            { body }
+        </PresenceProvider>
+    }
+}
+
+struct Instance {
+    element: HtmlElement,
+    app: AppHandle<Host>,
+    props: HostProps,
+    events: Vec<Subscription>,
+}
+
+thread_local! {
+    static INSTANCES: RefCell<HashMap<u32, Instance>> = RefCell::new(HashMap::new());
+    static NEXT: Cell<u32> = const { Cell::new(0) };
+    static PAGE: RefCell<(Stores, Labels)> = RefCell::new(Default::default());
+    static WARNED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+const KEY: &str = "__presenceWidget";
+
+fn instance_id(element: &HtmlElement) -> Option<u32> {
+    Reflect::get(element, &JsValue::from_str(KEY))
+        .ok()?
+        .as_string()?
+        .parse()
+        .ok()
+}
+
+/// Defines the three elements (again is harmless). Returns whether any was new.
+pub fn define_all() -> bool {
+    let connected = Closure::<dyn Fn(HtmlElement)>::new(connected).into_js_value();
+    let disconnected = Closure::<dyn Fn(HtmlElement)>::new(disconnected).into_js_value();
+    let changed = Closure::<dyn Fn(HtmlElement)>::new(changed).into_js_value();
+    let mut any = false;
+    for tag in Tag::ALL {
+        let attributes: js_sys::Array = tag
+            .attributes()
+            .iter()
+            .map(|a| JsValue::from_str(a))
+            .collect();
+        any |= define_element(tag.name(), attributes, &connected, &disconnected, &changed);
+    }
+    any
+}
+
+/// Gives every element the page's new stores and words.
+pub fn set_page(stores: Stores, labels: Labels) {
+    PAGE.with(|p| *p.borrow_mut() = (stores, labels));
+    let ids: Vec<u32> = INSTANCES.with(|i| i.borrow().keys().copied().collect());
+    for id in ids {
+        update(id);
+    }
+}
+
+fn page() -> (Stores, Labels) {
+    PAGE.with(|p| p.borrow().clone())
+}
+
+fn connected(element: HtmlElement) {
+    let Some(tag) = Tag::of(&element) else {
+        return;
+    };
+    if instance_id(&element).is_some_and(|id| INSTANCES.with(|i| i.borrow().contains_key(&id))) {
+        return;
+    }
+    let shadow = match element.shadow_root() {
+        Some(shadow) => shadow,
+        None => {
+            let init = ShadowRootInit::new(ShadowRootMode::Open);
+            match element.attach_shadow(&init) {
+                Ok(shadow) => shadow,
+                Err(_) => {
+                    warn("cannot attach a shadow root to this element");
+                    return;
+                }
+            }
+        }
+    };
+    adopt_stylesheet(&shadow);
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Ok(container) = document.create_element("div") else {
+        return;
+    };
+    let _ = container.set_attribute("class", "presence-host");
+    let _ = shadow.append_child(&container);
+    let (stores, labels) = page();
+    let props = HostProps {
+        attributes: read_attributes(tag, &element),
+        stores,
+        labels,
+    };
+    let app = yew::Renderer::<Host>::with_root_and_props(container, props.clone()).render();
+    let id = NEXT.with(|n| {
+        n.set(n.get().wrapping_add(1));
+        n.get()
+    });
+    let _ = Reflect::set(
+        &element,
+        &JsValue::from_str(KEY),
+        &JsValue::from_str(&id.to_string()),
+    );
+    let events = events(&element, &props);
+    INSTANCES.with(|i| {
+        i.borrow_mut().insert(
+            id,
+            Instance {
+                element,
+                app,
+                props,
+                events,
+            },
+        )
+    });
+}
+
+fn disconnected(element: HtmlElement) {
+    let Some(id) = instance_id(&element) else {
+        return;
+    };
+    let instance = INSTANCES.with(|i| i.borrow_mut().remove(&id));
+    if let Some(instance) = instance {
+        drop(instance.events);
+        instance.app.destroy();
+        if let Some(shadow) = instance.element.shadow_root() {
+            shadow.set_inner_html("");
+        }
+    }
+}
+
+fn changed(element: HtmlElement) {
+    if let Some(id) = instance_id(&element) {
+        update(id);
+    }
+}
+
+/// Re-reads an element's attributes and the page's stores; re-renders when they changed.
+fn update(id: u32) {
+    let taken = INSTANCES.with(|i| i.borrow_mut().remove(&id));
+    let Some(mut instance) = taken else {
+        return;
+    };
+    let (stores, labels) = page();
+    let props = HostProps {
+        attributes: read_attributes(instance.props.attributes.tag, &instance.element),
+        stores,
+        labels,
+    };
+    if props != instance.props {
+        let sources_changed = props.attributes.source != instance.props.attributes.source
+            || props.attributes.users != instance.props.attributes.users
+            || props.stores != instance.props.stores;
+        if sources_changed {
+            instance.events = events(&instance.element, &props);
+        }
+        instance.props = props.clone();
+        instance.app.update(props);
+    }
+    INSTANCES.with(|i| i.borrow_mut().insert(id, instance));
+}
+
+/// Subscriptions that turn state changes into `presence-change` and `presence-error` events on
+/// the element. They share the store's fetches: no request is added.
+fn events(element: &HtmlElement, props: &HostProps) -> Vec<Subscription> {
+    let a = &props.attributes;
+    let Some(store) = props.stores.get(&a.source) else {
+        let error = props.stores.missing(&a.source);
+        warn_once(&a.source, &error);
+        dispatch_error(element, &a.source, None, &error, false);
+        return Vec::new();
+    };
+    a.users
+        .iter()
+        .map(|user| {
+            let element = element.clone();
+            let source = a.source.to_string();
+            let last = RefCell::new(None);
+            store.subscribe(&UserId::new(user.as_str()), move |id, state| match state {
+                State::Fresh(p) => {
+                    let changed = last.borrow().as_ref() != Some(p);
+                    if changed {
+                        *last.borrow_mut() = Some(p.clone());
+                        let detail = serde_json::to_string(p)
+                            .ok()
+                            .and_then(|json| js_sys::JSON::parse(&json).ok())
+                            .unwrap_or(JsValue::NULL);
+                        dispatch(&element, "presence-change", &detail);
+                    }
+                }
+                State::Stale { error, .. } => {
+                    dispatch_error(&element, &source, Some(id), error, true)
+                }
+                State::Error(error) => dispatch_error(&element, &source, Some(id), error, false),
+                State::Loading => {}
+            })
+        })
+        .collect()
+}
+
+fn warn_once(source: &str, error: &PresenceError) {
+    let first = WARNED.with(|w| {
+        let mut w = w.borrow_mut();
+        let new = !w.iter().any(|s| s == source);
+        if new {
+            w.push(source.to_owned());
+        }
+        new
+    });
+    if first {
+        warn(&error.to_string());
+    }
+}
+
+fn dispatch_error(
+    element: &HtmlElement,
+    source: &str,
+    user: Option<&UserId>,
+    error: &PresenceError,
+    stale: bool,
+) {
+    #[derive(serde::Serialize)]
+    struct Detail<'a> {
+        source: &'a str,
+        user: Option<&'a str>,
+        stale: bool,
+        message: String,
+        error: &'a PresenceError,
+    }
+    let detail = Detail {
+        source,
+        user: user.map(UserId::as_str),
+        stale,
+        message: error.to_string(),
+        error,
+    };
+    let detail = serde_json::to_string(&detail)
+        .ok()
+        .and_then(|json| js_sys::JSON::parse(&json).ok())
+        .unwrap_or(JsValue::NULL);
+    dispatch(element, "presence-error", &detail);
+}
+
+fn dispatch(element: &HtmlElement, name: &str, detail: &JsValue) {
+    let init = CustomEventInit::new();
+    init.set_bubbles(true);
+    init.set_composed(true);
+    init.set_detail(detail);
+    if let Ok(event) = CustomEvent::new_with_event_init_dict(name, &init) {
+        let _ = element.dispatch_event(&event);
+    }
+}

@@ -1,0 +1,248 @@
+//! Reads the object a page passes to `configure()` into source configurations: the kind, the
+//! base URL, credentials as values or async functions, polling options. Nothing here throws: a
+//! bad source becomes an error naming the field, shown on its widgets.
+
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::core::{Credentials, Labels, PresenceError, ProviderKind, Secret};
+use crate::web::source::{Auth, CredentialsFuture, SourceConfig};
+
+/// What `configure()` was given.
+pub struct Options {
+    /// Each source by name: its configuration, or why it cannot be used.
+    pub sources: Vec<(String, Result<SourceConfig, PresenceError>)>,
+    /// The page's words, when it gave any.
+    pub labels: Option<Labels>,
+}
+
+fn field(object: &JsValue, name: &str) -> Option<JsValue> {
+    Reflect::get(object, &JsValue::from_str(name))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+fn text(object: &JsValue, name: &str) -> Option<String> {
+    field(object, name).and_then(|v| v.as_string())
+}
+
+/// A non-negative whole number of at most 2^53, from a JS number.
+fn whole(object: &JsValue, name: &str) -> Option<u64> {
+    let value = field(object, name)?.as_f64()?;
+    if !value.is_finite() || !(0.0..=9_007_199_254_740_991.0).contains(&value) {
+        return None;
+    }
+    // Exact: a finite, non-negative f64 below 2^53, rounded down, is a u64.
+    #[allow(clippy::as_conversions, reason = "range checked just above")]
+    Some(value.floor() as u64)
+}
+
+fn config_error(name: &str, why: &str) -> PresenceError {
+    PresenceError::Config(format!("source `{name}`: {why}"))
+}
+
+/// Reads `configure()`'s argument.
+pub fn read(options: &JsValue) -> Result<Options, PresenceError> {
+    if !options.is_object() {
+        return Err(PresenceError::Config(
+            "configure() takes an object: { sources: { name: { kind, baseUrl, … } } }".into(),
+        ));
+    }
+    let labels = field(options, "labels").map(|table| {
+        let pairs = Object::entries(&Object::from(table))
+            .iter()
+            .filter_map(|entry| {
+                let key = Reflect::get_u32(&entry, 0).ok()?.as_string()?;
+                let value = Reflect::get_u32(&entry, 1).ok()?.as_string()?;
+                Some((key, value))
+            })
+            .collect::<Vec<_>>();
+        Labels::from_pairs(pairs)
+    });
+    let sources = match field(options, "sources") {
+        Some(sources) if sources.is_object() => Object::entries(&Object::from(sources))
+            .iter()
+            .filter_map(|entry| {
+                let name = Reflect::get_u32(&entry, 0).ok()?.as_string()?;
+                let value = Reflect::get_u32(&entry, 1).ok()?;
+                let config = source(&name, &value);
+                Some((name, config))
+            })
+            .collect(),
+        _ if labels.is_some() => Vec::new(),
+        _ => {
+            return Err(PresenceError::Config(
+                "configure() needs `sources`: { name: { kind, baseUrl, … } }".into(),
+            ))
+        }
+    };
+    Ok(Options { sources, labels })
+}
+
+/// One source's configuration.
+fn source(name: &str, value: &JsValue) -> Result<SourceConfig, PresenceError> {
+    if name.trim().is_empty() {
+        return Err(PresenceError::Config("a source needs a name".into()));
+    }
+    if !value.is_object() {
+        return Err(config_error(
+            name,
+            "expected an object { kind, baseUrl, … }",
+        ));
+    }
+    let kind_text = text(value, "kind").unwrap_or_default();
+    let kind = ProviderKind::from_name(&kind_text).ok_or_else(|| {
+        config_error(
+            name,
+            &format!("unknown kind `{kind_text}`: use graph, rocketchat, genesys or superoffice"),
+        )
+    })?;
+    let base_url = text(value, "baseUrl")
+        .ok_or_else(|| config_error(name, "set `baseUrl`, the service's API root"))?;
+    let auth = auth(name, kind, value)?;
+    let mut config = SourceConfig::new(name, kind, &base_url, auth);
+    config.interval_ms = whole(value, "intervalMs");
+    if let Some(timeout) = whole(value, "timeoutMs").and_then(|t| u32::try_from(t).ok()) {
+        config.timeout_ms = timeout;
+    }
+    config.language = text(value, "language");
+    config.genesys_source = text(value, "genesysSource");
+    config.send_cookies = field(value, "sendCookies").and_then(|v| v.as_bool()) == Some(true);
+    config.check()?;
+    Ok(config)
+}
+
+/// A credential field: a string, or a function returning a string or a promise of one.
+#[derive(Clone)]
+enum Given {
+    Value(String),
+    Function(Function),
+}
+
+impl Given {
+    fn read(object: &JsValue, name: &str) -> Option<Given> {
+        let value = field(object, name)?;
+        if let Some(f) = value.dyn_ref::<Function>() {
+            return Some(Given::Function(f.clone()));
+        }
+        value.as_string().map(Given::Value)
+    }
+
+    async fn get(&self, field: &str) -> Result<String, String> {
+        let f = match self {
+            Given::Value(v) => return Ok(v.clone()),
+            Given::Function(f) => f,
+        };
+        let returned = f
+            .call0(&JsValue::UNDEFINED)
+            .map_err(|e| format!("`{field}` threw: {}", describe(&e)))?;
+        let resolved = JsFuture::from(Promise::resolve(&returned))
+            .await
+            .map_err(|e| format!("`{field}` rejected: {}", describe(&e)))?;
+        resolved
+            .as_string()
+            .ok_or_else(|| format!("`{field}` gave no string"))
+    }
+}
+
+/// A thrown value's message, never the value itself (it might hold a token).
+fn describe(error: &JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .unwrap_or_else(|| "an error".to_owned())
+}
+
+/// The fields each kind authenticates with.
+fn auth(name: &str, kind: ProviderKind, value: &JsValue) -> Result<Auth, PresenceError> {
+    let fields: &[&str] = match kind {
+        ProviderKind::Graph | ProviderKind::Genesys => &["token"],
+        ProviderKind::RocketChat => &["userId", "authToken"],
+        ProviderKind::SuperOffice => &["authorization"],
+    };
+    let mut given = Vec::with_capacity(fields.len());
+    for f in fields {
+        match Given::read(value, f) {
+            Some(g) => given.push(g),
+            None if field(value, "auth").and_then(|a| a.as_string()).as_deref() == Some("none") => {
+                return Ok(Auth::None)
+            }
+            None => {
+                return Err(config_error(
+                    name,
+                    &format!(
+                        "{kind} needs {} (strings or async functions)",
+                        fields
+                            .iter()
+                            .map(|f| format!("`{f}`"))
+                            .collect::<Vec<_>>()
+                            .join(" and ")
+                    ),
+                ))
+            }
+        }
+    }
+    let app_token = match kind {
+        ProviderKind::SuperOffice => Given::read(value, "appToken"),
+        _ => None,
+    };
+    let all_values = given.iter().all(|g| matches!(g, Given::Value(_)))
+        && !matches!(app_token, Some(Given::Function(_)));
+    if all_values {
+        let texts: Vec<String> = given
+            .iter()
+            .map(|g| match g {
+                Given::Value(v) => v.clone(),
+                Given::Function(_) => String::new(),
+            })
+            .collect();
+        let app = app_token.and_then(|g| match g {
+            Given::Value(v) => Some(v),
+            Given::Function(_) => None,
+        });
+        let credentials = credentials(kind, &texts, app).map_err(|e| match e {
+            PresenceError::Config(why) => config_error(name, &why),
+            other => other,
+        })?;
+        credentials.check(kind)?;
+        return Ok(Auth::Value(credentials));
+    }
+    let fields: Vec<&'static str> = fields.to_vec();
+    let given = Rc::new(given);
+    let app_token = Rc::new(app_token);
+    Ok(Auth::Callback(Rc::new(move || -> CredentialsFuture {
+        let given = given.clone();
+        let app_token = app_token.clone();
+        let fields = fields.clone();
+        Box::pin(async move {
+            let mut texts = Vec::with_capacity(given.len());
+            for (g, f) in given.iter().zip(&fields) {
+                texts.push(g.get(f).await?);
+            }
+            let app = match app_token.as_ref() {
+                Some(g) => Some(g.get("appToken").await?),
+                None => None,
+            };
+            credentials(kind, &texts, app).map_err(|e| e.to_string())
+        })
+    })))
+}
+
+fn credentials(
+    kind: ProviderKind,
+    texts: &[String],
+    app_token: Option<String>,
+) -> Result<Credentials, PresenceError> {
+    let first = texts.first().cloned().unwrap_or_default();
+    Ok(match kind {
+        ProviderKind::Graph | ProviderKind::Genesys => Credentials::Bearer(Secret::new(first)),
+        ProviderKind::RocketChat => Credentials::RocketChat {
+            user_id: first,
+            auth_token: Secret::new(texts.get(1).cloned().unwrap_or_default()),
+        },
+        ProviderKind::SuperOffice => Credentials::superoffice(&first, app_token.as_deref())?,
+    })
+}

@@ -1,0 +1,198 @@
+// The demo: four panels against presence-sim, a live request counter per provider, fault
+// controls, code samples that match what each panel runs, and a form for a real service.
+import init, { configure, refresh } from "/pkg/presence_widgets.js";
+import { PROVIDERS, sim, people, simSource, el } from "./providers.js";
+
+const LIST_SIZE = 40;
+const BADGES = 4;
+const status = document.getElementById("status");
+const panels = new Map();
+
+const FAULTS = [
+  { label: "HTTP 500", fault: { http_500: 1.0 } },
+  { label: "429 for 10 s", fault: { http_429: 1.0, retry_after_ms: 10000 } },
+  { label: "Slow (4 s)", fault: { latency_ms: 4000 } },
+  { label: "Broken JSON", fault: { truncated: 1.0 } },
+  { label: "HTML page", fault: { non_json: 1.0 } },
+  { label: "Drop", fault: { drop: 1.0 } },
+];
+
+function codeSample(source, config, users, authSample) {
+  const ids = users.slice(0, 3).join(",");
+  const options = [`kind: "${config.kind}"`, `baseUrl: "${config.baseUrl}"`, authSample];
+  if (config.intervalMs) options.push(`intervalMs: ${config.intervalMs}`);
+  return [
+    `<script type="module">`,
+    `  import init, { configure } from "presence-widgets";`,
+    `  await init();`,
+    `  configure({ sources: { "${source}": { ${options.join(", ")} } } });`,
+    `</script>`,
+    `<presence-summary source="${source}" users="${ids},…"></presence-summary>`,
+    `<presence-badge source="${source}" user="${users[0] ?? "id"}" show-label></presence-badge>`,
+    `<presence-list source="${source}" users="${ids},…" group></presence-list>`,
+  ].join("\n");
+}
+
+function point(panel, source, users, names, config, authSample, captions = names) {
+  const idList = users.join(",");
+  panel.summary.setAttribute("source", source);
+  panel.summary.setAttribute("users", idList);
+  panel.list.setAttribute("source", source);
+  panel.list.setAttribute("users", idList);
+  if (names) panel.list.setAttribute("names", JSON.stringify(names));
+  else panel.list.removeAttribute("names");
+  panel.badges.replaceChildren(...users.slice(0, BADGES).map((id) => {
+    const who = captions?.[id] ?? id;
+    return el("span", { class: "person" },
+      el("span", { class: "who", title: who }, who),
+      el("presence-badge", { source, user: id, "show-label": true, size: 18 }));
+  }));
+  panel.source.textContent = `${config.baseUrl} (source "${source}")`;
+  panel.code.textContent = codeSample(source, config, users, authSample);
+}
+
+function buildPanel(provider) {
+  const requests = el("span", { class: "requests", "aria-live": "off" }, "0 requests");
+  const summary = el("presence-summary");
+  const badges = el("div", { class: "badges" });
+  const list = el("presence-list", { group: true });
+  const faultState = el("p", { class: "fault-state", role: "status" });
+  const faults = el("div", { class: "faults", role: "group", "aria-label": `Break ${provider.title}` });
+  for (const { label, fault } of FAULTS) {
+    const button = el("button", { type: "button", "aria-pressed": "false" }, label);
+    button.addEventListener("click", async () => {
+      await sim("POST", "/_sim/faults", { provider: provider.kind, ...fault });
+      refresh(provider.kind);
+      showFaults();
+    });
+    faults.append(button);
+  }
+  const heal = el("button", { type: "button" }, "Heal");
+  heal.addEventListener("click", async () => {
+    await sim("DELETE", `/_sim/faults?provider=${provider.kind}`);
+    refresh(provider.kind);
+    showFaults();
+  });
+  faults.append(heal);
+  const code = el("code");
+  const source = el("p", { class: "source" });
+  const section = el("section", { class: "panel", id: `panel-${provider.kind}`, "aria-labelledby": `title-${provider.kind}` },
+    el("header", {}, el("h2", { id: `title-${provider.kind}` }, provider.title), requests),
+    source, summary, badges, list, faults, faultState,
+    el("details", {}, el("summary", {}, "Code for this panel"), el("pre", {}, code)));
+  return { provider, section, requests, summary, badges, list, faults, faultState, code, source, history: [] };
+}
+
+async function showFaults() {
+  const active = await sim("GET", "/_sim/faults").catch(() => ({}));
+  for (const panel of panels.values()) {
+    const fault = active?.[panel.provider.kind];
+    const on = fault && Object.keys(fault).length > 0;
+    panel.faultState.textContent = on ? `Injected: ${JSON.stringify(fault)}` : "";
+    for (const [i, button] of [...panel.faults.querySelectorAll("button")].entries()) {
+      const spec = FAULTS[i];
+      if (!spec) continue;
+      const pressed = on && Object.entries(spec.fault).every(([k, v]) => fault[k] === v);
+      button.setAttribute("aria-pressed", pressed ? "true" : "false");
+    }
+  }
+}
+
+async function countRequests() {
+  const stats = await sim("GET", "/_sim/stats").catch(() => null);
+  if (!stats) return;
+  const now = Date.now();
+  for (const panel of panels.values()) {
+    const endpoints = stats.providers?.[panel.provider.kind] ?? {};
+    const total = Object.values(endpoints).reduce((sum, e) => sum + (e.requests ?? 0), 0);
+    panel.history.push([now, total]);
+    while (panel.history.length > 1 && panel.history[0][0] < now - 60000) panel.history.shift();
+    const minute = total - panel.history[0][1];
+    panel.requests.textContent = `${total} requests · ${minute} in the last minute`;
+  }
+}
+
+async function main() {
+  await init();
+  const sources = {};
+  const everyone = new Map();
+  for (const provider of PROVIDERS) {
+    sources[provider.kind] = simSource(provider);
+    everyone.set(provider.kind, (await people(provider.kind)).slice(0, LIST_SIZE));
+  }
+  const problems = configure({ sources });
+  if (problems.length) throw new Error(problems.join("; "));
+  for (const provider of PROVIDERS) {
+    const panel = buildPanel(provider);
+    panels.set(provider.kind, panel);
+    const list = everyone.get(provider.kind);
+    const captions = Object.fromEntries(list.map((p) => [p.id, p.name]));
+    // Rocket.Chat names people itself; the others' lists get the names from the page.
+    const names = provider.providerNames ? null : captions;
+    point(panel, provider.kind, list.map((p) => p.id), names, sources[provider.kind], provider.authSample, captions);
+    document.getElementById("panels").append(panel.section);
+  }
+  status.textContent = "Live: the simulator changes someone every few seconds.";
+  await countRequests();
+  await showFaults();
+  setInterval(countRequests, 1000);
+  setInterval(showFaults, 3000);
+  realForm(sources, everyone);
+}
+
+function realForm(sources, everyone) {
+  const form = document.getElementById("real-form");
+  const result = document.getElementById("real-result");
+  const kindSelect = form.elements.kind;
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const kind = kindSelect.value;
+    const provider = PROVIDERS.find((p) => p.kind === kind);
+    const value = (name) => form.elements[name].value.trim();
+    const config = { kind, baseUrl: value("baseUrl") };
+    const fields = { graph: ["token"], genesys: ["token"], rocketchat: ["userId", "authToken"], superoffice: ["authorization", "appToken"] }[kind];
+    for (const f of fields) if (value(f)) config[f] = value(f);
+    const users = value("users").split(/[\s,]+/).filter(Boolean);
+    const source = `real-${kind}`;
+    const problems = configure({ sources: { [source]: config } });
+    for (const f of fields) form.elements[f].value = "";
+    if (problems.length) {
+      result.className = "result error";
+      result.textContent = problems.join(" ");
+      return;
+    }
+    point(panels.get(kind), source, users, null, config, provider.authSample);
+    result.className = "result";
+    result.textContent = `The ${provider.title} panel now reads ${config.baseUrl}.`;
+  });
+  document.getElementById("real-reset").addEventListener("click", () => {
+    for (const provider of PROVIDERS) {
+      const list = everyone.get(provider.kind);
+      const captions = Object.fromEntries(list.map((p) => [p.id, p.name]));
+      const names = provider.providerNames ? null : captions;
+      point(panels.get(provider.kind), provider.kind, list.map((p) => p.id), names, sources[provider.kind], provider.authSample, captions);
+    }
+    result.className = "result";
+    result.textContent = "Every panel reads the simulator again.";
+  });
+}
+
+/** Shows the credential fields of the chosen kind only. */
+function credentialFields() {
+  const form = document.getElementById("real-form");
+  const kindSelect = form.elements.kind;
+  const showFields = () => {
+    for (const label of form.querySelectorAll("label[data-for]")) {
+      label.hidden = !label.dataset.for.split(" ").includes(kindSelect.value);
+    }
+  };
+  kindSelect.addEventListener("change", showFields);
+  showFields();
+}
+
+credentialFields();
+main().catch((error) => {
+  status.className = "status error";
+  status.textContent = `The demo could not start: ${error.message}`;
+  console.error(error);
+});

@@ -1,0 +1,164 @@
+//! The npm package: `wasm-pack build` with the custom elements, wasm-opt -Oz from npm binaryen,
+//! the stylesheet as a file, and the sizes that the budget is about (gzip -9).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use crate::process::{command, root, run, say};
+use crate::tools;
+
+/// Budget for the package's `.wasm` after gzip -9, in bytes.
+pub const WASM_BUDGET: u64 = 150 * 1024;
+/// Budget for the `.wasm` and the JS glue together after gzip -9, in bytes.
+pub const TOTAL_BUDGET: u64 = 170 * 1024;
+
+/// What the package weighs.
+pub struct Sizes {
+    /// The `.wasm`, as shipped.
+    pub wasm: u64,
+    /// The `.wasm` after gzip -9.
+    pub wasm_gzip: u64,
+    /// The JS glue and its snippet after gzip -9.
+    pub js_gzip: u64,
+}
+
+/// `pkg/`.
+pub fn dir() -> PathBuf {
+    root().join("pkg")
+}
+
+/// Builds `pkg/`: release wasm with the `element` feature, shrunk by wasm-opt, plus
+/// `presence-widgets.css`.
+///
+/// # Errors
+/// When a tool is missing or a step fails.
+pub fn build() -> Result<Sizes, String> {
+    let wasm_opt = tools::wasm_opt()?;
+    run(command(
+        "wasm-pack",
+        &[
+            "build",
+            "--target",
+            "web",
+            "--release",
+            "--out-dir",
+            "pkg",
+            "--",
+            "--features",
+            "element",
+        ],
+    ))?;
+    let wasm = dir().join("presence_widgets_bg.wasm");
+    let before = size(&wasm);
+    let path = wasm.display().to_string();
+    run(command(
+        &wasm_opt.display().to_string(),
+        &[
+            "-Oz",
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+            "--enable-mutable-globals",
+            "--enable-reference-types",
+            "--enable-multivalue",
+            &path,
+            "-o",
+            &path,
+        ],
+    ))?;
+    say(&format!(
+        "pkg/presence_widgets_bg.wasm: {before} bytes from wasm-pack, {} after wasm-opt -Oz",
+        size(&wasm)
+    ));
+    let css = root()
+        .join("src")
+        .join("web")
+        .join("components")
+        .join("presence.css");
+    std::fs::copy(&css, dir().join("presence-widgets.css"))
+        .map_err(|e| format!("cannot copy the stylesheet into pkg/: {e}"))?;
+    let manifest = dir().join("package.json");
+    let json = std::fs::read_to_string(&manifest)
+        .map_err(|e| format!("cannot read pkg/package.json: {e}"))?;
+    if !json.contains("presence-widgets.css") {
+        let patched = json.replacen(
+            "\"snippets\"",
+            "\"snippets\",\n    \"presence-widgets.css\"",
+            1,
+        );
+        std::fs::write(&manifest, patched)
+            .map_err(|e| format!("cannot write pkg/package.json: {e}"))?;
+    }
+    sizes()
+}
+
+/// The sizes of what `pkg/` holds now.
+///
+/// # Errors
+/// When gzip cannot run.
+pub fn sizes() -> Result<Sizes, String> {
+    let wasm = dir().join("presence_widgets_bg.wasm");
+    let mut js = vec![dir().join("presence_widgets.js")];
+    js.extend(snippets(&dir().join("snippets")));
+    let mut js_gzip = 0;
+    for file in &js {
+        js_gzip += gzip_size(file)?;
+    }
+    Ok(Sizes {
+        wasm: size(&wasm),
+        wasm_gzip: gzip_size(&wasm)?,
+        js_gzip,
+    })
+}
+
+fn snippets(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                found.extend(snippets(&path));
+            } else if path.extension().is_some_and(|e| e == "js") {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+fn size(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+fn gzip_size(path: &Path) -> Result<u64, String> {
+    let out = command("gzip", &["-9", "-c", &path.display().to_string()])
+        .stderr(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run gzip: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("gzip failed on {}", path.display()));
+    }
+    u64::try_from(out.stdout.len()).map_err(|_| "size overflow".to_owned())
+}
+
+/// Says the sizes against the budget; an error when over.
+///
+/// # Errors
+/// When the package is over budget.
+pub fn report(sizes: &Sizes) -> Result<(), String> {
+    let kb = |b: u64| format!("{}.{} KB", b / 1024, (b % 1024) * 10 / 1024);
+    let total = sizes.wasm_gzip + sizes.js_gzip;
+    say(&format!(
+        "package size: .wasm {} ({} gzip -9, budget {}); JS glue {} gzip -9; wasm + JS {} gzip -9 (budget {})",
+        kb(sizes.wasm),
+        kb(sizes.wasm_gzip),
+        kb(WASM_BUDGET),
+        kb(sizes.js_gzip),
+        kb(total),
+        kb(TOTAL_BUDGET)
+    ));
+    if sizes.wasm_gzip > WASM_BUDGET || total > TOTAL_BUDGET {
+        return Err("the package is over its size budget".into());
+    }
+    Ok(())
+}
