@@ -83,8 +83,12 @@ impl SourceConfig {
         if self.name.trim().is_empty() {
             return Err(PresenceError::Config("a source needs a name".into()));
         }
-        check_base_url(&self.base_url)
-            .map_err(|e| PresenceError::Config(format!("source `{}`: {e}", self.name)))?;
+        check_base_url(&self.base_url).map_err(|e| match e {
+            PresenceError::Config(why) => {
+                PresenceError::Config(format!("source `{}`: {why}", self.name))
+            }
+            other => other,
+        })?;
         if let Auth::Value(credentials) = &self.auth {
             credentials.check(self.kind)?;
         }

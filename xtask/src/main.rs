@@ -48,7 +48,7 @@ fn setup() -> Result<(), String> {
 }
 
 fn test() -> Result<(), String> {
-    let steps = 8;
+    let steps = 9;
     let mut counts = Counts::default();
     let step = |n: usize, text: &str| announce(&format!("[{n}/{steps}] {text}"));
 
@@ -138,13 +138,25 @@ fn test() -> Result<(), String> {
             "--chrome",
             "--chromedriver",
             tools::CHROMEDRIVER,
+            "--features",
+            "element",
         ],
     );
     browser.env("PRESENCE_SIM_URL", &sim.url);
     run_tests(browser, &mut counts)?;
     drop(sim);
 
+    step(
+        9,
+        "End to end: the npm package, the demo site and a fresh Vite app (playwright-core, Debian's Chromium)",
+    );
+    let figures = end_to_end(&mut counts)?;
+
     announce("All checks passed");
+    for figure in &figures {
+        say(figure);
+    }
+    say("screenshots: target/screenshots/");
     println!(
         "summary: {} passed, {} failed, {} skipped",
         counts.passed, counts.failed, counts.ignored
@@ -153,6 +165,39 @@ fn test() -> Result<(), String> {
         return Err("no test ran".into());
     }
     Ok(())
+}
+
+/// Builds `pkg/`, installs the end-to-end tests' one dependency (playwright-core, which downloads
+/// no browser), starts presence-sim serving `www/` and `pkg/`, and runs `node --test` in `e2e/`.
+fn end_to_end(counts: &mut Counts) -> Result<Vec<String>, String> {
+    let sizes = package::build()?;
+    if let Err(e) = package::report(&sizes) {
+        say(&format!("note: {e} (see `cargo xtask bench`)"));
+    }
+    let e2e = root().join("e2e");
+    let mut install = command("npm", &["ci", "--no-audit", "--no-fund"]);
+    install.current_dir(&e2e);
+    run(install)?;
+    let sim = start_sim(&[
+        "--users",
+        "1200",
+        "--change-every",
+        "0",
+        "--www",
+        "www",
+        "--pkg",
+        "pkg",
+    ])?;
+    let mut tests = command("node", &["--test", "--test-concurrency=1"]);
+    tests.current_dir(&e2e);
+    tests.env("SIM_URL", &sim.url);
+    tests.env("SCREENSHOTS", root().join("target").join("screenshots"));
+    tests.env("PKG_DIR", package::dir());
+    tests.env("VITE_WORK", root().join("target").join("e2e"));
+    tests.env("CHROMIUM", "/usr/bin/chromium");
+    let figures = run_tests(tests, counts)?;
+    drop(sim);
+    Ok(figures)
 }
 
 fn demo(args: &[String]) -> Result<(), String> {

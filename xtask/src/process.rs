@@ -89,8 +89,16 @@ pub fn run_tests(mut cmd: Command, counts: &mut Counts) -> Result<Vec<String>, S
         let mut stdout = std::io::stdout();
         for line in BufReader::new(out).lines().map_while(Result::ok) {
             let _ = writeln!(stdout, "{line}");
-            if let Some(figure) = line.trim_start().strip_prefix("bench: ") {
+            let text = line.trim_start().trim_start_matches("# ");
+            if let Some(figure) = text.strip_prefix("bench: ") {
                 figures.push(figure.to_owned());
+            }
+            // node --test's closing lines: `# pass 5`, `# fail 0`.
+            if let Some(n) = text.strip_prefix("pass ").and_then(|n| n.parse::<u64>().ok()) {
+                counts.passed += n;
+            }
+            if let Some(n) = text.strip_prefix("fail ").and_then(|n| n.parse::<u64>().ok()) {
+                counts.failed += n;
             }
             if let Some(rest) = line.trim_start().strip_prefix("test result:") {
                 counts.passed += number_before(rest, "passed");
