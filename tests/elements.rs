@@ -82,7 +82,9 @@ async fn bad_sources_are_reported_not_thrown_and_shown_on_their_elements() {
         "{problems:?}"
     );
     assert!(
-        problems.iter().all(|p| p.matches("configuration").count() == 1),
+        problems
+            .iter()
+            .all(|p| p.matches("configuration").count() == 1),
         "{problems:?}"
     );
     assert!(problems.iter().any(|p| p.contains("http")), "{problems:?}");
@@ -133,11 +135,18 @@ async fn a_badge_fires_presence_change_follows_its_attributes_and_lets_go_when_r
     let root = fresh_root();
     let badge = element(
         "presence-badge",
-        &[("source", "el-graph"), ("user", first.as_str()), ("show-label", "")],
+        &[
+            ("source", "el-graph"),
+            ("user", first.as_str()),
+            ("show-label", ""),
+        ],
     );
     let changes = record(&root, "presence-change");
     root.append_child(&badge).unwrap();
-    rendered_until(10_000, "the first presence", || !changes.borrow().is_empty()).await;
+    rendered_until(10_000, "the first presence", || {
+        !changes.borrow().is_empty()
+    })
+    .await;
     assert_eq!(changes.borrow()[0]["user"], first.as_str());
     assert_eq!(changes.borrow()[0]["availability"], "Busy");
     assert_eq!(changes.borrow()[0]["activity"], "InACall");

@@ -94,10 +94,16 @@ pub fn run_tests(mut cmd: Command, counts: &mut Counts) -> Result<Vec<String>, S
                 figures.push(figure.to_owned());
             }
             // node --test's closing lines: `# pass 5`, `# fail 0`.
-            if let Some(n) = text.strip_prefix("pass ").and_then(|n| n.parse::<u64>().ok()) {
+            if let Some(n) = text
+                .strip_prefix("pass ")
+                .and_then(|n| n.parse::<u64>().ok())
+            {
                 counts.passed += n;
             }
-            if let Some(n) = text.strip_prefix("fail ").and_then(|n| n.parse::<u64>().ok()) {
+            if let Some(n) = text
+                .strip_prefix("fail ")
+                .and_then(|n| n.parse::<u64>().ok())
+            {
                 counts.failed += n;
             }
             if let Some(rest) = line.trim_start().strip_prefix("test result:") {
