@@ -201,12 +201,7 @@ async fn a_fault_marks_badges_stale_with_the_reason_and_recovery_clears_it() {
     let root = mount(&graph, Show::Badges(vec![id.clone()]), Labels::english());
     rendered_until(10_000, "the badge loaded", || none_loading(&root)).await;
     assert!(all(&root, ".presence-badge--stale").is_empty());
-    sim_call(
-        "POST",
-        "/_sim/faults",
-        Some(json!({"provider": "graph", "http_500": 1.0})),
-    )
-    .await;
+    inject(json!({"provider": "graph", "http_500": 1.0})).await;
     graph.poll_now();
     rendered_until(10_000, "the stale mark", || {
         !all(&root, ".presence-badge--stale").is_empty()

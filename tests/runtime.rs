@@ -149,12 +149,7 @@ async fn retry_after_delays_the_next_poll() {
     );
     let _subscription = graph.subscribe(&ids[0], |_, _| {});
     until(10_000, "a presence", || graph.loaded() == 1).await;
-    sim_call(
-        "POST",
-        "/_sim/faults",
-        Some(json!({"provider": "graph", "http_429": 1.0, "retry_after_ms": 5000})),
-    )
-    .await;
+    inject(json!({"provider": "graph", "http_429": 1.0, "retry_after_ms": 5000})).await;
     let asked_ms = presence_widgets::web::transport::now_ms();
     graph.poll_now();
     until(10_000, "the 429", || {
@@ -195,12 +190,7 @@ async fn a_500_keeps_the_last_presence_marked_stale_and_the_next_success_clears_
         matches!(graph.state(&ids[7]), State::Fresh(_))
     })
     .await;
-    sim_call(
-        "POST",
-        "/_sim/faults",
-        Some(json!({"provider": "graph", "http_500": 1.0})),
-    )
-    .await;
+    inject(json!({"provider": "graph", "http_500": 1.0})).await;
     graph.poll_now();
     until(10_000, "the stale mark", || {
         matches!(graph.state(&ids[7]), State::Stale { .. })

@@ -60,6 +60,12 @@ pub async fn counted(provider: &str, endpoint: &str) -> (u64, u64) {
     )
 }
 
+/// Injects a fault at presence-sim: `body` as `/_sim/faults` takes it, such as
+/// `{"provider": "graph", "http_500": 1.0}`.
+pub async fn inject(body: Value) {
+    sim_call("POST", "/_sim/faults", Some(body)).await;
+}
+
 pub async fn clear_faults() {
     sim_call("DELETE", "/_sim/faults", None).await;
 }

@@ -122,29 +122,7 @@ fn test() -> Result<(), String> {
         8,
         "Browser tests in headless Chromium (wasm-pack test), against presence-sim",
     );
-    let sim = start_sim(&[
-        "--users",
-        "1200",
-        "--change-every",
-        "0",
-        "--www",
-        "/nonexistent",
-    ])?;
-    let mut browser = command(
-        "wasm-pack",
-        &[
-            "test",
-            "--headless",
-            "--chrome",
-            "--chromedriver",
-            tools::CHROMEDRIVER,
-            "--features",
-            "element",
-        ],
-    );
-    browser.env("PRESENCE_SIM_URL", &sim.url);
-    run_tests(browser, &mut counts)?;
-    drop(sim);
+    browser_tests(&["--features", "element"], &mut counts)?;
 
     step(
         9,
@@ -165,6 +143,32 @@ fn test() -> Result<(), String> {
         return Err("no test ran".into());
     }
     Ok(())
+}
+
+/// `wasm-pack test` in headless Chromium with `extra` arguments, against a presence-sim of 1,200
+/// still people. Returns the figures benchmarks printed.
+fn browser_tests(extra: &[&str], counts: &mut Counts) -> Result<Vec<String>, String> {
+    let sim = start_sim(&[
+        "--users",
+        "1200",
+        "--change-every",
+        "0",
+        "--www",
+        "/nonexistent",
+    ])?;
+    let mut args = vec![
+        "test",
+        "--headless",
+        "--chrome",
+        "--chromedriver",
+        tools::CHROMEDRIVER,
+    ];
+    args.extend_from_slice(extra);
+    let mut browser = command("wasm-pack", &args);
+    browser.env("PRESENCE_SIM_URL", &sim.url);
+    let figures = run_tests(browser, counts)?;
+    drop(sim);
+    Ok(figures)
 }
 
 /// Builds `pkg/`, installs the end-to-end tests' one dependency (playwright-core, which downloads
@@ -242,7 +246,7 @@ fn demo(args: &[String]) -> Result<(), String> {
 }
 
 fn bench() -> Result<(), String> {
-    let steps = 4;
+    let steps = 5;
     let step = |n: usize, text: &str| announce(&format!("[{n}/{steps}] {text}"));
     step(1, "Checking the tools (installing what is missing)");
     tools::for_tests()?;
@@ -278,32 +282,16 @@ fn bench() -> Result<(), String> {
         4,
         "Rendering in headless Chromium, release build (tests/render_bench.rs)",
     );
-    let sim = start_sim(&[
-        "--users",
-        "1200",
-        "--change-every",
-        "0",
-        "--www",
-        "/nonexistent",
-    ])?;
-    let mut browser = command(
-        "wasm-pack",
-        &[
-            "test",
-            "--headless",
-            "--chrome",
-            "--release",
-            "--chromedriver",
-            tools::CHROMEDRIVER,
-            "--test",
-            "render_bench",
-            "--",
-            "--nocapture",
-        ],
+    let figures = browser_tests(
+        &["--release", "--test", "render_bench", "--", "--nocapture"],
+        &mut Counts::default(),
+    )?;
+
+    step(
+        5,
+        "The npm package's size (wasm-pack build --release, wasm-opt -Oz, gzip -9)",
     );
-    browser.env("PRESENCE_SIM_URL", &sim.url);
-    let figures = run_tests(browser, &mut Counts::default())?;
-    drop(sim);
+    let sizes = package::build()?;
 
     announce("Browser figures");
     if figures.is_empty() {
@@ -312,5 +300,5 @@ fn bench() -> Result<(), String> {
     for figure in &figures {
         say(figure);
     }
-    Ok(())
+    package::report(&sizes)
 }

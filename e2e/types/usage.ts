@@ -1,0 +1,22 @@
+// What a TypeScript user writes against the package's types; `tsc --noEmit` must accept it.
+import init, { configure, refresh, type Presence, type PresenceOptions } from "presence-widgets";
+
+await init();
+const options: PresenceOptions = {
+  sources: {
+    teams: { kind: "graph", baseUrl: "https://graph.microsoft.com/v1.0", token: async () => "t" },
+    chat: { kind: "rocketchat", baseUrl: "https://chat.example.com", userId: "u", authToken: "t", intervalMs: 15000 },
+    contact: { kind: "genesys", baseUrl: "https://api.mypurecloud.ie", token: () => "t", language: "fr" },
+    crm: { kind: "superoffice", baseUrl: "https://sod.superoffice.com/Cust1", authorization: "Bearer t", appToken: "a" },
+  },
+  labels: { Busy: "Beschäftigt" },
+};
+const problems: string[] = configure(options);
+refresh("teams");
+const badge = document.querySelector("presence-badge");
+badge?.addEventListener("presence-change", (event) => {
+  const presence: Presence = event.detail;
+  const busy: boolean = presence.availability === "Busy";
+  console.log(busy, presence.message ?? "", problems.length);
+});
+badge?.addEventListener("presence-error", (event) => console.log(event.detail.stale, event.detail.message));
