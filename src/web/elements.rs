@@ -67,7 +67,6 @@ pub mod options;
 use wasm_bindgen::prelude::*;
 
 use super::registry;
-use crate::core::Labels;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
@@ -163,7 +162,7 @@ pub fn configure_js(
     #[wasm_bindgen(unchecked_param_type = "PresenceOptions")] options: JsValue,
 ) -> Vec<String> {
     let mut problems = Vec::new();
-    let mut labels = host_labels();
+    let mut labels = host::labels();
     match options::read(&options) {
         Err(e) => problems.push(e.to_string()),
         Ok(read) => {
@@ -187,29 +186,16 @@ pub fn configure_js(
     for problem in &problems {
         web_sys::console::error_1(&JsValue::from_str(&format!("presence-widgets: {problem}")));
     }
-    set_labels(labels.clone());
     host::set_page(registry::stores(), labels);
     host::define_all();
     problems
-}
-
-thread_local! {
-    static LABELS: std::cell::RefCell<Labels> = std::cell::RefCell::new(Labels::english());
-}
-
-fn host_labels() -> Labels {
-    LABELS.with(|l| l.borrow().clone())
-}
-
-fn set_labels(labels: Labels) {
-    LABELS.with(|l| *l.borrow_mut() = labels);
 }
 
 /// Defines `<presence-badge>`, `<presence-list>` and `<presence-summary>` without configuring
 /// anything (they show an error until their source is configured). Calling it again is harmless.
 #[wasm_bindgen]
 pub fn define() {
-    host::set_page(registry::stores(), host_labels());
+    host::set_page(registry::stores(), host::labels());
     host::define_all();
 }
 

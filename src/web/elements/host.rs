@@ -230,6 +230,11 @@ pub fn set_page(stores: Stores, labels: Labels) {
     }
 }
 
+/// The words the elements show now.
+pub fn labels() -> Labels {
+    PAGE.with(|p| p.borrow().1.clone())
+}
+
 fn page() -> (Stores, Labels) {
     PAGE.with(|p| p.borrow().clone())
 }
