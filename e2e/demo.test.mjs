@@ -70,3 +70,29 @@ test("a fault turns badges stale with the reason, and healing clears it", async 
     .every((b) => b.shadowRoot?.querySelector(".presence-badge--fresh")), null, { timeout: 10000 });
   assert.deepEqual(ours(demo.problems), []);
 });
+
+test("a configuration error is reported once in the console and shown on every element, not thrown", async () => {
+  const before = demo.problems.length;
+  const problems = await demo.page.evaluate(async () => {
+    const { configure } = await import("/pkg/presence_widgets.js");
+    const returned = configure({ sources: { broken: { kind: "teams", baseUrl: "https://example.com" } } });
+    for (const user of ["a", "b"]) {
+      const badge = document.createElement("presence-badge");
+      badge.setAttribute("source", "broken");
+      badge.setAttribute("user", user);
+      badge.id = `broken-${user}`;
+      document.body.append(badge);
+    }
+    return returned;
+  });
+  assert.equal(problems.length, 1);
+  assert.match(problems[0], /unknown kind `teams`/);
+  for (const id of ["broken-a", "broken-b"]) {
+    await demo.page.waitForFunction((i) => document.getElementById(i)?.shadowRoot
+      ?.querySelector(".presence-badge--error"), id, { timeout: 5000 });
+    const title = await demo.page.locator(`#${id} .presence-badge`).getAttribute("title");
+    assert.match(title, /unknown kind `teams`/);
+  }
+  const reported = demo.problems.slice(before).filter((p) => p.includes("teams"));
+  assert.equal(reported.length, 1, reported.join("\n"));
+});

@@ -349,7 +349,15 @@ fn events(element: &HtmlElement, props: &HostProps) -> Vec<Subscription> {
     let a = &props.attributes;
     let Some(store) = props.stores.get(&a.source) else {
         let error = props.stores.missing(&a.source);
-        warn_once(&a.source, &error);
+        // A source whose configuration failed was reported by configure(); one never configured
+        // is reported here, once.
+        if !props
+            .stores
+            .errors()
+            .any(|(name, _)| name == a.source.as_str())
+        {
+            warn_once(&a.source, &error);
+        }
         dispatch_error(element, &a.source, None, &error, false);
         return Vec::new();
     };
