@@ -96,3 +96,24 @@ test("a configuration error is reported once in the console and shown on every e
   const reported = demo.problems.slice(before).filter((p) => p.includes("teams"));
   assert.equal(reported.length, 1, reported.join("\n"));
 });
+
+test("the real-service form points a panel at another service and keeps the token out of the page", async () => {
+  const people = (await sim("GET", "/_sim/users?provider=genesys")).slice(100, 103);
+  const form = demo.page.locator("#real-form");
+  await form.locator("select[name=kind]").selectOption("genesys");
+  await form.locator("input[name=baseUrl]").fill(`${process.env.SIM_URL}/genesys`);
+  await form.locator("input[name=token]").fill("secret-token-for-the-form");
+  await form.locator("input[name=users]").fill(people.map((p) => p.id).join(", "));
+  await form.getByRole("button", { name: "Connect" }).click();
+  await demo.page.waitForFunction((n) => {
+    const list = document.querySelector("#panel-genesys presence-list");
+    return list?.getAttribute("source") === "real-genesys"
+      && list.shadowRoot?.querySelectorAll("[role=option] .presence-badge--fresh").length === n;
+  }, people.length, { timeout: 10000 });
+  const code = await demo.page.locator("#panel-genesys pre code").textContent();
+  assert.match(code, /"real-genesys"/);
+  assert.ok(!(await demo.page.content()).includes("secret-token-for-the-form"), "the token is not in the DOM");
+  assert.equal(await form.locator("input[name=token]").inputValue(), "", "the token field is cleared");
+  await demo.page.getByRole("button", { name: "Back to the simulator" }).click();
+  await demo.page.waitForFunction(() => document.querySelector("#panel-genesys presence-list")?.getAttribute("source") === "genesys");
+});
