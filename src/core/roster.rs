@@ -3,7 +3,7 @@
 //! drive it; one person's change moves at most that person.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::ops::Range;
 
 use super::model::{Availability, UserId};
@@ -55,6 +55,34 @@ impl Group {
             Group::Availability(Availability::Unknown) => "summary.Unknown",
             Group::Loading => "summary.loading",
             Group::Error => "summary.error",
+        }
+    }
+
+    /// Every group, in order.
+    pub const ALL: [Group; 9] = [
+        Group::Availability(Availability::Available),
+        Group::Availability(Availability::Busy),
+        Group::Availability(Availability::DoNotDisturb),
+        Group::Availability(Availability::BeRightBack),
+        Group::Availability(Availability::Away),
+        Group::Availability(Availability::Offline),
+        Group::Availability(Availability::Unknown),
+        Group::Loading,
+        Group::Error,
+    ];
+
+    /// Its place in [`Group::ALL`].
+    pub fn index(self) -> usize {
+        match self {
+            Group::Availability(Availability::Available) => 0,
+            Group::Availability(Availability::Busy) => 1,
+            Group::Availability(Availability::DoNotDisturb) => 2,
+            Group::Availability(Availability::BeRightBack) => 3,
+            Group::Availability(Availability::Away) => 4,
+            Group::Availability(Availability::Offline) => 5,
+            Group::Availability(Availability::Unknown) => 6,
+            Group::Loading => 7,
+            Group::Error => 8,
         }
     }
 
@@ -167,7 +195,7 @@ pub struct Roster {
     people: Vec<Person>,
     index: HashMap<UserId, usize>,
     order: Vec<usize>,
-    counts: BTreeMap<Group, usize>,
+    counts: [usize; 9],
 }
 
 impl Roster {
@@ -183,7 +211,7 @@ impl Roster {
                 continue;
             }
             let person = Person::new(id.clone(), name, state(&id));
-            *roster.counts.entry(person.group()).or_default() += 1;
+            roster.bump(person.group());
             roster.index.insert(id, roster.people.len());
             roster.people.push(person);
         }
@@ -219,15 +247,27 @@ impl Roster {
 
     /// How many people are in `group`.
     pub fn count(&self, group: Group) -> usize {
-        self.counts.get(&group).copied().unwrap_or(0)
+        self.counts.get(group.index()).copied().unwrap_or(0)
     }
 
     /// The groups that have people, in order, with their counts.
     pub fn counts(&self) -> impl Iterator<Item = (Group, usize)> + '_ {
-        self.counts
-            .iter()
-            .filter(|(_, n)| **n > 0)
-            .map(|(g, n)| (*g, *n))
+        Group::ALL
+            .into_iter()
+            .zip(self.counts)
+            .filter(|(_, n)| *n > 0)
+    }
+
+    fn bump(&mut self, group: Group) {
+        if let Some(n) = self.counts.get_mut(group.index()) {
+            *n += 1;
+        }
+    }
+
+    fn drop_one(&mut self, group: Group) {
+        if let Some(n) = self.counts.get_mut(group.index()) {
+            *n = n.saturating_sub(1);
+        }
     }
 
     /// Gives `id` a new state; says whether anything changed. Only that person moves.
@@ -253,10 +293,8 @@ impl Roster {
         if new_group == old_group && person.key == old_key {
             return true;
         }
-        if let Some(n) = self.counts.get_mut(&old_group) {
-            *n = n.saturating_sub(1);
-        }
-        *self.counts.entry(new_group).or_default() += 1;
+        self.drop_one(old_group);
+        self.bump(new_group);
         if let Ok(at) = old_place {
             self.order.remove(at);
         }
@@ -479,6 +517,17 @@ mod tests {
         assert_eq!(roster.rows(true, ""), fresh_sort.rows(true, ""));
         let total: usize = roster.counts().map(|(_, n)| n).sum();
         assert_eq!(total, 200);
+    }
+
+    #[test]
+    fn groups_are_listed_in_their_order() {
+        let mut sorted = Group::ALL;
+        sorted.reverse();
+        sorted.sort();
+        assert_eq!(sorted, Group::ALL);
+        for (i, g) in Group::ALL.into_iter().enumerate() {
+            assert_eq!(g.index(), i);
+        }
     }
 
     #[test]

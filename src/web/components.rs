@@ -23,5 +23,5 @@ use crate::core::Labels;
 /// The labels of the surrounding [`super::PresenceProvider`], English when there is none.
 #[hook]
 pub fn use_labels() -> Labels {
-    use_context::<Labels>().unwrap_or_default()
+    crate::web::context::use_page().labels
 }

@@ -1,6 +1,5 @@
 //! The yew side: a context provider holding the page's stores, and `use_presence`.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use yew::prelude::*;
@@ -15,8 +14,9 @@ pub struct Stores(Rc<Sources>);
 
 #[derive(Debug, Default)]
 struct Sources {
-    stores: BTreeMap<String, Store>,
-    errors: BTreeMap<String, PresenceError>,
+    // A page has a handful of sources: a list, sorted by name, is all it takes.
+    stores: Vec<Store>,
+    errors: Vec<(String, PresenceError)>,
 }
 
 impl PartialEq for Stores {
@@ -37,25 +37,27 @@ impl Stores {
         stores: impl IntoIterator<Item = Store>,
         errors: impl IntoIterator<Item = (String, PresenceError)>,
     ) -> Self {
-        let stores: BTreeMap<String, Store> = stores
+        let mut stores: Vec<Store> = stores.into_iter().collect();
+        // The last store given under a name wins.
+        stores.reverse();
+        stores.sort_by(|a, b| a.name().cmp(b.name()));
+        stores.dedup_by(|a, b| a.name() == b.name());
+        let mut errors: Vec<(String, PresenceError)> = errors
             .into_iter()
-            .map(|s| (s.name().to_owned(), s))
+            .filter(|(name, _)| !stores.iter().any(|s| s.name() == name))
             .collect();
-        let errors = errors
-            .into_iter()
-            .filter(|(name, _)| !stores.contains_key(name))
-            .collect();
+        errors.sort_by(|a, b| a.0.cmp(&b.0));
         Self(Rc::new(Sources { stores, errors }))
     }
 
     /// The store of the source named `name`.
     pub fn get(&self, name: &str) -> Option<&Store> {
-        self.0.stores.get(name)
+        self.0.stores.iter().find(|s| s.name() == name)
     }
 
     /// The source names.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.0.stores.keys().map(String::as_str)
+        self.0.stores.iter().map(Store::name)
     }
 
     /// The sources whose configuration failed, with why.
@@ -68,10 +70,24 @@ impl Stores {
     pub fn missing(&self, source: &str) -> PresenceError {
         self.0
             .errors
-            .get(source)
-            .cloned()
-            .unwrap_or_else(|| missing_source(source))
+            .iter()
+            .find(|(name, _)| name == source)
+            .map_or_else(|| missing_source(source), |(_, e)| e.clone())
     }
+}
+
+/// What a [`PresenceProvider`] gives the components below it: one context, not two, so that the
+/// package compiles one context provider.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Page {
+    pub(crate) stores: Stores,
+    pub(crate) labels: Labels,
+}
+
+/// The page's stores and words around a component; empty and English outside a provider.
+#[hook]
+pub(crate) fn use_page() -> Page {
+    use_context::<Page>().unwrap_or_default()
 }
 
 /// Props of [`PresenceProvider`].
@@ -107,11 +123,9 @@ pub struct PresenceProviderProps {
 #[component]
 pub fn PresenceProvider(props: &PresenceProviderProps) -> Html {
     html! {
-        <ContextProvider<Stores> context={props.stores.clone()}>
-            <ContextProvider<Labels> context={props.labels.clone()}>
-                { props.children.clone() }
-            </ContextProvider<Labels>>
-        </ContextProvider<Stores>>
+        <ContextProvider<Page> context={Page { stores: props.stores.clone(), labels: props.labels.clone() }}>
+            { props.children.clone() }
+        </ContextProvider<Page>>
     }
 }
 
@@ -127,7 +141,7 @@ pub(crate) fn missing_source(source: &str) -> PresenceError {
 /// never loaded. The component re-renders when, and only when, that person's state changes.
 #[hook]
 pub fn use_presence(source: &str, id: &str) -> State {
-    let stores = use_context::<Stores>().unwrap_or_default();
+    let stores = use_page().stores;
     let store = stores.get(source).cloned();
     let user = UserId::new(id);
     let state = use_state(|| match &store {

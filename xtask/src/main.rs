@@ -122,7 +122,7 @@ fn test() -> Result<(), String> {
         8,
         "Browser tests in headless Chromium (wasm-pack test), against presence-sim",
     );
-    browser_tests(&["--features", "element", "--tests"], &mut counts)?;
+    browser_tests(&["--features", "element"], &mut counts)?;
 
     step(
         9,

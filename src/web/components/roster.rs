@@ -8,7 +8,7 @@ use implicit_clone::unsync::{IArray, IMap};
 use yew::prelude::*;
 
 use crate::core::{Roster, State, UserId};
-use crate::web::context::Stores;
+use crate::web::context::use_page;
 use crate::web::Subscription;
 
 /// A component's roster. Compares by identity: a new one is made when the people or the source
@@ -36,7 +36,7 @@ pub fn use_roster(
     users: &IArray<AttrValue>,
     names: &IMap<AttrValue, AttrValue>,
 ) -> RosterHandle {
-    let stores = use_context::<Stores>().unwrap_or_default();
+    let stores = use_page().stores;
     let store = stores.get(source).cloned();
     let force = use_force_update();
     let pending = use_memo((), |_| Cell::new(false));
