@@ -12,6 +12,7 @@
     reason = "tests fail loudly"
 )]
 
+use gloo_timers::future::TimeoutFuture;
 use implicit_clone::unsync::{IArray, IMap};
 use presence_widgets::core::{Labels, ProviderKind, UserId};
 use presence_widgets::web::{
@@ -537,4 +538,45 @@ async fn empty_lists_missing_sources_and_a_page_language() {
         texts(&root, ".presence-badge__label"),
         ["Verfügbar", "Away", "Verfügbar", "Beschäftigt"]
     );
+}
+
+#[wasm_bindgen_test]
+async fn configuring_another_source_keeps_what_is_shown_without_asking_again() {
+    clear_faults().await;
+    let (ids, names) = six().await;
+    let list = Show::List {
+        users: ids.clone(),
+        names,
+        group: false,
+    };
+    for (n, show) in [list, Show::Badges(ids.clone())].into_iter().enumerate() {
+        let graph = graph_store(&format!("keep-{n}"));
+        let root = fresh_root();
+        let props = |stores: Stores| PageProps {
+            stores,
+            source: AttrValue::from(graph.name().to_owned()),
+            show: show.clone(),
+            labels: Labels::english(),
+        };
+        let mut app = yew::Renderer::<Page>::with_root_and_props(
+            root.clone(),
+            props(Stores::new([graph.clone()])),
+        )
+        .render();
+        rendered_until(10_000, "everyone loaded", || none_loading(&root)).await;
+        let sent = graph.requests_sent();
+        let other = store(
+            ProviderKind::Genesys,
+            "genesys",
+            bearer("keep-other"),
+            60_000,
+        );
+        app.update(props(Stores::new([graph.clone(), other])));
+        yew::scheduler::flush().await;
+        assert!(none_loading(&root), "went back to loading");
+        TimeoutFuture::new(100).await;
+        yew::scheduler::flush().await;
+        assert!(none_loading(&root));
+        assert_eq!(graph.requests_sent(), sent, "nobody was asked for again");
+    }
 }

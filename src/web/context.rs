@@ -143,15 +143,18 @@ pub(crate) fn missing_source(source: &str) -> PresenceError {
 pub fn use_presence(source: &str, id: &str) -> State {
     let stores = use_page().stores;
     let store = stores.get(source).cloned();
+    // Compared instead of the whole set of stores, so that configuring another source leaves
+    // this subscription (and the presence it holds) alone.
+    let missing = store.is_none().then(|| stores.missing(source));
     let user = UserId::new(id);
-    let state = use_state(|| match &store {
-        Some(s) => s.state(&user),
-        None => State::Error(stores.missing(source)),
+    let state = use_state(|| match (&store, &missing) {
+        (Some(s), _) => s.state(&user),
+        (None, Some(e)) => State::Error(e.clone()),
+        (None, None) => State::Loading,
     });
     {
         let state = state.clone();
-        let deps = (store, user, stores, source.to_owned());
-        use_effect_with(deps, move |(store, user, stores, source)| {
+        use_effect_with((store, user, missing), move |(store, user, missing)| {
             let subscription = match store {
                 Some(store) => {
                     let setter = state.clone();
@@ -160,7 +163,9 @@ pub fn use_presence(source: &str, id: &str) -> State {
                     Some(subscription)
                 }
                 None => {
-                    state.set(State::Error(stores.missing(source)));
+                    if let Some(e) = missing {
+                        state.set(State::Error(e.clone()));
+                    }
                     None
                 }
             };

@@ -42,22 +42,20 @@ pub fn use_roster(
     let pending = use_memo((), |_| Cell::new(false));
     // This render reads every change so far; the next change asks for a new one.
     pending.set(false);
+    // The error to show without a store, compared instead of the whole set of stores, so that
+    // configuring another source leaves this roster alone.
+    let missing = store.is_none().then(|| stores.missing(source));
     let roster = use_memo(
-        (
-            store.clone(),
-            users.clone(),
-            names.clone(),
-            source.clone(),
-            stores,
-        ),
-        |(store, users, names, source, stores)| {
+        (store.clone(), users.clone(), names.clone(), missing),
+        |(store, users, names, missing)| {
             let people = users.iter().map(|user| {
                 let name = names.get(user).map(|n| n.to_string());
                 (UserId::new(user.as_str()), name)
             });
-            let roster = Roster::new(people, |id| match store {
-                Some(store) => store.state(id),
-                None => State::Error(stores.missing(source)),
+            let roster = Roster::new(people, |id| match (store, missing) {
+                (Some(store), _) => store.state(id),
+                (None, Some(e)) => State::Error(e.clone()),
+                (None, None) => State::Loading,
             });
             RosterHandle(Rc::new(RefCell::new(roster)))
         },

@@ -226,7 +226,7 @@ pub fn set_page(stores: Stores, labels: Labels) {
     PAGE.with(|p| *p.borrow_mut() = (stores, labels));
     let ids: Vec<u32> = INSTANCES.with(|i| i.borrow().keys().copied().collect());
     for id in ids {
-        update(id);
+        update(id, false);
     }
 }
 
@@ -314,19 +314,25 @@ fn disconnected(element: HtmlElement) {
 
 fn changed(element: HtmlElement) {
     if let Some(id) = instance_id(&element) {
-        update(id);
+        update(id, true);
     }
 }
 
-/// Re-reads an element's attributes and the page's stores; re-renders when they changed.
-fn update(id: u32) {
+/// Takes the page's stores and words, and the element's attributes when `attributes_changed`
+/// (so that a bad value is warned about when it is set, not at every `configure()`); re-renders
+/// when anything differs.
+fn update(id: u32, attributes_changed: bool) {
     let taken = INSTANCES.with(|i| i.borrow_mut().remove(&id));
     let Some(mut instance) = taken else {
         return;
     };
     let (stores, labels) = page();
     let props = HostProps {
-        attributes: read_attributes(instance.props.attributes.tag, &instance.element),
+        attributes: if attributes_changed {
+            read_attributes(instance.props.attributes.tag, &instance.element)
+        } else {
+            instance.props.attributes.clone()
+        },
         stores,
         labels,
     };
