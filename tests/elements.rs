@@ -14,6 +14,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use gloo_timers::future::TimeoutFuture;
 use presence_widgets::core::UserId;
 use presence_widgets::web::elements::configure_js;
 use serde_json::json;
@@ -171,6 +172,7 @@ async fn a_badge_fires_presence_change_follows_its_attributes_and_lets_go_when_r
     assert_eq!(attrs(&shadow(&badge), ".presence-dot", "width"), ["16"]);
 
     root.remove_child(&badge).unwrap();
+    TimeoutFuture::new(0).await;
     yew::scheduler::flush().await;
     assert!(store.ids().is_empty(), "{:?}", store.ids());
     assert!(store.ids() == Vec::<UserId>::new());
@@ -206,4 +208,50 @@ async fn a_list_element_groups_when_asked() {
         all(&shadow(&list), ".presence-list__filter").is_empty()
     })
     .await;
+}
+
+#[wasm_bindgen_test]
+async fn a_badge_moved_elsewhere_in_the_page_keeps_showing_its_person() {
+    clear_faults().await;
+    let ids = people("graph").await;
+    let person = &ids[165];
+    sim_call(
+        "PUT",
+        &format!("/_sim/users/graph/{person}"),
+        Some(json!({"availability": "Away"})),
+    )
+    .await;
+    configure_js(options(json!({ "sources": { "el-move": {
+        "kind": "graph", "baseUrl": format!("{}/graph/v1.0", sim()), "token": "elements-move", "intervalMs": 60000,
+    }}})));
+    let (here, there) = (fresh_root(), fresh_root());
+    let badge = element(
+        "presence-badge",
+        &[("source", "el-move"), ("user", person.as_str())],
+    );
+    here.append_child(&badge).unwrap();
+    rendered_until(10_000, "the presence", || {
+        attrs(&shadow(&badge), ".presence-dot", "aria-label") == ["Away"]
+    })
+    .await;
+    let store = presence_widgets::web::store("el-move").unwrap();
+    let sent = store.requests_sent();
+    there.append_child(&badge).unwrap();
+    rendered_until(2_000, "the moved badge", || {
+        attrs(&shadow(&badge), ".presence-dot", "aria-label") == ["Away"]
+    })
+    .await;
+    let containers = badge
+        .shadow_root()
+        .unwrap()
+        .query_selector_all(".presence-host")
+        .unwrap()
+        .length();
+    assert_eq!(containers, 1, "one app, not one per connection");
+    assert_eq!(store.ids(), vec![person.clone()]);
+    TimeoutFuture::new(50).await;
+    assert!(
+        store.requests_sent() <= sent + 1,
+        "at most one request to show it again"
+    );
 }

@@ -298,18 +298,25 @@ fn connected(element: HtmlElement) {
     });
 }
 
+/// Lets go of the element's people once the current task is over, unless it was connected again
+/// meanwhile (moved elsewhere in the page): a move keeps its app and costs no request.
 fn disconnected(element: HtmlElement) {
     let Some(id) = instance_id(&element) else {
         return;
     };
-    let instance = INSTANCES.with(|i| i.borrow_mut().remove(&id));
-    if let Some(instance) = instance {
-        drop(instance.events);
-        instance.app.destroy();
-        if let Some(shadow) = instance.element.shadow_root() {
-            shadow.set_inner_html("");
+    wasm_bindgen_futures::spawn_local(async move {
+        if element.is_connected() {
+            return;
         }
-    }
+        let instance = INSTANCES.with(|i| i.borrow_mut().remove(&id));
+        if let Some(instance) = instance {
+            drop(instance.events);
+            instance.app.destroy();
+            if let Some(shadow) = instance.element.shadow_root() {
+                shadow.set_inner_html("");
+            }
+        }
+    });
 }
 
 fn changed(element: HtmlElement) {
