@@ -145,17 +145,16 @@ fn test() -> Result<(), String> {
     Ok(())
 }
 
+/// The simulated world the tests run against: 1,200 people per provider who change only when a
+/// test says so.
+const STILL_WORLD: &[&str] = &["--users", "1200", "--change-every", "0"];
+
 /// `wasm-pack test` in headless Chromium with `extra` arguments, against a presence-sim of 1,200
 /// still people. Returns the figures benchmarks printed.
 fn browser_tests(extra: &[&str], counts: &mut Counts) -> Result<Vec<String>, String> {
-    let sim = start_sim(&[
-        "--users",
-        "1200",
-        "--change-every",
-        "0",
-        "--www",
-        "/nonexistent",
-    ])?;
+    let mut world = STILL_WORLD.to_vec();
+    world.extend_from_slice(&["--www", "/nonexistent"]);
+    let sim = start_sim(&world)?;
     let mut args = vec![
         "test",
         "--headless",
@@ -182,16 +181,9 @@ fn end_to_end(counts: &mut Counts) -> Result<Vec<String>, String> {
     let mut install = command("npm", &["ci", "--no-audit", "--no-fund"]);
     install.current_dir(&e2e);
     run(install)?;
-    let sim = start_sim(&[
-        "--users",
-        "1200",
-        "--change-every",
-        "0",
-        "--www",
-        "www",
-        "--pkg",
-        "pkg",
-    ])?;
+    let mut world = STILL_WORLD.to_vec();
+    world.extend_from_slice(&["--www", "www", "--pkg", "pkg"]);
+    let sim = start_sim(&world)?;
     let mut tests = command("node", &["--test", "--test-concurrency=1"]);
     tests.current_dir(&e2e);
     tests.env("SIM_URL", &sim.url);

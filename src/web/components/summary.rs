@@ -7,7 +7,7 @@ use super::icon::{icon, Look};
 use super::roster::use_roster;
 use super::style::use_stylesheet;
 use super::use_labels;
-use crate::core::{Group, Roster};
+use crate::core::Group;
 
 /// Props of [`PresenceSummary`].
 #[derive(Properties, PartialEq)]
@@ -38,7 +38,7 @@ pub fn PresenceSummary(props: &PresenceSummaryProps) -> Html {
     let names = IMap::default();
     let roster = use_roster(&props.source, &props.users, &names);
     let roster = roster.borrow();
-    let items = counts(&roster);
+    let items: Vec<(Group, usize)> = roster.counts().collect();
     let spoken: Vec<String> = items
         .iter()
         .map(|(g, n)| labels.fill(g.summary_key(), &[("n", &n.to_string())]))
@@ -67,10 +67,6 @@ pub fn PresenceSummary(props: &PresenceSummaryProps) -> Html {
             }) }
         </p>
     }
-}
-
-fn counts(roster: &Roster) -> Vec<(Group, usize)> {
-    roster.counts().collect()
 }
 
 fn look(group: Group) -> Look {

@@ -131,6 +131,14 @@ impl Given {
         value.as_string().map(Given::Value)
     }
 
+    /// The value, when it is one rather than a function.
+    fn value(&self) -> Option<String> {
+        match self {
+            Given::Value(v) => Some(v.clone()),
+            Given::Function(_) => None,
+        }
+    }
+
     async fn get(&self, field: &str) -> Result<String, String> {
         let f = match self {
             Given::Value(v) => return Ok(v.clone()),
@@ -189,20 +197,13 @@ fn auth(name: &str, kind: ProviderKind, value: &JsValue) -> Result<Auth, Presenc
         ProviderKind::SuperOffice => Given::read(value, "appToken"),
         _ => None,
     };
-    let all_values = given.iter().all(|g| matches!(g, Given::Value(_)))
-        && !matches!(app_token, Some(Given::Function(_)));
-    if all_values {
-        let texts: Vec<String> = given
-            .iter()
-            .map(|g| match g {
-                Given::Value(v) => v.clone(),
-                Given::Function(_) => String::new(),
-            })
-            .collect();
-        let app = app_token.and_then(|g| match g {
-            Given::Value(v) => Some(v),
-            Given::Function(_) => None,
-        });
+    // Only values: fixed credentials, checked now. Any function: asked for at each request.
+    let values: Option<Vec<String>> = given.iter().map(Given::value).collect();
+    let app_value = match &app_token {
+        None => Some(None),
+        Some(g) => g.value().map(Some),
+    };
+    if let (Some(texts), Some(app)) = (values, app_value) {
         let credentials = credentials(kind, &texts, app).map_err(|e| match e {
             PresenceError::Config(why) => config_error(name, &why),
             other => other,
