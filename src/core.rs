@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod error;
 pub mod http;
+pub mod json;
 pub mod labels;
 pub mod model;
 pub mod providers;

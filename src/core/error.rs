@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::json::Object;
 use super::model::ProviderKind;
 
 /// When a request may be tried again, as the service said.
@@ -116,6 +117,62 @@ fn fmt_retry(retry: &Option<Retry>) -> String {
 }
 
 impl PresenceError {
+    /// The error as a JSON object, with the fields and names of its `Serialize`: what a
+    /// `presence-error` event carries.
+    ///
+    /// ```
+    /// use presence_widgets::core::PresenceError;
+    /// let e = PresenceError::Config("no token".into());
+    /// assert_eq!(e.to_json(), r#"{"kind":"config","message":"no token"}"#);
+    /// ```
+    pub fn to_json(&self) -> String {
+        match self {
+            PresenceError::Http {
+                provider,
+                status,
+                code,
+                message,
+                retry,
+            } => {
+                let retry = match retry {
+                    Some(Retry::After(ms)) => Object::new()
+                        .string("kind", "after")
+                        .number("ms", *ms)
+                        .finish(),
+                    Some(Retry::At(ms)) => Object::new()
+                        .string("kind", "at")
+                        .number("ms", *ms)
+                        .finish(),
+                    None => "null".to_owned(),
+                };
+                Object::new()
+                    .string("kind", "http")
+                    .string("provider", provider.name())
+                    .number("status", u64::from(*status))
+                    .opt_string("code", code.as_deref())
+                    .opt_string("message", message.as_deref())
+                    .raw("retry", &retry)
+            }
+            PresenceError::Network { provider, message } => Object::new()
+                .string("kind", "network")
+                .string("provider", provider.name())
+                .string("message", message),
+            PresenceError::Decode {
+                provider,
+                path,
+                message,
+            } => Object::new()
+                .string("kind", "decode")
+                .string("provider", provider.name())
+                .string("path", path)
+                .string("message", message),
+            PresenceError::Config(message) => Object::new()
+                .string("kind", "config")
+                .string("message", message),
+        }
+        .finish()
+    }
+
     /// The provider concerned, where there is one.
     pub fn provider(&self) -> Option<ProviderKind> {
         match self {
@@ -189,6 +246,47 @@ mod tests {
         let network = serde_json::to_value(network).unwrap();
         assert_eq!(network["kind"], "network");
         assert_eq!(network["provider"], "graph");
+    }
+
+    #[test]
+    fn to_json_agrees_with_serialize() {
+        let errors = [
+            PresenceError::Config("no \"token\"".into()),
+            PresenceError::Network {
+                provider: ProviderKind::Genesys,
+                message: "refused".into(),
+            },
+            PresenceError::Decode {
+                provider: ProviderKind::RocketChat,
+                path: "users[0]".into(),
+                message: "missing field `_id`".into(),
+            },
+            PresenceError::Http {
+                provider: ProviderKind::Graph,
+                status: 429,
+                code: Some("TooManyRequests".into()),
+                message: None,
+                retry: Some(Retry::After(2128)),
+            },
+            PresenceError::Http {
+                provider: ProviderKind::SuperOffice,
+                status: 503,
+                code: None,
+                message: Some("down".into()),
+                retry: Some(Retry::At(1_795_424_259_000)),
+            },
+            PresenceError::Http {
+                provider: ProviderKind::RocketChat,
+                status: 500,
+                code: None,
+                message: None,
+                retry: None,
+            },
+        ];
+        for e in errors {
+            let ours: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
+            assert_eq!(ours, serde_json::to_value(&e).unwrap());
+        }
     }
 
     #[test]

@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
+use super::json::Object;
+
 /// A person's id as the page gave it: a Graph object GUID, a Rocket.Chat user id, a Genesys user
 /// GUID or a SuperOffice associate id written in decimal.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -284,6 +286,31 @@ pub struct Presence {
 }
 
 impl Presence {
+    /// The presence as a JSON object, with the fields and names of its `Serialize`: what a
+    /// `presence-change` event carries as its detail.
+    ///
+    /// ```
+    /// use presence_widgets::core::{Availability, Presence, ProviderKind};
+    /// let p = Presence::new("u1".into(), ProviderKind::Graph, Availability::Busy);
+    /// assert!(p.to_json().starts_with(r#"{"user":"u1","provider":"graph","availability":"Busy","#));
+    /// ```
+    pub fn to_json(&self) -> String {
+        Object::new()
+            .string("user", self.user.as_str())
+            .string("provider", self.provider.name())
+            .string("availability", self.availability.name())
+            .opt_string("activity", self.activity.as_ref().map(Activity::name))
+            .string("label", &self.label)
+            .opt_string("message", self.message.as_deref())
+            .boolean("out_of_office", self.out_of_office)
+            .boolean("idle", self.idle)
+            .opt_string("since", self.since.as_deref())
+            .opt_string("sequence", self.sequence.as_deref())
+            .string("raw", &self.raw)
+            .opt_string("display_name", self.display_name.as_deref())
+            .finish()
+    }
+
     /// A presence with the given availability and every other field empty; the label is ours.
     ///
     /// ```
@@ -371,6 +398,17 @@ mod tests {
     #[test]
     fn activity_serializes_as_text() {
         let json = serde_json::to_string(&Activity::Other("Lunch".into())).unwrap();
+        let mut p = Presence::new("u\"1".into(), ProviderKind::RocketChat, Availability::Away);
+        p.activity = Some(Activity::Other("Lunch".into()));
+        p.message = Some("back at <b>2</b>\n".into());
+        p.since = Some("2026-01-01T00:00:00Z".into());
+        p.idle = true;
+        let ours: serde_json::Value = serde_json::from_str(&p.to_json()).unwrap();
+        assert_eq!(
+            ours,
+            serde_json::to_value(&p).unwrap(),
+            "to_json and Serialize agree"
+        );
         assert_eq!(json, "\"Lunch\"");
         let json = serde_json::to_string(&Activity::OnQueue).unwrap();
         assert_eq!(json, "\"OnQueue\"");

@@ -11,10 +11,11 @@ pub mod superoffice;
 
 use std::collections::HashSet;
 
-use serde::Deserialize;
+use std::borrow::Cow;
 
 use super::error::{PresenceError, Retry};
 use super::http::{snippet, HttpRequest, HttpResponse};
+use super::json::{JsonError, Reader};
 use super::model::{Presence, ProviderKind, UserId};
 
 pub use genesys::{Catalog, Definition, Genesys, PrimarySource, Source, SystemPresence};
@@ -217,20 +218,14 @@ pub(crate) fn checked(
     (valid, plan)
 }
 
-/// Reads a JSON body into `T`. A failure says where the offending value is and what was wrong
-/// with it, or that the body was not JSON at all (an HTML error page).
-///
-/// Natively the body is read plainly and, only on failure, again to name the path of the
-/// offending value (`value[3].availability`). In wasm, where every kilobyte is downloaded by every
-/// page, the deserializers are compiled once: a failure gives serde_json's own line and column.
-pub(crate) fn decode<'de, T: Deserialize<'de>>(
+/// Reads a JSON body with `read`, which takes what it needs from the [`Reader`]. A failure says
+/// where the offending value is and what was wrong with it (`value[3].availability`: expected a
+/// string, found a number), or that the body was not JSON at all (an HTML error page).
+pub(crate) fn decode<'a, T>(
     provider: ProviderKind,
-    body: &'de str,
+    body: &'a str,
+    read: impl FnOnce(&mut Reader<'a>) -> Result<T, JsonError>,
 ) -> Result<T, PresenceError> {
-    let plain = match serde_json::from_str::<T>(body) {
-        Ok(value) => return Ok(value),
-        Err(e) => e,
-    };
     let trimmed = body.trim_start();
     if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
         let found = if trimmed.is_empty() {
@@ -243,29 +238,87 @@ pub(crate) fn decode<'de, T: Deserialize<'de>>(
             format!("expected JSON, found {found}"),
         ));
     }
-    #[cfg(not(target_arch = "wasm32"))]
-    let (path, message) = locate::<T>(body, plain);
-    // Where serde_json stopped: `line 1, column 15`.
-    #[cfg(target_arch = "wasm32")]
-    let (path, message) = (
-        format!("line {}, column {}", plain.line(), plain.column()),
-        plain.to_string(),
-    );
-    Err(PresenceError::Decode {
-        provider,
-        path,
-        message,
-    })
+    let mut reader = Reader::new(body);
+    read(&mut reader)
+        .and_then(|value| reader.finish().map(|()| value))
+        .map_err(|e| PresenceError::Decode {
+            provider,
+            path: e.path,
+            message: e.message,
+        })
 }
 
-/// The path of the value that failed, read again with the path tracked.
-#[cfg(not(target_arch = "wasm32"))]
-fn locate<'de, T: Deserialize<'de>>(body: &'de str, plain: serde_json::Error) -> (String, String) {
-    let mut de = serde_json::Deserializer::from_str(body);
-    match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Err(e) => (e.path().to_string(), e.into_inner().to_string()),
-        Ok(_) => (".".to_owned(), plain.to_string()),
+/// The string fields `names` of the object in an error body (of the object under `within`, when
+/// given): what can be read of them, `None` for the rest. Error bodies are read leniently: a field
+/// of another type, or a body that is not JSON, is simply not there.
+pub(crate) fn error_fields<const N: usize>(
+    body: &str,
+    within: Option<&str>,
+    names: [&str; N],
+) -> [Option<String>; N] {
+    let mut found = std::array::from_fn(|_| None);
+    let _ = read_fields(&mut Reader::new(body), within, &names, &mut found);
+    found
+}
+
+fn read_fields(
+    r: &mut Reader<'_>,
+    within: Option<&str>,
+    names: &[&str],
+    found: &mut [Option<String>],
+) -> Result<(), JsonError> {
+    if !r.object()? {
+        return Ok(());
     }
+    while let Some(key) = r.key()? {
+        if within.is_some() {
+            if within == Some(key.as_ref()) {
+                read_fields(r, None, names, found)?;
+            } else {
+                r.skip()?;
+            }
+            continue;
+        }
+        let slot = names
+            .iter()
+            .position(|n| *n == key.as_ref())
+            .and_then(|i| found.get_mut(i));
+        match slot {
+            Some(slot) => *slot = r.lenient_string()?.map(Cow::into_owned),
+            None => r.skip()?,
+        }
+    }
+    Ok(())
+}
+
+/// An object's fields, each given to `field` with the reader at its value; a field it does not
+/// take (`Ok(false)`) is skipped. `null` reads as an object without fields.
+pub(crate) fn fields<'a>(
+    r: &mut Reader<'a>,
+    mut field: impl FnMut(&mut Reader<'a>, &str) -> Result<bool, JsonError>,
+) -> Result<(), JsonError> {
+    if r.object()? {
+        while let Some(key) = r.key()? {
+            if !field(r, &key)? {
+                r.skip()?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An array's items, each read by `item`; `null` reads as no items.
+pub(crate) fn items<'a, T>(
+    r: &mut Reader<'a>,
+    mut item: impl FnMut(&mut Reader<'a>) -> Result<T, JsonError>,
+) -> Result<Vec<T>, JsonError> {
+    let mut out = Vec::new();
+    if r.array()? {
+        while r.item()? {
+            out.push(item(r)?);
+        }
+    }
+    Ok(out)
 }
 
 /// The error for a non-2xx answer, or a 2xx that says it failed.
@@ -328,22 +381,53 @@ mod tests {
         assert_eq!(seconds_in_text("no number here"), None);
     }
 
+    /// `{"users": [string, …]}`.
+    fn users(r: &mut Reader<'_>) -> Result<Vec<String>, JsonError> {
+        let mut users = Vec::new();
+        fields(r, |r, key| {
+            let known = key == "users";
+            if known {
+                users = items(r, |r| Ok(r.string()?.into_owned()))?;
+            }
+            Ok(known)
+        })?;
+        Ok(users)
+    }
+
     #[test]
     fn decode_names_the_path_and_the_html_page() {
-        #[derive(Debug, Deserialize)]
-        struct Body {
-            #[allow(dead_code)]
-            users: Vec<String>,
-        }
-        let err = decode::<Body>(ProviderKind::RocketChat, r#"{"users":["a",5]}"#).unwrap_err();
+        let got = decode(
+            ProviderKind::RocketChat,
+            r#"{"users":["a","b"], "x": [{}]}"#,
+            users,
+        );
+        assert_eq!(got.unwrap(), ["a", "b"]);
+        let err = decode(ProviderKind::RocketChat, r#"{"users":["a",5]}"#, users).unwrap_err();
         match err {
-            PresenceError::Decode { path, .. } => assert_eq!(path, "users[1]"),
+            PresenceError::Decode { path, message, .. } => {
+                assert_eq!(path, "users[1]");
+                assert_eq!(message, "expected a string, found a number");
+            }
             other => panic!("unexpected {other:?}"),
         }
-        let err = decode::<Body>(ProviderKind::Graph, "<html><body>Bad gateway").unwrap_err();
+        let err = decode(ProviderKind::RocketChat, r#"{"users":[]} trailing"#, users).unwrap_err();
+        assert!(err.to_string().contains("more after the end"), "{err}");
+        let err = decode(ProviderKind::Graph, "<html><body>Bad gateway", users).unwrap_err();
         assert!(err.to_string().contains("expected JSON, found `<html>"));
-        let err = decode::<Body>(ProviderKind::Graph, "").unwrap_err();
+        let err = decode(ProviderKind::Graph, "", users).unwrap_err();
         assert!(err.to_string().contains("an empty body"));
+    }
+
+    #[test]
+    fn error_bodies_give_what_they_can() {
+        let [code, message] = error_fields(
+            r#"{"error": {"code": 42, "message": "Throttled", "innerError": {"date": "x"}}}"#,
+            Some("error"),
+            ["code", "message"],
+        );
+        assert_eq!((code, message.as_deref()), (None, Some("Throttled")));
+        let [message] = error_fields("<html>", None, ["message"]);
+        assert_eq!(message, None);
     }
 
     #[test]

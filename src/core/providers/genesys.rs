@@ -11,11 +11,12 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    checked, decode, http_error, seconds_in_text, wrong_endpoint, Cursor, Endpoint, Plan, Provider,
-    Update,
+    checked, decode, error_fields, fields, http_error, items, seconds_in_text, wrong_endpoint,
+    Cursor, Endpoint, Plan, Provider, Update,
 };
 use crate::core::error::PresenceError;
 use crate::core::http::{encode_component, is_dot_segment, join, HttpRequest, HttpResponse};
+use crate::core::json::{JsonError, Kind, Reader};
 use crate::core::model::{
     loose_eq, non_empty, Activity, Availability, Presence, ProviderKind, UserId,
 };
@@ -191,26 +192,42 @@ impl Genesys {
     /// # Ok::<(), presence_widgets::core::PresenceError>(())
     /// ```
     pub fn parse_notification(&self, text: &str) -> Result<Option<Presence>, PresenceError> {
-        let event: WireNotification = decode(ProviderKind::Genesys, text)?;
-        let user = event
-            .topic_name
+        let mut topic_name = None;
+        let mut event_body = None;
+        decode(ProviderKind::Genesys, text, |r| {
+            fields(r, |r, key| {
+                match key {
+                    "topicName" => topic_name = r.opt_string()?,
+                    "eventBody" => {
+                        event_body = match r.kind() {
+                            Some(Kind::Null) => r.skip().map(|()| None)?,
+                            _ => Some(read_user_presence(r)?),
+                        }
+                    }
+                    _ => return Ok(false),
+                }
+                Ok(true)
+            })
+        })?;
+        let user = topic_name
             .as_deref()
             .and_then(|t| t.strip_prefix("v2.users."))
             .and_then(|t| t.strip_suffix(".presence"))
             .filter(|id| !id.is_empty() && !id.contains('.'));
-        let (Some(user), Some(body)) = (user, event.event_body) else {
+        let (Some(user), Some(body)) = (user, event_body) else {
             return Ok(None);
         };
         Ok(Some(self.normalize(UserId::new(user), &body)))
     }
 
     fn normalize(&self, user: UserId, wire: &WireUserPresence<'_>) -> Presence {
-        let definition = wire.presence_definition.as_ref();
-        let known = definition
-            .and_then(|d| d.id.as_deref())
+        let known = wire
+            .definition_id
+            .as_deref()
             .and_then(|id| self.definitions.get(id));
-        let system = definition
-            .and_then(|d| d.system_presence.as_deref())
+        let system = wire
+            .system_presence
+            .as_deref()
             .or_else(|| known.and_then(|k| k.system_presence.as_deref()))
             .unwrap_or("");
         let (availability, activity, idle, out_of_office) = system_presence(system);
@@ -339,7 +356,7 @@ impl Provider for Genesys {
         let mut update = Update::default();
         match request.endpoint {
             Endpoint::GenesysUserPresence => {
-                let wire: WireUserPresence = decode(g, body)?;
+                let wire = decode(g, body, read_user_presence)?;
                 let user = match request.ids.first() {
                     Some(id) => id.clone(),
                     None => missing(wire.user_id.as_deref(), "userId")?,
@@ -347,7 +364,7 @@ impl Provider for Genesys {
                 update.presences.push(self.normalize(user, &wire));
             }
             Endpoint::GenesysBulk => {
-                let list: Vec<WireUserPresence> = decode(g, body)?;
+                let list = decode(g, body, |r| items(r, read_user_presence))?;
                 update.presences.reserve(list.len());
                 for (i, wire) in list.iter().enumerate() {
                     let user = missing(wire.user_id.as_deref(), &format!("[{i}].userId"))?;
@@ -355,14 +372,14 @@ impl Provider for Genesys {
                 }
             }
             Endpoint::GenesysDefinitions => {
-                let listing: WireListing<Definition> = decode(g, body)?;
+                let listing = decode(g, body, |r| listing(r, definition))?;
                 update.catalog = Some(Catalog::Definitions {
                     definitions: listing.entities,
                     next_page: None,
                 });
             }
             Endpoint::GenesysDefinitionsPaged => {
-                let listing: WireListing<Definition> = decode(g, body)?;
+                let listing = decode(g, body, |r| listing(r, definition))?;
                 let next_page = match (listing.page_number, listing.page_count) {
                     (Some(n), Some(count)) if n < count => n.checked_add(1),
                     _ => None,
@@ -373,14 +390,15 @@ impl Provider for Genesys {
                 });
             }
             Endpoint::GenesysSystemPresences => {
-                update.catalog = Some(Catalog::SystemPresences(decode(g, body)?));
+                let list = decode(g, body, |r| items(r, system_presence_entity))?;
+                update.catalog = Some(Catalog::SystemPresences(list));
             }
             Endpoint::GenesysSources => {
-                let listing: WireListing<Source> = decode(g, body)?;
+                let listing = decode(g, body, |r| listing(r, source))?;
                 update.catalog = Some(Catalog::Sources(listing.entities));
             }
             Endpoint::GenesysPrimarySource => {
-                let source: PrimarySource = decode(g, body)?;
+                let source = decode(g, body, primary_source)?;
                 let user = request
                     .ids
                     .first()
@@ -504,63 +522,146 @@ pub struct PrimarySource {
     pub registered: Option<bool>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// A listing's page: `{entities, pageNumber?, pageCount?, …}`.
 struct WireListing<T> {
-    #[serde(default = "Vec::new")]
     entities: Vec<T>,
-    #[serde(default)]
     page_number: Option<u32>,
-    #[serde(default)]
     page_count: Option<u32>,
 }
 
-/// `UserPresence` and `UcUserPresence` (the bulk form, which adds `userId`).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+fn listing<'a, T>(
+    r: &mut Reader<'a>,
+    entity: fn(&mut Reader<'a>) -> Result<T, JsonError>,
+) -> Result<WireListing<T>, JsonError> {
+    let mut page = WireListing {
+        entities: Vec::new(),
+        page_number: None,
+        page_count: None,
+    };
+    fields(r, |r, key| {
+        match key {
+            "entities" => page.entities = items(r, entity)?,
+            "pageNumber" => page.page_number = r.opt_u32()?,
+            "pageCount" => page.page_count = r.opt_u32()?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    Ok(page)
+}
+
+/// `id`, which an entity must have.
+fn required_id(r: &Reader<'_>, id: Option<String>) -> Result<String, JsonError> {
+    id.ok_or_else(|| r.error("missing field `id`"))
+}
+
+fn definition(r: &mut Reader<'_>) -> Result<Definition, JsonError> {
+    let mut d = Definition::default();
+    let mut id = None;
+    fields(r, |r, key| {
+        match key {
+            "id" => id = r.opt_owned()?,
+            "name" => d.name = r.opt_owned()?,
+            "type" => d.kind = r.opt_owned()?,
+            "systemPresence" => d.system_presence = r.opt_owned()?,
+            "deactivated" => d.deactivated = r.opt_bool()?,
+            "primary" => d.primary = r.opt_bool()?,
+            "languageLabels" => fields(r, |r, language| {
+                if let Some(label) = r.opt_owned()? {
+                    d.language_labels.insert(language.to_owned(), label);
+                }
+                Ok(true)
+            })?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    d.id = required_id(r, id)?;
+    Ok(d)
+}
+
+fn system_presence_entity(r: &mut Reader<'_>) -> Result<SystemPresence, JsonError> {
+    let mut s = SystemPresence::default();
+    fields(r, |r, key| {
+        match key {
+            "id" => s.id = r.opt_owned()?,
+            "name" => s.name = r.opt_owned()?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    Ok(s)
+}
+
+fn source(r: &mut Reader<'_>) -> Result<Source, JsonError> {
+    let mut s = Source::default();
+    let mut id = None;
+    fields(r, |r, key| {
+        match key {
+            "id" => id = r.opt_owned()?,
+            "name" => s.name = r.opt_owned()?,
+            "description" => s.description = r.opt_owned()?,
+            "type" => s.kind = r.opt_owned()?,
+            "deactivated" => s.deactivated = r.opt_bool()?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    s.id = required_id(r, id)?;
+    Ok(s)
+}
+
+fn primary_source(r: &mut Reader<'_>) -> Result<PrimarySource, JsonError> {
+    let mut s = PrimarySource::default();
+    fields(r, |r, key| {
+        match key {
+            "id" => s.id = r.opt_owned()?,
+            "name" => s.name = r.opt_owned()?,
+            "sourceId" => s.source_id = r.opt_owned()?,
+            "registered" => s.registered = r.opt_bool()?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    Ok(s)
+}
+
+/// `UserPresence` and `UcUserPresence` (the bulk form, which adds `userId`), with
+/// `presenceDefinition` read into it.
+#[derive(Default)]
 struct WireUserPresence<'a> {
-    #[serde(default, borrow)]
     user_id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    presence_definition: Option<WireDefinitionRef<'a>>,
-    #[serde(default, borrow)]
+    definition_id: Option<Cow<'a, str>>,
+    system_presence: Option<Cow<'a, str>>,
     message: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
     modified_date: Option<Cow<'a, str>>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WireNotification<'a> {
-    #[serde(default, borrow)]
-    topic_name: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    event_body: Option<WireUserPresence<'a>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WireDefinitionRef<'a> {
-    #[serde(default, borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    system_presence: Option<Cow<'a, str>>,
+fn read_user_presence<'a>(r: &mut Reader<'a>) -> Result<WireUserPresence<'a>, JsonError> {
+    let mut wire = WireUserPresence::default();
+    fields(r, |r, key| {
+        match key {
+            "userId" => wire.user_id = r.opt_string()?,
+            "message" => wire.message = r.opt_string()?,
+            "modifiedDate" => wire.modified_date = r.opt_string()?,
+            "presenceDefinition" => fields(r, |r, key| {
+                match key {
+                    "id" => wire.definition_id = r.opt_string()?,
+                    "systemPresence" => wire.system_presence = r.opt_string()?,
+                    _ => return Ok(false),
+                }
+                Ok(true)
+            })?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    Ok(wire)
 }
 
 /// `ErrorBody`: `{message, code, status, contextId, details, errors, …}`.
-#[derive(Deserialize)]
-struct WireError {
-    #[serde(default)]
-    message: Option<String>,
-    #[serde(default)]
-    code: Option<String>,
-}
-
 fn error(response: &HttpResponse) -> PresenceError {
-    let (code, message) = match serde_json::from_str::<WireError>(&response.body) {
-        Ok(w) => (w.code, w.message),
-        Err(_) => (None, None),
-    };
+    let [message, code] = error_fields(&response.body, None, ["message", "code"]);
     let retry = response
         .retry_after()
         .or_else(|| message.as_deref().and_then(seconds_in_text));

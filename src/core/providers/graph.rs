@@ -2,13 +2,13 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
-
 use super::{
-    checked, decode, http_error, wrong_endpoint, Cursor, Endpoint, Plan, Provider, Update,
+    checked, decode, error_fields, fields, http_error, wrong_endpoint, Cursor, Endpoint, Plan,
+    Provider, Update,
 };
 use crate::core::error::PresenceError;
 use crate::core::http::{encode_component, is_dot_segment, join, HttpRequest, HttpResponse};
+use crate::core::json::{push_string, JsonError, Reader};
 use crate::core::model::{
     loose_eq, non_empty, Activity, Availability, Presence, ProviderKind, UserId,
 };
@@ -73,7 +73,14 @@ impl Provider for Graph {
         });
         let url = join(&self.base_url, "/communications/getPresencesByUserId");
         for batch in valid.chunks(BATCH_LIMIT) {
-            let body = serde_json::json!({ "ids": batch }).to_string();
+            let mut body = String::from("{\"ids\":[");
+            for (i, id) in batch.iter().enumerate() {
+                if i > 0 {
+                    body.push(',');
+                }
+                push_string(&mut body, id.as_str());
+            }
+            body.push_str("]}");
             plan.requests.push(HttpRequest::post_json(
                 url.clone(),
                 body,
@@ -98,7 +105,7 @@ impl Provider for Graph {
         if !response.is_success() {
             return Err(error(response));
         }
-        let body: WireBody = decode(ProviderKind::Graph, &response.body)?;
+        let body = decode(ProviderKind::Graph, &response.body, read_body)?;
         let presences = match (request.endpoint, body.value) {
             // The collection answer, and the old v1.0 example that wraps one presence in `value`.
             (_, Some(list)) => list
@@ -149,74 +156,92 @@ impl Provider for Graph {
 }
 
 /// Either a presence collection `{ "value": [...] }` or one presence.
-#[derive(Deserialize)]
+#[derive(Default)]
 struct WireBody<'a> {
-    #[serde(default, borrow)]
     value: Option<Vec<WirePresence<'a>>>,
-    #[serde(flatten, borrow)]
     single: WirePresence<'a>,
 }
 
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// A `presence`, with `outOfOfficeSettings` and `statusMessage` read into it.
+#[derive(Default)]
 struct WirePresence<'a> {
-    #[serde(default, borrow)]
     id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
     availability: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
     activity: Option<Cow<'a, str>>,
-    #[serde(default)]
-    out_of_office_settings: Option<WireOutOfOffice>,
-    #[serde(default)]
-    status_message: Option<WireStatusMessage>,
-    #[serde(default)]
+    is_out_of_office: Option<bool>,
+    out_of_office_message: Option<String>,
+    status_message: Option<String>,
+    published_date_time: Option<String>,
     sequence_number: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WireOutOfOffice {
-    #[serde(default)]
-    is_out_of_office: Option<bool>,
-    #[serde(default)]
-    message: Option<String>,
+fn read_body<'a>(r: &mut Reader<'a>) -> Result<WireBody<'a>, JsonError> {
+    let mut body = WireBody::default();
+    fields(r, |r, key| {
+        if key == "value" {
+            body.value = if r.array()? {
+                let mut list = Vec::new();
+                while r.item()? {
+                    list.push(read_presence(r)?);
+                }
+                Some(list)
+            } else {
+                None
+            };
+            Ok(true)
+        } else {
+            presence_field(r, key, &mut body.single)
+        }
+    })?;
+    Ok(body)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WireStatusMessage {
-    #[serde(default)]
-    message: Option<WireItemBody>,
-    #[serde(default)]
-    published_date_time: Option<String>,
+fn read_presence<'a>(r: &mut Reader<'a>) -> Result<WirePresence<'a>, JsonError> {
+    let mut wire = WirePresence::default();
+    fields(r, |r, key| presence_field(r, key, &mut wire))?;
+    Ok(wire)
 }
 
-#[derive(Deserialize)]
-struct WireItemBody {
-    #[serde(default)]
-    content: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WireError {
-    error: WireErrorBody,
-}
-
-#[derive(Deserialize)]
-struct WireErrorBody {
-    #[serde(default)]
-    code: Option<String>,
-    #[serde(default)]
-    message: Option<String>,
+/// Reads the field `key` of a presence into `wire`; `false` for a field it does not know.
+fn presence_field<'a>(
+    r: &mut Reader<'a>,
+    key: &str,
+    wire: &mut WirePresence<'a>,
+) -> Result<bool, JsonError> {
+    match key {
+        "id" => wire.id = r.opt_string()?,
+        "availability" => wire.availability = r.opt_string()?,
+        "activity" => wire.activity = r.opt_string()?,
+        "sequenceNumber" => wire.sequence_number = r.opt_owned()?,
+        "outOfOfficeSettings" => fields(r, |r, key| {
+            match key {
+                "isOutOfOffice" => wire.is_out_of_office = r.opt_bool()?,
+                "message" => wire.out_of_office_message = r.opt_owned()?,
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?,
+        "statusMessage" => fields(r, |r, key| {
+            match key {
+                "message" => fields(r, |r, key| {
+                    let content = key == "content";
+                    if content {
+                        wire.status_message = r.opt_owned()?;
+                    }
+                    Ok(content)
+                })?,
+                "publishedDateTime" => wire.published_date_time = r.opt_owned()?,
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?,
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 fn error(response: &HttpResponse) -> PresenceError {
-    let (code, message) = match serde_json::from_str::<WireError>(&response.body) {
-        Ok(w) => (w.error.code, w.error.message),
-        Err(_) => (None, None),
-    };
+    let [code, message] = error_fields(&response.body, Some("error"), ["code", "message"]);
     http_error(ProviderKind::Graph, response, code, message, None)
 }
 
@@ -306,20 +331,10 @@ fn normalize(user: UserId, wire: WirePresence<'_>) -> Presence {
     let raw_activity = wire.activity.as_deref().unwrap_or("");
     let (avail, implied, idle) = availability(raw_availability);
     let activity = activity(raw_activity, avail).or(implied);
-    let oof_settings = wire
-        .out_of_office_settings
-        .as_ref()
-        .and_then(|o| o.is_out_of_office)
-        .unwrap_or(false);
+    let oof_settings = wire.is_out_of_office.unwrap_or(false);
     let out_of_office = oof_settings || activity == Some(Activity::OutOfOffice);
-    let (status_text, since) = match wire.status_message {
-        Some(s) => (s.message.and_then(|m| m.content), s.published_date_time),
-        None => (None, None),
-    };
-    let oof_text = wire
-        .out_of_office_settings
-        .and_then(|o| o.message)
-        .filter(|_| out_of_office);
+    let (status_text, since) = (wire.status_message, wire.published_date_time);
+    let oof_text = wire.out_of_office_message.filter(|_| out_of_office);
     let mut presence = Presence::new(user, ProviderKind::Graph, avail);
     presence.activity = activity;
     presence.idle = idle;

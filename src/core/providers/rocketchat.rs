@@ -8,17 +8,15 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use serde::Deserialize;
-use serde_json::Value;
-
 use super::{
-    checked, decode, http_error, seconds_in_text, wrong_endpoint, Cursor, Endpoint, Plan, Provider,
-    Update,
+    checked, decode, error_fields, fields, http_error, items, seconds_in_text, wrong_endpoint,
+    Cursor, Endpoint, Plan, Provider, Update,
 };
 use crate::core::error::{PresenceError, Retry};
 use crate::core::http::{
     encode_component, format_iso8601, join, parse_http_date, HttpRequest, HttpResponse,
 };
+use crate::core::json::{JsonError, Kind, Reader};
 use crate::core::model::{loose_eq, non_empty, Availability, Presence, ProviderKind, UserId};
 
 /// The longest query string one `ids` request carries; more ids go in another request.
@@ -97,66 +95,113 @@ fn empty_id() -> PresenceError {
 /// # Ok::<(), presence_widgets::core::PresenceError>(())
 /// ```
 pub fn parse_stream_event(text: &str) -> Result<Vec<Presence>, PresenceError> {
-    let event: WireEvent = decode(ProviderKind::RocketChat, text)?;
-    let Some(fields) = event
-        .fields
-        .filter(|f| f.event_name.as_deref() == Some("user-status"))
-    else {
+    let mut event_name = None;
+    let mut args = Vec::new();
+    decode(ProviderKind::RocketChat, text, |r| {
+        fields(r, |r, key| {
+            if key != "fields" {
+                return Ok(false);
+            }
+            fields(r, |r, key| {
+                match key {
+                    "eventName" => event_name = r.opt_string()?,
+                    "args" => args = items(r, read_arg)?,
+                    _ => return Ok(false),
+                }
+                Ok(true)
+            })?;
+            Ok(true)
+        })
+    })?;
+    if event_name.as_deref() != Some("user-status") {
         return Ok(Vec::new());
-    };
-    let mut presences = Vec::with_capacity(fields.args.len());
-    for (i, arg) in fields.args.iter().enumerate() {
-        let Value::Array(items) = arg else {
+    }
+    let mut presences = Vec::with_capacity(args.len());
+    for (i, arg) in args.into_iter().enumerate() {
+        let Some(arg) = arg else {
             return Err(PresenceError::Decode {
                 provider: ProviderKind::RocketChat,
                 path: format!("fields.args[{i}]"),
                 message: "expected [userId, username, status]".into(),
             });
         };
-        let text_at = |n: usize| items.get(n).and_then(Value::as_str);
-        let Some(id) = text_at(0).filter(|id| !id.is_empty()) else {
+        let Some(id) = arg.id.filter(|id| !id.is_empty()) else {
             return Err(PresenceError::Decode {
                 provider: ProviderKind::RocketChat,
                 path: format!("fields.args[{i}][0]"),
                 message: "missing the user's id".into(),
             });
         };
-        let (availability, raw) = match items.get(2) {
-            Some(Value::Number(n)) => {
-                let a = match n.as_u64() {
-                    Some(0) => Availability::Offline,
-                    Some(1) => Availability::Available,
-                    Some(2) => Availability::Away,
-                    Some(3) => Availability::Busy,
+        let (availability, raw) = match arg.status {
+            Status::Number(n) => {
+                let a = match n.parse::<u64>() {
+                    Ok(0) => Availability::Offline,
+                    Ok(1) => Availability::Available,
+                    Ok(2) => Availability::Away,
+                    Ok(3) => Availability::Busy,
                     _ => Availability::Unknown,
                 };
-                (a, n.to_string())
+                (a, n.to_owned())
             }
-            Some(Value::String(s)) => (availability(s), s.clone()),
-            _ => (Availability::Unknown, String::new()),
+            Status::Text(s) => (availability(&s), s.into_owned()),
+            Status::None => (Availability::Unknown, String::new()),
         };
-        let mut p = Presence::new(UserId::new(id), ProviderKind::RocketChat, availability);
-        p.display_name = non_empty(text_at(1).map(str::to_owned));
-        p.message = non_empty(text_at(3).map(str::to_owned));
+        let mut p = Presence::new(
+            UserId::new(id.as_ref()),
+            ProviderKind::RocketChat,
+            availability,
+        );
+        p.display_name = non_empty(arg.username.map(Cow::into_owned));
+        p.message = non_empty(arg.message.map(Cow::into_owned));
         p.raw = raw;
         presences.push(p);
     }
     Ok(presences)
 }
 
-#[derive(Deserialize)]
-struct WireEvent {
-    #[serde(default)]
-    fields: Option<WireEventFields>,
+/// One `[userId, username, status, statusText]` of a `user-status` event.
+#[derive(Default)]
+struct WireArg<'a> {
+    id: Option<Cow<'a, str>>,
+    username: Option<Cow<'a, str>>,
+    status: Status<'a>,
+    message: Option<Cow<'a, str>>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WireEventFields {
-    #[serde(default)]
-    event_name: Option<String>,
-    #[serde(default)]
-    args: Vec<Value>,
+/// A status as a number (`3`) or a name (`busy`).
+#[derive(Default)]
+enum Status<'a> {
+    Number(&'a str),
+    Text(Cow<'a, str>),
+    #[default]
+    None,
+}
+
+/// An event's argument; `None` when it is not an array.
+fn read_arg<'a>(r: &mut Reader<'a>) -> Result<Option<WireArg<'a>>, JsonError> {
+    if r.kind() != Some(Kind::Array) {
+        return r.skip().map(|()| None);
+    }
+    let mut arg = WireArg::default();
+    let mut index = 0;
+    r.array()?;
+    while r.item()? {
+        match index {
+            0 => arg.id = r.lenient_string()?,
+            1 => arg.username = r.lenient_string()?,
+            2 => {
+                arg.status = match r.kind() {
+                    Some(Kind::Number) => Status::Number(r.number()?),
+                    Some(Kind::String) => Status::Text(r.string()?),
+                    _ => r.skip().map(|()| Status::None)?,
+                }
+            }
+            3 => arg.message = r.lenient_string()?,
+            _ => r.skip()?,
+        }
+        index += 1;
+    }
+    Ok(Some(arg))
 }
 
 impl Provider for RocketChat {
@@ -222,7 +267,7 @@ impl Provider for RocketChat {
         if !response.is_success() {
             return Err(error(response));
         }
-        let body: WireBody = decode(ProviderKind::RocketChat, &response.body)?;
+        let body = decode(ProviderKind::RocketChat, &response.body, read_body)?;
         if body.success == Some(false) {
             return Err(http_error(
                 ProviderKind::RocketChat,
@@ -278,7 +323,7 @@ fn parse_single(request: &HttpRequest, response: &HttpResponse) -> Result<Update
     let Some(user) = request.ids.first().cloned() else {
         return Err(empty_id());
     };
-    let body: WireSingle = decode(ProviderKind::RocketChat, &response.body)?;
+    let body = decode(ProviderKind::RocketChat, &response.body, read_single)?;
     if body.success == Some(false) {
         return Err(http_error(
             ProviderKind::RocketChat,
@@ -300,21 +345,31 @@ fn parse_single(request: &HttpRequest, response: &HttpResponse) -> Result<Update
     })
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Default)]
 struct WireSingle {
-    #[serde(default)]
     presence: Option<String>,
-    #[serde(default)]
     status: Option<String>,
-    #[serde(default)]
     message: Option<String>,
-    #[serde(default)]
     status_text: Option<String>,
-    #[serde(default)]
     success: Option<bool>,
-    #[serde(default)]
     error: Option<String>,
+}
+
+fn read_single(r: &mut Reader<'_>) -> Result<WireSingle, JsonError> {
+    let mut body = WireSingle::default();
+    fields(r, |r, key| {
+        match key {
+            "presence" => body.presence = r.opt_owned()?,
+            "status" => body.status = r.opt_owned()?,
+            "message" => body.message = r.opt_owned()?,
+            "statusText" => body.status_text = r.opt_owned()?,
+            "success" => body.success = r.opt_bool()?,
+            "error" => body.error = r.opt_owned()?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    Ok(body)
 }
 
 fn ids_request(url: &str, query: &str, batch: Vec<UserId>) -> HttpRequest {
@@ -337,60 +392,83 @@ fn next_cursor(response: &HttpResponse) -> Option<Cursor> {
     )))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Default)]
 struct WireBody<'a> {
-    #[serde(default, borrow)]
     users: Option<Vec<WireUser<'a>>>,
-    #[serde(default)]
     full: Option<bool>,
-    #[serde(default)]
     success: Option<bool>,
-    #[serde(default)]
     error: Option<String>,
-    #[serde(default)]
     error_type: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+fn read_body<'a>(r: &mut Reader<'a>) -> Result<WireBody<'a>, JsonError> {
+    let mut body = WireBody::default();
+    fields(r, |r, key| {
+        match key {
+            "users" => {
+                body.users = match r.kind() {
+                    Some(Kind::Null) => r.skip().map(|()| None)?,
+                    _ => Some(items(r, read_user)?),
+                }
+            }
+            "full" => body.full = r.opt_bool()?,
+            "success" => body.success = r.opt_bool()?,
+            "error" => body.error = r.opt_owned()?,
+            "errorType" => body.error_type = r.opt_owned()?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    Ok(body)
+}
+
 struct WireUser<'a> {
-    #[serde(rename = "_id", borrow)]
     id: Cow<'a, str>,
-    #[serde(default, borrow)]
     username: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
     name: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
     status: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
     status_text: Option<Cow<'a, str>>,
+}
+
+fn read_user<'a>(r: &mut Reader<'a>) -> Result<WireUser<'a>, JsonError> {
+    let mut id = None;
+    let (mut username, mut name, mut status, mut status_text) = (None, None, None, None);
+    if r.kind() == Some(Kind::Null) {
+        return Err(r.error("expected a user, found null"));
+    }
+    fields(r, |r, key| {
+        match key {
+            "_id" => id = Some(r.string()?),
+            "username" => username = r.opt_string()?,
+            "name" => name = r.opt_string()?,
+            "status" => status = r.opt_string()?,
+            "statusText" => status_text = r.opt_string()?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    let Some(id) = id else {
+        return Err(r.error("missing field `_id`"));
+    };
+    Ok(WireUser {
+        id,
+        username,
+        name,
+        status,
+        status_text,
+    })
 }
 
 /// Both documented error shapes: `{status: "error", message}` (401) and
 /// `{success: false, error, errorType?}` (everything else).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WireError {
-    #[serde(default)]
-    error: Option<String>,
-    #[serde(default)]
-    error_type: Option<String>,
-    #[serde(default)]
-    message: Option<String>,
-    #[serde(default)]
-    status: Option<String>,
-}
-
 fn error(response: &HttpResponse) -> PresenceError {
-    let wire = serde_json::from_str::<WireError>(&response.body).ok();
-    let (code, message) = match wire {
-        Some(w) => (
-            w.error_type.or(w.status.filter(|s| s != "error")),
-            w.error.or(w.message),
-        ),
-        None => (None, None),
-    };
+    let [error, error_type, message, status] = error_fields(
+        &response.body,
+        None,
+        ["error", "errorType", "message", "status"],
+    );
+    let code = error_type.or(status.filter(|s| s != "error"));
+    let message = error.or(message);
     let retry = response
         .retry_after()
         .or_else(|| response.header("x-ratelimit-reset").and_then(reset_time))

@@ -5,12 +5,13 @@
 //! StatusNormal 1, StatusNotAvailable 2, StatusDeleted 3, StatusReadOnly 4, StatusSpm 5,
 //! StatusSystem 127. `Message` is the user's comment for when they are not present.
 
-use serde::Deserialize;
-use serde_json::Value;
-
-use super::{decode, http_error, unique, wrong_endpoint, Cursor, Endpoint, Plan, Provider, Update};
+use super::{
+    decode, error_fields, fields, http_error, unique, wrong_endpoint, Cursor, Endpoint, Plan,
+    Provider, Update,
+};
 use crate::core::error::PresenceError;
 use crate::core::http::{join, HttpRequest, HttpResponse};
+use crate::core::json::Kind;
 use crate::core::model::{non_empty, Availability, Presence, ProviderKind, UserId};
 
 /// How many requests the store keeps in flight at once: SuperOffice documents no rate limit and
@@ -71,7 +72,7 @@ impl Provider for SuperOffice {
             match associate_id(id) {
                 Ok(n) => plan.requests.push(HttpRequest::post_json(
                     url.clone(),
-                    serde_json::json!({ "AssociateId": n }).to_string(),
+                    format!("{{\"AssociateId\":{n}}}"),
                     Endpoint::SuperOfficeUserPresenceStatus,
                     vec![id.clone()],
                 )),
@@ -97,35 +98,47 @@ impl Provider for SuperOffice {
         if !response.is_success() {
             return Err(error(response));
         }
-        let wire: WireStatus = decode(ProviderKind::SuperOffice, &response.body)?;
-        let (availability, raw) = match &wire.status {
-            Some(Value::String(name)) => (
+        let mut status = None;
+        let mut message = None;
+        decode(ProviderKind::SuperOffice, &response.body, |r| {
+            fields(r, |r, key| {
+                match key {
+                    "Status" => {
+                        status = match r.kind() {
+                            Some(Kind::String) => Some(Ok(r.string()?)),
+                            Some(Kind::Number) => Some(Err(r.number()?)),
+                            Some(Kind::Null) => r.skip().map(|()| None)?,
+                            _ => return Err(r.error("expected a status name or number")),
+                        }
+                    }
+                    "Message" => message = r.opt_owned()?,
+                    _ => return Ok(false),
+                }
+                Ok(true)
+            })
+        })?;
+        let (availability, raw) = match status {
+            Some(Ok(name)) => (
                 STATUSES
                     .iter()
                     .find(|(n, ..)| n.eq_ignore_ascii_case(name.trim()))
                     .map_or(Availability::Unknown, |(.., a)| *a),
-                name.clone(),
+                name.into_owned(),
             ),
-            Some(Value::Number(number)) => {
+            Some(Err(number)) => {
                 let found = number
-                    .as_i64()
+                    .parse::<i64>()
+                    .ok()
                     .and_then(|n| STATUSES.iter().find(|(_, v, _)| *v == n));
                 match found {
                     Some((name, _, a)) => (*a, (*name).to_owned()),
-                    None => (Availability::Unknown, number.to_string()),
+                    None => (Availability::Unknown, number.to_owned()),
                 }
             }
-            Some(Value::Null) | None => (Availability::Unknown, String::new()),
-            Some(_) => {
-                return Err(PresenceError::Decode {
-                    provider: ProviderKind::SuperOffice,
-                    path: "Status".into(),
-                    message: "expected a status name or number".into(),
-                })
-            }
+            None => (Availability::Unknown, String::new()),
         };
         let mut p = Presence::new(user, ProviderKind::SuperOffice, availability);
-        p.message = non_empty(wire.message);
+        p.message = non_empty(message);
         p.raw = raw;
         Ok(Update {
             presences: vec![p],
@@ -134,32 +147,18 @@ impl Provider for SuperOffice {
     }
 }
 
-#[derive(Deserialize)]
-struct WireStatus {
-    #[serde(default, rename = "Status")]
-    status: Option<Value>,
-    #[serde(default, rename = "Message")]
-    message: Option<String>,
-}
-
 /// SuperOffice documents no error body for this endpoint; its WebAPI errors are usually
 /// `{"Error": …, "ErrorType": …, "Message": …}`, which is read where present.
-#[derive(Deserialize)]
-struct WireError {
-    #[serde(default, rename = "Error")]
-    error: Option<String>,
-    #[serde(default, rename = "ErrorType")]
-    error_type: Option<String>,
-    #[serde(default, rename = "Message")]
-    message: Option<String>,
-}
-
 fn error(response: &HttpResponse) -> PresenceError {
-    let (code, message) = match serde_json::from_str::<WireError>(&response.body) {
-        Ok(w) => (w.error_type, w.error.or(w.message)),
-        Err(_) => (None, None),
-    };
-    http_error(ProviderKind::SuperOffice, response, code, message, None)
+    let [error, error_type, message] =
+        error_fields(&response.body, None, ["Error", "ErrorType", "Message"]);
+    http_error(
+        ProviderKind::SuperOffice,
+        response,
+        error_type,
+        error.or(message),
+        None,
+    )
 }
 
 #[cfg(test)]

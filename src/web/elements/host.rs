@@ -13,6 +13,7 @@ use web_sys::{CustomEvent, CustomEventInit, HtmlElement, ShadowRootInit, ShadowR
 use yew::prelude::*;
 use yew::AppHandle;
 
+use crate::core::json::{string_map, Object};
 use crate::core::{Labels, PresenceError, State, UserId};
 use crate::web::components::adopt_stylesheet;
 use crate::web::context::Stores;
@@ -122,7 +123,7 @@ pub fn read_attributes(tag: Tag, element: &HtmlElement) -> Attributes {
     };
     let names: IMap<AttrValue, AttrValue> = match get("names") {
         None => IMap::default(),
-        Some(json) => match serde_json::from_str::<HashMap<String, String>>(&json) {
+        Some(json) => match string_map(&json) {
             Ok(map) => map
                 .into_iter()
                 .map(|(k, v)| (AttrValue::from(k), AttrValue::from(v)))
@@ -385,10 +386,7 @@ fn events(element: &HtmlElement, props: &HostProps) -> Vec<Subscription> {
                     let changed = last.borrow().as_ref() != Some(p);
                     if changed {
                         *last.borrow_mut() = Some(p.clone());
-                        let detail = serde_json::to_string(p)
-                            .ok()
-                            .and_then(|json| js_sys::JSON::parse(&json).ok())
-                            .unwrap_or(JsValue::NULL);
+                        let detail = js_sys::JSON::parse(&p.to_json()).unwrap_or(JsValue::NULL);
                         dispatch(&element, "presence-change", &detail);
                     }
                 }
@@ -423,25 +421,14 @@ fn dispatch_error(
     error: &PresenceError,
     stale: bool,
 ) {
-    #[derive(serde::Serialize)]
-    struct Detail<'a> {
-        source: &'a str,
-        user: Option<&'a str>,
-        stale: bool,
-        message: String,
-        error: &'a PresenceError,
-    }
-    let detail = Detail {
-        source,
-        user: user.map(UserId::as_str),
-        stale,
-        message: error.to_string(),
-        error,
-    };
-    let detail = serde_json::to_string(&detail)
-        .ok()
-        .and_then(|json| js_sys::JSON::parse(&json).ok())
-        .unwrap_or(JsValue::NULL);
+    let detail = Object::new()
+        .string("source", source)
+        .opt_string("user", user.map(UserId::as_str))
+        .boolean("stale", stale)
+        .string("message", &error.to_string())
+        .raw("error", &error.to_json())
+        .finish();
+    let detail = js_sys::JSON::parse(&detail).unwrap_or(JsValue::NULL);
     dispatch(element, "presence-error", &detail);
 }
 
