@@ -139,7 +139,7 @@ impl Registry {
     /// Everyone wanted, sorted.
     pub fn ids(&self) -> Vec<UserId> {
         let mut ids: Vec<UserId> = self.entries.keys().cloned().collect();
-        ids.sort();
+        ids.sort_unstable();
         ids
     }
 

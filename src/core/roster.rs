@@ -217,7 +217,7 @@ impl Roster {
         }
         let people = &roster.people;
         let mut order: Vec<usize> = (0..people.len()).collect();
-        order.sort_by(|a, b| match (people.get(*a), people.get(*b)) {
+        order.sort_unstable_by(|a, b| match (people.get(*a), people.get(*b)) {
             (Some(a), Some(b)) => a.cmp(b),
             _ => Ordering::Equal,
         });

@@ -37,16 +37,29 @@ impl Stores {
         stores: impl IntoIterator<Item = Store>,
         errors: impl IntoIterator<Item = (String, PresenceError)>,
     ) -> Self {
-        let mut stores: Vec<Store> = stores.into_iter().collect();
-        // The last store given under a name wins.
-        stores.reverse();
-        stores.sort_by(|a, b| a.name().cmp(b.name()));
-        stores.dedup_by(|a, b| a.name() == b.name());
-        let mut errors: Vec<(String, PresenceError)> = errors
-            .into_iter()
-            .filter(|(name, _)| !stores.iter().any(|s| s.name() == name))
-            .collect();
-        errors.sort_by(|a, b| a.0.cmp(&b.0));
+        // Kept sorted by name as they come; the last store given under a name wins. The lists are
+        // a handful long: an insertion each is all the sorting they need.
+        let mut sorted: Vec<Store> = Vec::new();
+        for store in stores {
+            match sorted.binary_search_by(|s| s.name().cmp(store.name())) {
+                Ok(i) => {
+                    if let Some(slot) = sorted.get_mut(i) {
+                        *slot = store;
+                    }
+                }
+                Err(i) => sorted.insert(i, store),
+            }
+        }
+        let stores = sorted;
+        let mut sorted: Vec<(String, PresenceError)> = Vec::new();
+        for (name, error) in errors {
+            if stores.iter().any(|s| s.name() == name) {
+                continue;
+            }
+            let i = sorted.partition_point(|(n, _)| *n <= name);
+            sorted.insert(i, (name, error));
+        }
+        let errors = sorted;
         Self(Rc::new(Sources { stores, errors }))
     }
 

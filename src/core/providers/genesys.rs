@@ -5,10 +5,8 @@
 //! the text to show comes from the definition's `languageLabels`, which [`Genesys::learn`] takes
 //! from a definitions answer.
 
+use serde::{Serialize, Serializer};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
-
-use serde::{Deserialize, Serialize};
 
 use super::{
     checked, decode, error_fields, fields, http_error, items, seconds_in_text, wrong_endpoint,
@@ -33,7 +31,8 @@ pub struct Genesys {
     base_url: String,
     source: String,
     language: String,
-    definitions: HashMap<String, Known>,
+    /// Sorted by id.
+    definitions: Vec<(String, Known)>,
 }
 
 /// What the adapter remembers of one definition.
@@ -51,7 +50,7 @@ impl Genesys {
             base_url: base_url.trim_end_matches('/').to_owned(),
             source: "purecloud".into(),
             language: "en_US".into(),
-            definitions: HashMap::new(),
+            definitions: Vec::new(),
         }
     }
 
@@ -71,13 +70,21 @@ impl Genesys {
     pub fn learn(&mut self, definitions: &[Definition]) {
         for d in definitions {
             let label = label_in(&d.language_labels, &self.language).map(str::to_owned);
-            self.definitions.insert(
-                d.id.clone(),
-                Known {
-                    system_presence: d.system_presence.clone(),
-                    label,
-                },
-            );
+            let known = Known {
+                system_presence: d.system_presence.clone(),
+                label,
+            };
+            match self
+                .definitions
+                .binary_search_by(|(id, _)| id.as_str().cmp(&d.id))
+            {
+                Ok(i) => {
+                    if let Some(slot) = self.definitions.get_mut(i) {
+                        slot.1 = known;
+                    }
+                }
+                Err(i) => self.definitions.insert(i, (d.id.clone(), known)),
+            }
         }
     }
 
@@ -221,10 +228,13 @@ impl Genesys {
     }
 
     fn normalize(&self, user: UserId, wire: &WireUserPresence<'_>) -> Presence {
-        let known = wire
-            .definition_id
-            .as_deref()
-            .and_then(|id| self.definitions.get(id));
+        let known = wire.definition_id.as_deref().and_then(|id| {
+            let i = self
+                .definitions
+                .binary_search_by(|(known, _)| known.as_str().cmp(id))
+                .ok()?;
+            self.definitions.get(i).map(|(_, known)| known)
+        });
         let system = wire
             .system_presence
             .as_deref()
@@ -256,7 +266,7 @@ fn check_id(id: &UserId) -> Result<(), PresenceError> {
 }
 
 /// The label in `language`, else in its base language, else in `en_US`, else any.
-fn label_in<'a>(labels: &'a BTreeMap<String, String>, language: &str) -> Option<&'a str> {
+fn label_in<'a>(labels: &'a [(String, String)], language: &str) -> Option<&'a str> {
     let base = language.split('_').next().unwrap_or(language);
     let exact = |key: &str| {
         labels
@@ -278,7 +288,7 @@ fn label_in<'a>(labels: &'a BTreeMap<String, String>, language: &str) -> Option<
         })
         .or_else(|| exact("en_US"))
         .or_else(|| exact("en"))
-        .or_else(|| labels.values().next().map(String::as_str))
+        .or_else(|| labels.first().map(|(_, v)| v.as_str()))
         .filter(|l| !l.trim().is_empty())
 }
 
@@ -449,76 +459,68 @@ pub enum Catalog {
 
 /// A presence definition (`OrganizationPresenceDefinition`, or the deprecated
 /// `OrganizationPresence`).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Definition {
     /// The definition's id, as user presences name it.
     pub id: String,
     /// Its name.
-    #[serde(default)]
     pub name: Option<String>,
     /// `System` or `User` (new listing only).
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// The system presence it belongs to.
-    #[serde(default)]
     pub system_presence: Option<String>,
-    /// Its label per language code (`en_US`, `fr`, …).
-    #[serde(default)]
-    pub language_labels: BTreeMap<String, String>,
+    /// Its label per language code (`en_US`, `fr`, …), in the answer's order.
+    #[serde(serialize_with = "as_map")]
+    pub language_labels: Vec<(String, String)>,
     /// Whether it is deactivated.
-    #[serde(default)]
     pub deactivated: Option<bool>,
     /// Whether it is a primary definition (deprecated listing only).
-    #[serde(default)]
     pub primary: Option<bool>,
 }
 
+/// Pairs written as a JSON object.
+fn as_map<S: Serializer>(pairs: &[(String, String)], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(pairs.iter().map(|(k, v)| (k, v)))
+}
+
 /// A system presence (`SystemPresence`).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct SystemPresence {
     /// Its id.
-    #[serde(default)]
     pub id: Option<String>,
     /// Its name.
-    #[serde(default)]
     pub name: Option<String>,
 }
 
 /// A presence source (`Source`).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Source {
     /// Its id.
     pub id: String,
     /// Its name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Its description.
-    #[serde(default)]
     pub description: Option<String>,
     /// `System` or `User`.
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// Whether it is deactivated.
-    #[serde(default)]
     pub deactivated: Option<bool>,
 }
 
 /// A user's primary presence source (`UserPrimarySource`).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PrimarySource {
     /// Its id.
-    #[serde(default)]
     pub id: Option<String>,
     /// Its name.
-    #[serde(default)]
     pub name: Option<String>,
     /// The source's id.
-    #[serde(default)]
     pub source_id: Option<String>,
     /// Whether the source is a registered one.
-    #[serde(default)]
     pub registered: Option<bool>,
 }
 
@@ -568,7 +570,7 @@ fn definition(r: &mut Reader<'_>) -> Result<Definition, JsonError> {
             "primary" => d.primary = r.opt_bool()?,
             "languageLabels" => fields(r, |r, language| {
                 if let Some(label) = r.opt_owned()? {
-                    d.language_labels.insert(language.to_owned(), label);
+                    d.language_labels.push((language.to_owned(), label));
                 }
                 Ok(true)
             })?,
@@ -689,7 +691,7 @@ mod tests {
 
     #[test]
     fn labels_fall_back_from_region_to_language_to_english() {
-        let labels: BTreeMap<String, String> = [
+        let labels: Vec<(String, String)> = [
             ("en_US", "Available"),
             ("fr", "Disponible"),
             ("pt_BR", "Disponível"),
@@ -700,6 +702,6 @@ mod tests {
         assert_eq!(label_in(&labels, "fr_CA"), Some("Disponible"));
         assert_eq!(label_in(&labels, "pt"), Some("Disponível"));
         assert_eq!(label_in(&labels, "de"), Some("Available"));
-        assert_eq!(label_in(&BTreeMap::new(), "de"), None);
+        assert_eq!(label_in(&[], "de"), None);
     }
 }

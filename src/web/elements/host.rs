@@ -4,7 +4,6 @@
 //! and `presence-error` events.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 
 use implicit_clone::unsync::{IArray, IMap};
 use js_sys::Reflect;
@@ -189,13 +188,31 @@ struct Instance {
 }
 
 thread_local! {
-    static INSTANCES: RefCell<HashMap<u32, Instance>> = RefCell::new(HashMap::new());
+    static INSTANCES: RefCell<Vec<(u32, Instance)>> = const { RefCell::new(Vec::new()) };
     static NEXT: Cell<u32> = const { Cell::new(0) };
     static PAGE: RefCell<(Stores, Labels)> = RefCell::new(Default::default());
     static WARNED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
 const KEY: &str = "__presenceWidget";
+
+/// Takes the instance `id` out of the list (sorted by id; a page holds a few hundred at most).
+fn take(id: u32) -> Option<Instance> {
+    INSTANCES.with(|i| {
+        let mut list = i.borrow_mut();
+        let at = list.binary_search_by(|(k, _)| k.cmp(&id)).ok()?;
+        Some(list.remove(at).1)
+    })
+}
+
+/// Puts the instance `id` (back) in the list.
+fn put(id: u32, instance: Instance) {
+    INSTANCES.with(|i| {
+        let mut list = i.borrow_mut();
+        let at = list.partition_point(|(k, _)| *k < id);
+        list.insert(at, (id, instance));
+    });
+}
 
 fn instance_id(element: &HtmlElement) -> Option<u32> {
     Reflect::get(element, &JsValue::from_str(KEY))
@@ -225,7 +242,7 @@ pub fn define_all() -> bool {
 /// Gives every element the page's new stores and words.
 pub fn set_page(stores: Stores, labels: Labels) {
     PAGE.with(|p| *p.borrow_mut() = (stores, labels));
-    let ids: Vec<u32> = INSTANCES.with(|i| i.borrow().keys().copied().collect());
+    let ids: Vec<u32> = INSTANCES.with(|i| i.borrow().iter().map(|(id, _)| *id).collect());
     for id in ids {
         update(id, false);
     }
@@ -244,7 +261,9 @@ fn connected(element: HtmlElement) {
     let Some(tag) = Tag::of(&element) else {
         return;
     };
-    if instance_id(&element).is_some_and(|id| INSTANCES.with(|i| i.borrow().contains_key(&id))) {
+    let known =
+        |id: u32| INSTANCES.with(|i| i.borrow().binary_search_by(|(k, _)| k.cmp(&id)).is_ok());
+    if instance_id(&element).is_some_and(known) {
         return;
     }
     let shadow = match element.shadow_root() {
@@ -286,17 +305,15 @@ fn connected(element: HtmlElement) {
         &JsValue::from_str(&id.to_string()),
     );
     let events = events(&element, &props);
-    INSTANCES.with(|i| {
-        i.borrow_mut().insert(
-            id,
-            Instance {
-                element,
-                app,
-                props,
-                events,
-            },
-        )
-    });
+    put(
+        id,
+        Instance {
+            element,
+            app,
+            props,
+            events,
+        },
+    );
 }
 
 /// Lets go of the element's people once the current task is over, unless it was connected again
@@ -309,8 +326,7 @@ fn disconnected(element: HtmlElement) {
         if element.is_connected() {
             return;
         }
-        let instance = INSTANCES.with(|i| i.borrow_mut().remove(&id));
-        if let Some(instance) = instance {
+        if let Some(instance) = take(id) {
             drop(instance.events);
             instance.app.destroy();
             if let Some(shadow) = instance.element.shadow_root() {
@@ -330,8 +346,7 @@ fn changed(element: HtmlElement) {
 /// (so that a bad value is warned about when it is set, not at every `configure()`); re-renders
 /// when anything differs.
 fn update(id: u32, attributes_changed: bool) {
-    let taken = INSTANCES.with(|i| i.borrow_mut().remove(&id));
-    let Some(mut instance) = taken else {
+    let Some(mut instance) = take(id) else {
         return;
     };
     let (stores, labels) = page();
@@ -354,7 +369,7 @@ fn update(id: u32, attributes_changed: bool) {
         instance.props = props.clone();
         instance.app.update(props);
     }
-    INSTANCES.with(|i| i.borrow_mut().insert(id, instance));
+    put(id, instance);
 }
 
 /// Subscriptions that turn state changes into `presence-change` and `presence-error` events on
