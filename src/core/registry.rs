@@ -2,7 +2,7 @@
 //! presence and state (loading, fresh, stale, error), which requests the next poll makes, and what
 //! an answer changes. The browser store drives it with timers and fetch.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::error::PresenceError;
 use super::http::{HttpRequest, HttpResponse};
@@ -64,6 +64,10 @@ struct Entry {
     confirmed_ms: Option<u64>,
     error: Option<PresenceError>,
     in_flight: bool,
+    /// In an answer that came with a cursor (Rocket.Chat): later polls continue from it.
+    covered: bool,
+    /// In the answer being applied.
+    answered: bool,
 }
 
 /// Where fetching Genesys presence definitions (for labels) stands.
@@ -85,7 +89,6 @@ pub struct Registry {
     adapter: Adapter,
     entries: HashMap<UserId, Entry>,
     cursor: Option<Cursor>,
-    covered: HashSet<UserId>,
     definitions: Definitions,
 }
 
@@ -100,7 +103,6 @@ impl Registry {
             adapter,
             entries: HashMap::new(),
             cursor: None,
-            covered: HashSet::new(),
             definitions,
         }
     }
@@ -127,7 +129,6 @@ impl Registry {
             return false;
         }
         self.entries.remove(id);
-        self.covered.remove(id);
         true
     }
 
@@ -190,8 +191,9 @@ impl Registry {
         }
         match (&self.adapter, &self.cursor) {
             (Adapter::RocketChat(_), Some(cursor)) => {
-                let (seen, unseen): (Vec<UserId>, Vec<UserId>) =
-                    wanted.into_iter().partition(|id| self.covered.contains(id));
+                let (seen, unseen): (Vec<UserId>, Vec<UserId>) = wanted
+                    .into_iter()
+                    .partition(|id| self.entries.get(id).is_some_and(|e| e.covered));
                 let mut plan = self.adapter.plan(&seen, Some(cursor));
                 let rest = self.adapter.plan(&unseen, None);
                 plan.requests.extend(rest.requests);
@@ -276,13 +278,17 @@ impl Registry {
         }
         if let Some(cursor) = update.cursor {
             self.cursor = Some(cursor);
-            self.covered.extend(request.ids.iter().cloned());
+            for id in &request.ids {
+                if let Some(e) = self.entries.get_mut(id) {
+                    e.covered = true;
+                }
+            }
         }
         let delta = matches!(
             request.endpoint,
             Endpoint::RocketChatUsersPresence { delta: true }
         );
-        let mut answered = HashSet::with_capacity(update.presences.len());
+        let mut answered = Vec::with_capacity(update.presences.len());
         let mut changed = Vec::new();
         for presence in update.presences {
             let user = presence.user.clone();
@@ -291,20 +297,21 @@ impl Registry {
                 e.presence = Some(presence);
                 e.confirmed_ms = Some(now_ms);
                 e.error = None;
+                e.answered = true;
                 if differs {
                     changed.push(user.clone());
                 }
+                answered.push(user);
             }
-            answered.insert(user);
         }
         let kind = self.adapter.kind();
         for id in &request.ids {
-            if answered.contains(id) {
-                continue;
-            }
             let Some(e) = self.entries.get_mut(id) else {
                 continue;
             };
+            if e.answered {
+                continue;
+            }
             let recovered = e.error.take().is_some();
             if delta && e.presence.is_some() {
                 // Unchanged since the cursor: confirmed as it is.
@@ -322,6 +329,11 @@ impl Registry {
                 if differs {
                     changed.push(id.clone());
                 }
+            }
+        }
+        for id in &answered {
+            if let Some(e) = self.entries.get_mut(id) {
+                e.answered = false;
             }
         }
         Applied {

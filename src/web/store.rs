@@ -5,7 +5,10 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::{Rc, Weak};
+use std::task::Poll;
 
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::closure::Closure;
@@ -330,7 +333,7 @@ impl Store {
         let mut pending = requests.into_iter().peekable();
         while pending.peek().is_some() {
             let batch: Vec<HttpRequest> = pending.by_ref().take(width).collect();
-            let answers = futures_util::future::join_all(batch.iter().map(|r| self.send(r))).await;
+            let answers = join(batch.iter().map(|r| self.send(r)).collect()).await;
             for (request, answer) in batch.iter().zip(answers) {
                 let applied = self
                     .0
@@ -461,6 +464,31 @@ impl Store {
             }
         }
     }
+}
+
+/// Runs `futures` together; their outputs in their order. A few at a time (the requests of one
+/// poll), so every wake polls those still pending: smaller than `futures_util::join_all`.
+async fn join<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut done = true;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(value) => *output = Some(value),
+                    Poll::Pending => done = false,
+                }
+            }
+        }
+        if done {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
 }
 
 impl Drop for Inner {

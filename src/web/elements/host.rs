@@ -15,9 +15,9 @@ use yew::AppHandle;
 use crate::core::json::{string_map, Object};
 use crate::core::{Labels, PresenceError, State, UserId};
 use crate::web::components::adopt_stylesheet;
-use crate::web::context::Stores;
+use crate::web::context::{Page, Stores};
 use crate::web::store::Subscription;
-use crate::web::{PresenceBadge, PresenceList, PresenceProvider, PresenceSummary};
+use crate::web::{PresenceBadge, PresenceList, PresenceSummary};
 
 #[wasm_bindgen(inline_js = r#"
 export function define_element(tag, attributes, connected, disconnected, changed) {
@@ -173,11 +173,13 @@ pub fn Host(props: &HostProps) -> Html {
             html! { <PresenceSummary source={a.source.clone()} users={a.users.clone()} /> }
         }
     };
-    html! {
-        <PresenceProvider stores={props.stores.clone()} labels={props.labels.clone()}>
-            { body }
-        </PresenceProvider>
-    }
+    // The context itself rather than a `PresenceProvider` around it: one component less in
+    // every page's download.
+    let page = Page {
+        stores: props.stores.clone(),
+        labels: props.labels.clone(),
+    };
+    html! { <ContextProvider<Page> context={page}>{ body }</ContextProvider<Page>> }
 }
 
 struct Instance {
