@@ -121,8 +121,16 @@ pub struct Person {
     key: String,
 }
 
+/// How names and queries are folded for sorting and matching: to lower case.
+pub type Fold = fn(&str) -> String;
+
+/// Lower case by Unicode's rules: the [`Fold`] of [`Roster::new`].
+pub fn lowercase(text: &str) -> String {
+    text.to_lowercase()
+}
+
 impl Person {
-    fn new(id: UserId, given_name: Option<String>, state: State) -> Self {
+    fn new(id: UserId, given_name: Option<String>, state: State, fold: Fold) -> Self {
         let mut person = Self {
             id,
             state,
@@ -130,7 +138,7 @@ impl Person {
             name: String::new(),
             key: String::new(),
         };
-        person.rename();
+        person.rename(fold);
         person
     }
 
@@ -144,7 +152,7 @@ impl Person {
         Group::of(&self.state)
     }
 
-    fn rename(&mut self) {
+    fn rename(&mut self, fold: Fold) {
         let provider = self
             .state
             .presence()
@@ -157,7 +165,7 @@ impl Person {
             .unwrap_or(self.id.as_str());
         if name != self.name {
             name.clone_into(&mut self.name);
-            self.key = name.to_lowercase();
+            self.key = fold(name);
         }
     }
 
@@ -190,12 +198,19 @@ pub enum Row {
 /// }).collect();
 /// assert_eq!(names, ["zoe", "adam"]);
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Roster {
     people: Vec<Person>,
     index: HashMap<UserId, usize>,
     order: Vec<usize>,
     counts: [usize; 9],
+    fold: Fold,
+}
+
+impl Default for Roster {
+    fn default() -> Self {
+        Self::with_fold([], |_| State::Loading, lowercase)
+    }
 }
 
 impl Roster {
@@ -205,12 +220,28 @@ impl Roster {
         people: impl IntoIterator<Item = (UserId, Option<String>)>,
         state: impl Fn(&UserId) -> State,
     ) -> Self {
-        let mut roster = Self::default();
+        Self::with_fold(people, state, lowercase)
+    }
+
+    /// [`Roster::new`], with names and queries folded by `fold` (the browser's lower case in the
+    /// widgets, so that the wasm module carries no case tables of its own).
+    pub fn with_fold(
+        people: impl IntoIterator<Item = (UserId, Option<String>)>,
+        state: impl Fn(&UserId) -> State,
+        fold: Fold,
+    ) -> Self {
+        let mut roster = Self {
+            people: Vec::new(),
+            index: HashMap::new(),
+            order: Vec::new(),
+            counts: [0; 9],
+            fold,
+        };
         for (id, name) in people {
             if roster.index.contains_key(&id) {
                 continue;
             }
-            let person = Person::new(id.clone(), name, state(&id));
+            let person = Person::new(id.clone(), name, state(&id), fold);
             roster.bump(person.group());
             roster.index.insert(id, roster.people.len());
             roster.people.push(person);
@@ -288,7 +319,7 @@ impl Roster {
             return false;
         };
         person.state = state;
-        person.rename();
+        person.rename(self.fold);
         let new_group = person.group();
         if new_group == old_group && person.key == old_key {
             return true;
@@ -318,11 +349,11 @@ impl Roster {
     /// The rows to show: everyone in order, or only those whose name or id contains `query`
     /// (ignoring case), with a heading and count before each group when `grouped`.
     pub fn rows(&self, grouped: bool, query: &str) -> Vec<Row> {
-        let query = query.trim().to_lowercase();
+        let query = (self.fold)(query.trim());
         let matches = |p: &Person| {
             query.is_empty()
                 || p.key.contains(&query)
-                || p.id.as_str().to_lowercase().contains(&query)
+                || (self.fold)(p.id.as_str()).contains(&query)
         };
         let people = self
             .order
@@ -409,6 +440,18 @@ mod tests {
             State::Error(PresenceError::Config("x".into())),
         );
         roster
+    }
+
+    #[test]
+    fn names_fold_by_unicode_or_by_the_fold_given() {
+        let people =
+            [("e", "Émile"), ("a", "ada")].map(|(id, n)| (UserId::new(id), Some(n.to_owned())));
+        let unicode = Roster::new(people.clone(), |_| State::Loading);
+        assert_eq!(unicode.rows(false, "ÉMI").len(), 1);
+        // A fold that leaves case alone: "ÉMI" no longer finds "Émile".
+        let exact = Roster::with_fold(people, |_| State::Loading, str::to_owned);
+        assert!(exact.rows(false, "ÉMI").is_empty());
+        assert_eq!(exact.rows(false, "Émi").len(), 1);
     }
 
     #[test]
