@@ -297,6 +297,14 @@ pub(crate) fn fields<'a>(
     r: &mut Reader<'a>,
     mut field: impl FnMut(&mut Reader<'a>, &str) -> Result<bool, JsonError>,
 ) -> Result<(), JsonError> {
+    each_field(r, &mut field)
+}
+
+/// [`fields`], compiled once rather than once per caller.
+fn each_field<'a>(
+    r: &mut Reader<'a>,
+    field: &mut dyn FnMut(&mut Reader<'a>, &str) -> Result<bool, JsonError>,
+) -> Result<(), JsonError> {
     if r.object()? {
         while let Some(key) = r.key()? {
             if !field(r, &key)? {

@@ -42,9 +42,7 @@ pub struct PresenceBadgeProps {
 pub fn PresenceBadge(props: &PresenceBadgeProps) -> Html {
     let state = use_presence(&props.source, &props.user);
     let root = use_stylesheet();
-    html! {
-        <StateBadge {state} size={props.size} show_label={props.show_label} {root} />
-    }
+    use_badge(&state, props.size, props.show_label, root)
 }
 
 /// Props of [`StateBadge`].
@@ -67,14 +65,20 @@ pub struct StateBadgeProps {
 /// part of [`PresenceBadge`].
 #[component]
 pub fn StateBadge(props: &StateBadgeProps) -> Html {
+    use_badge(&props.state, props.size, props.show_label, props.root.clone())
+}
+
+/// The badge's view, shared by [`PresenceBadge`], [`StateBadge`] and the list's rows: a hook
+/// rather than a component inside them, so the package holds one component less.
+#[hook]
+pub(crate) fn use_badge(state: &State, size: u32, show_label: bool, root: NodeRef) -> Html {
     let labels = use_labels();
-    let state = &props.state;
     let stale = matches!(state, State::Stale { .. });
     let now = use_clock(stale);
     let look = Look::of(state);
     let spoken = labels.describe_state(state, now);
     let tooltip = labels.tooltip(state, now, local_time);
-    let text = props.show_label.then(|| match state {
+    let text = show_label.then(|| match state {
         State::Loading => labels.text("loading").into_owned(),
         State::Error(_) => labels.text("error").into_owned(),
         State::Fresh(p) | State::Stale { presence: p, .. } => labels.label(p).into_owned(),
@@ -86,9 +90,9 @@ pub fn StateBadge(props: &StateBadgeProps) -> Html {
         State::Fresh(_) => "presence-badge--fresh",
     };
     html! {
-        <span ref={props.root.clone()} class={classes!("presence-badge", variant)} part="base"
+        <span ref={root} class={classes!("presence-badge", variant)} part="base"
               title={tooltip}>
-            { icon(look, props.size, &spoken) }
+            { icon(look, size, &spoken) }
             if let Some(text) = text {
                 <span class="presence-badge__label" part="label" aria-hidden="true">{ text }</span>
             }

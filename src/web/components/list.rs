@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, HtmlInputElement};
 use yew::prelude::*;
 
-use super::badge::StateBadge;
+use super::badge::use_badge;
 use super::roster::use_roster;
 use super::style::use_stylesheet;
 use super::use_labels;
@@ -378,6 +378,7 @@ struct ListRowProps {
 #[component]
 fn ListRow(props: &ListRowProps) -> Html {
     let labels = use_labels();
+    let badge = use_badge(&props.state, 16, false, NodeRef::default());
     let (label, message) = match props.state.presence() {
         Some(p) => (labels.label(p).into_owned(), p.message.clone()),
         None => (labels.describe_state(&props.state, 0), None),
@@ -400,7 +401,7 @@ fn ListRow(props: &ListRowProps) -> Html {
              aria-selected={props.active.to_string()} aria-label={aria}
              aria-posinset={props.position.to_string()} aria-setsize={props.setsize.clone()}
              data-index={props.index.to_string()}>
-            <StateBadge state={props.state.clone()} />
+            { badge }
             <span class="presence-row__text">
                 <span class="presence-row__name" part="name">{ props.name.clone() }</span>
                 <span class="presence-row__detail">
