@@ -65,7 +65,12 @@ pub struct StateBadgeProps {
 /// part of [`PresenceBadge`].
 #[component]
 pub fn StateBadge(props: &StateBadgeProps) -> Html {
-    use_badge(&props.state, props.size, props.show_label, props.root.clone())
+    use_badge(
+        &props.state,
+        props.size,
+        props.show_label,
+        props.root.clone(),
+    )
 }
 
 /// The badge's view, shared by [`PresenceBadge`], [`StateBadge`] and the list's rows: a hook
