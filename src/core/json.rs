@@ -22,8 +22,8 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-/// Objects and arrays nested deeper than this are refused.
-pub const MAX_DEPTH: usize = 128;
+/// Objects and arrays nested deeper than this are refused (as serde_json refuses them).
+pub const MAX_DEPTH: usize = 127;
 
 /// What was wrong with a body, and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
