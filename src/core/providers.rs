@@ -315,6 +315,18 @@ fn each_field<'a>(
     Ok(())
 }
 
+/// `None` for `null`, else the value `read` reads.
+pub(crate) fn optional<'a, T>(
+    r: &mut Reader<'a>,
+    read: impl FnOnce(&mut Reader<'a>) -> Result<T, JsonError>,
+) -> Result<Option<T>, JsonError> {
+    if r.null() {
+        Ok(None)
+    } else {
+        read(r).map(Some)
+    }
+}
+
 /// An array's items, each read by `item`; `null` reads as no items.
 pub(crate) fn items<'a, T>(
     r: &mut Reader<'a>,

@@ -5,16 +5,17 @@
 //! the text to show comes from the definition's `languageLabels`, which [`Genesys::learn`] takes
 //! from a definitions answer.
 
-use serde::{Serialize, Serializer};
 use std::borrow::Cow;
 
+use serde::{Serialize, Serializer};
+
 use super::{
-    checked, decode, error_fields, fields, http_error, items, seconds_in_text, wrong_endpoint,
-    Cursor, Endpoint, Plan, Provider, Update,
+    checked, decode, error_fields, fields, http_error, items, optional, seconds_in_text,
+    wrong_endpoint, Cursor, Endpoint, Plan, Provider, Update,
 };
 use crate::core::error::PresenceError;
 use crate::core::http::{encode_component, is_dot_segment, join, HttpRequest, HttpResponse};
-use crate::core::json::{JsonError, Kind, Reader};
+use crate::core::json::{JsonError, Reader};
 use crate::core::model::{
     loose_eq, non_empty, Activity, Availability, Presence, ProviderKind, UserId,
 };
@@ -74,10 +75,7 @@ impl Genesys {
                 system_presence: d.system_presence.clone(),
                 label,
             };
-            match self
-                .definitions
-                .binary_search_by(|(id, _)| id.as_str().cmp(&d.id))
-            {
+            match self.find(&d.id) {
                 Ok(i) => {
                     if let Some(slot) = self.definitions.get_mut(i) {
                         slot.1 = known;
@@ -86,6 +84,12 @@ impl Genesys {
                 Err(i) => self.definitions.insert(i, (d.id.clone(), known)),
             }
         }
+    }
+
+    /// Where the definition `id` is among those learned, or would go.
+    fn find(&self, id: &str) -> Result<usize, usize> {
+        self.definitions
+            .binary_search_by(|(known, _)| known.as_str().cmp(id))
     }
 
     /// Whether any definition has been learned.
@@ -205,12 +209,7 @@ impl Genesys {
             fields(r, |r, key| {
                 match key {
                     "topicName" => topic_name = r.opt_string()?,
-                    "eventBody" => {
-                        event_body = match r.kind() {
-                            Some(Kind::Null) => r.skip().map(|()| None)?,
-                            _ => Some(read_user_presence(r)?),
-                        }
-                    }
+                    "eventBody" => event_body = optional(r, read_user_presence)?,
                     _ => return Ok(false),
                 }
                 Ok(true)
@@ -228,13 +227,12 @@ impl Genesys {
     }
 
     fn normalize(&self, user: UserId, wire: &WireUserPresence<'_>) -> Presence {
-        let known = wire.definition_id.as_deref().and_then(|id| {
-            let i = self
-                .definitions
-                .binary_search_by(|(known, _)| known.as_str().cmp(id))
-                .ok()?;
-            self.definitions.get(i).map(|(_, known)| known)
-        });
+        let known = wire
+            .definition_id
+            .as_deref()
+            .and_then(|id| self.find(id).ok())
+            .and_then(|i| self.definitions.get(i))
+            .map(|(_, known)| known);
         let system = wire
             .system_presence
             .as_deref()

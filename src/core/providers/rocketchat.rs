@@ -9,8 +9,8 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 
 use super::{
-    checked, decode, error_fields, fields, http_error, items, seconds_in_text, wrong_endpoint,
-    Cursor, Endpoint, Plan, Provider, Update,
+    checked, decode, error_fields, fields, http_error, items, optional, seconds_in_text,
+    wrong_endpoint, Cursor, Endpoint, Plan, Provider, Update,
 };
 use crate::core::error::{PresenceError, Retry};
 use crate::core::http::{
@@ -405,12 +405,7 @@ fn read_body<'a>(r: &mut Reader<'a>) -> Result<WireBody<'a>, JsonError> {
     let mut body = WireBody::default();
     fields(r, |r, key| {
         match key {
-            "users" => {
-                body.users = match r.kind() {
-                    Some(Kind::Null) => r.skip().map(|()| None)?,
-                    _ => Some(items(r, read_user)?),
-                }
-            }
+            "users" => body.users = optional(r, |r| items(r, read_user))?,
             "full" => body.full = r.opt_bool()?,
             "success" => body.success = r.opt_bool()?,
             "error" => body.error = r.opt_owned()?,
