@@ -3,8 +3,8 @@
 use std::borrow::Cow;
 
 use super::{
-    checked, decode, error_fields, fields, http_error, wrong_endpoint, Cursor, Endpoint, Plan,
-    Provider, Update,
+    checked, decode, error_fields, fields, http_error, items, optional, wrong_endpoint, Cursor,
+    Endpoint, Plan, Provider, Update,
 };
 use crate::core::error::PresenceError;
 use crate::core::http::{encode_component, is_dot_segment, join, HttpRequest, HttpResponse};
@@ -179,15 +179,7 @@ fn read_body<'a>(r: &mut Reader<'a>) -> Result<WireBody<'a>, JsonError> {
     let mut body = WireBody::default();
     fields(r, |r, key| {
         if key == "value" {
-            body.value = if r.array()? {
-                let mut list = Vec::new();
-                while r.item()? {
-                    list.push(read_presence(r)?);
-                }
-                Some(list)
-            } else {
-                None
-            };
+            body.value = optional(r, |r| items(r, read_presence))?;
             Ok(true)
         } else {
             presence_field(r, key, &mut body.single)
