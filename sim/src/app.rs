@@ -7,11 +7,10 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::Request;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::{Html, Response};
 use axum::Router;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::clock::now_ms;
@@ -211,46 +210,55 @@ fn authorized(world: &World, provider: Provider, headers: &HeaderMap) -> bool {
     }
 }
 
-/// CORS for every answer, so a page on another origin can call the simulator with the providers'
-/// own headers and read their rate-limit headers. Preflights are answered here and not counted.
-async fn cors(request: Request, next: Next) -> Response {
-    let origin = request.headers().get(header::ORIGIN).cloned();
-    let preflight = request.method() == Method::OPTIONS;
-    let mut response = if preflight {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        next.run(request).await
-    };
-    let headers = response.headers_mut();
-    let allow_origin = origin.unwrap_or_else(|| HeaderValue::from_static("*"));
-    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allow_origin);
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-        HeaderValue::from_static("true"),
-    );
-    headers.insert(header::VARY, HeaderValue::from_static("Origin"));
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"),
-    );
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static(
-            "Authorization, Content-Type, Accept, Accept-Language, X-User-Id, X-Auth-Token, \
-             X-2fa-Code, X-2fa-Method, SO-AppToken, SO-Language, SO-Culture, SO-TimeZone, X-XSRF-TOKEN",
-        ),
-    );
-    headers.insert(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static(
-            "Retry-After, Date, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, inin-correlation-id",
-        ),
-    );
-    headers.insert(
-        header::ACCESS_CONTROL_MAX_AGE,
-        HeaderValue::from_static("600"),
-    );
-    response
+/// The request headers a page may send: the providers' own (Graph and Genesys `Authorization`;
+/// Rocket.Chat `X-User-Id`, `X-Auth-Token` and its 2FA pair; SuperOffice `SO-AppToken`, its
+/// locale headers and `X-XSRF-TOKEN`) and the JSON pair.
+const ALLOWED_HEADERS: [HeaderName; 13] = [
+    header::AUTHORIZATION,
+    header::CONTENT_TYPE,
+    header::ACCEPT,
+    header::ACCEPT_LANGUAGE,
+    HeaderName::from_static("x-user-id"),
+    HeaderName::from_static("x-auth-token"),
+    HeaderName::from_static("x-2fa-code"),
+    HeaderName::from_static("x-2fa-method"),
+    HeaderName::from_static("so-apptoken"),
+    HeaderName::from_static("so-language"),
+    HeaderName::from_static("so-culture"),
+    HeaderName::from_static("so-timezone"),
+    HeaderName::from_static("x-xsrf-token"),
+];
+
+/// The response headers a page may read: the rate-limit and retry headers, `Date` (Rocket.Chat's
+/// next `from` is the server's own time) and Genesys' correlation id.
+const EXPOSED_HEADERS: [HeaderName; 6] = [
+    header::RETRY_AFTER,
+    header::DATE,
+    HeaderName::from_static("x-ratelimit-limit"),
+    HeaderName::from_static("x-ratelimit-remaining"),
+    HeaderName::from_static("x-ratelimit-reset"),
+    HeaderName::from_static("inin-correlation-id"),
+];
+
+/// CORS for every answer, so a page on any origin can call the simulator with the providers' own
+/// headers, with or without cookies, and read their rate-limit headers. The request's origin is
+/// mirrored (a wildcard would refuse pages that send cookies). Preflights are answered here and
+/// never reach a handler, so they are not counted.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_credentials(true)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers(ALLOWED_HEADERS)
+        .expose_headers(EXPOSED_HEADERS)
+        .max_age(Duration::from_secs(600))
 }
 
 /// Where the demo site and the npm package are served from.
@@ -289,7 +297,7 @@ pub fn router(app: App, site: &Site) -> Router {
             axum::routing::get(|| async { Html(page::endpoints()) }),
         ),
     };
-    router.with_state(app).layer(middleware::from_fn(cors))
+    router.with_state(app).layer(cors())
 }
 
 /// Binds 127.0.0.1:`port` (0 for any free port) and returns the listener and its address.
