@@ -1,0 +1,103 @@
+//! The `presence-sim` binary's command line: `--help`, one-line errors, and the README's command.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_presence-sim"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn help_prints_the_usage_and_succeeds() {
+    for flag in ["--help", "-h"] {
+        let out = run(&[flag]);
+        assert!(out.status.success(), "{flag}: {:?}", out.status);
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(stdout.starts_with("usage: presence-sim "), "{stdout}");
+        for option in [
+            "--port",
+            "--users",
+            "--seed",
+            "--change-every",
+            "--www",
+            "--pkg",
+            "--graph-limit",
+            "--rocketchat-limit",
+            "--genesys-limit",
+            "--superoffice-limit",
+        ] {
+            assert!(stdout.contains(option), "{option} in {stdout}");
+        }
+        assert!(out.stderr.is_empty());
+    }
+}
+
+#[test]
+fn a_bad_command_line_fails_with_one_line() {
+    for (args, says) in [
+        (&["--prot", "8080"][..], "invalid option '--prot'"),
+        (&["--port", "eighty"], "--port needs a number, not `eighty`"),
+        (&["--graph-limit", "100/x"], "bad seconds in `100/x`"),
+        (&["--users"], "missing argument for option '--users'"),
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty());
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with("presence-sim: "), "{stderr}");
+        assert!(stderr.contains(says), "{says} in {stderr}");
+    }
+}
+
+/// The README's command, on any free port instead of 8080: it starts and says where it listens.
+#[test]
+fn the_readme_command_serves() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_presence-sim"))
+        .args([
+            "--port",
+            "0",
+            "--users",
+            "200",
+            "--seed",
+            "1",
+            "--change-every",
+            "5",
+            "--graph-limit",
+            "100/30",
+            "--rocketchat-limit",
+            "off",
+            "--www",
+            "no-such-www",
+            "--pkg",
+            "no-such-pkg",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let read = BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    read.unwrap();
+    assert!(
+        line.starts_with("presence-sim listening on http://127.0.0.1:"),
+        "{line}"
+    );
+    assert!(
+        line.contains("200 people per provider, seed 1, a change every 5000 ms"),
+        "{line}"
+    );
+}
