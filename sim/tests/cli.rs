@@ -1,4 +1,5 @@
-//! The `presence-sim` binary's command line: `--help`, one-line errors, and the README's command.
+//! The `presence-sim` binary's command line: `--help`, one-line errors, and the README's command;
+//! and what it prints while serving, which never holds a token.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -6,7 +7,7 @@
     reason = "tests fail loudly"
 )]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Output, Stdio};
 
 fn run(args: &[&str]) -> Output {
@@ -100,4 +101,119 @@ fn the_readme_command_serves() {
         line.contains("200 people per provider, seed 1, a change every 5000 ms"),
         "{line}"
     );
+}
+
+/// Requests with every provider's credentials, good, revoked and refused: none of the secrets
+/// shows up in anything the binary prints.
+#[test]
+fn serving_never_prints_a_token() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_presence-sim"))
+        .args(["--port", "0", "--users", "5", "--change-every", "0"])
+        .args(["--www", "no-such-www", "--pkg", "no-such-pkg"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let base = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .map(|u| u.trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| panic!("no URL in `{first}`"));
+
+    let secrets = [
+        "graph-secret-0001",
+        "rc-secret-0002",
+        "genesys-secret-0003",
+        "so-ticket-secret-0004",
+        "so-app-secret-0005",
+        "revoked-secret-0006",
+    ];
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        use presence_sim::client::{control, request};
+        let graph = "/graph/v1.0/communications/getPresencesByUserId";
+        let so = "/superoffice/api/v1/Agents/User/GetUserPresenceStatus";
+        let answers = [
+            request(
+                &base,
+                "POST",
+                graph,
+                &[
+                    ("Authorization", "Bearer graph-secret-0001"),
+                    ("Content-Type", "application/json"),
+                ],
+                Some(r#"{"ids": ["nobody"]}"#),
+            )
+            .await,
+            request(
+                &base,
+                "GET",
+                "/rocketchat/api/v1/users.presence?ids=a",
+                &[("X-User-Id", "u1"), ("X-Auth-Token", "rc-secret-0002")],
+                None,
+            )
+            .await,
+            request(
+                &base,
+                "GET",
+                "/genesys/api/v2/presence/sources",
+                &[("Authorization", "Bearer genesys-secret-0003")],
+                None,
+            )
+            .await,
+            request(
+                &base,
+                "POST",
+                so,
+                &[
+                    ("Authorization", "SOTicket so-ticket-secret-0004"),
+                    ("SO-AppToken", "so-app-secret-0005"),
+                    ("Content-Type", "application/json"),
+                ],
+                Some("{}"),
+            )
+            .await,
+        ];
+        for answer in answers {
+            answer.unwrap();
+        }
+        control(
+            &base,
+            "POST",
+            "/_sim/auth/revoke",
+            &serde_json::json!({"provider": "graph", "token": "revoked-secret-0006"}),
+        )
+        .await
+        .unwrap();
+        let refused = request(
+            &base,
+            "POST",
+            graph,
+            &[("Authorization", "Bearer revoked-secret-0006")],
+            Some("{}"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(refused.status, 401);
+    });
+    child.kill().unwrap();
+    let mut printed = first;
+    stdout.read_to_string(&mut printed).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut printed)
+        .unwrap();
+    child.wait().unwrap();
+    for secret in secrets {
+        assert!(!printed.contains(secret), "{secret} in `{printed}`");
+    }
 }
