@@ -39,58 +39,68 @@ struct Args {
     language: Option<String>,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut raw = std::env::args().skip(1);
-    let provider = raw.next().ok_or("missing the provider")?;
-    let provider = ProviderKind::from_name(&provider)
-        .ok_or_else(|| format!("unknown provider `{provider}`"))?;
-    let endpoint = raw.next().ok_or("missing the endpoint")?;
+fn parse_args() -> Result<Args, lexopt::Error> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_env();
+    let mut positional = Vec::new();
     let mut args = Args {
-        provider,
-        endpoint,
+        provider: ProviderKind::Graph,
+        endpoint: String::new(),
         ids: Vec::new(),
         status: 200,
         headers: Vec::new(),
         from: None,
         language: None,
     };
-    while let Some(flag) = raw.next() {
-        let mut value = || raw.next().ok_or_else(|| format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--ids" => {
-                args.ids = value()?
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("ids") => {
+                args.ids = parser
+                    .value()?
+                    .string()?
                     .split(',')
                     .map(str::trim)
                     .filter(|id| !id.is_empty())
                     .map(UserId::from)
                     .collect();
             }
-            "--status" => {
-                let v = value()?;
-                args.status = v
-                    .parse()
-                    .ok()
-                    .filter(|s| (100..600).contains(s))
-                    .ok_or_else(|| format!("--status must be an HTTP status, not `{v}`"))?;
+            Long("status") => {
+                let v: u16 = parser.value()?.parse()?;
+                if !(100..600).contains(&v) {
+                    return Err(format!("--status must be an HTTP status, not `{v}`").into());
+                }
+                args.status = v;
             }
-            "--header" => {
-                let v = value()?;
+            Long("header") => {
+                let v = parser.value()?.string()?;
                 let (name, val) = v
                     .split_once(':')
                     .ok_or_else(|| format!("--header must be `Name: value`, not `{v}`"))?;
                 args.headers
                     .push((name.trim().to_owned(), val.trim().to_owned()));
             }
-            "--from" => args.from = Some(value()?),
-            "--language" => args.language = Some(value()?),
-            other => return Err(format!("unknown option `{other}`")),
+            Long("from") => args.from = Some(parser.value()?.string()?),
+            Long("language") => args.language = Some(parser.value()?.string()?),
+            Value(v) if positional.len() < 2 => positional.push(v.string()?),
+            _ => return Err(arg.unexpected()),
         }
     }
+    let mut positional = positional.into_iter();
+    let provider = positional.next().ok_or("missing the provider")?;
+    args.provider = ProviderKind::from_name(&provider)
+        .ok_or_else(|| format!("unknown provider `{provider}`"))?;
+    args.endpoint = positional.next().ok_or("missing the endpoint")?;
     Ok(args)
 }
 
+/// What reads the answer: a provider's presences, or one of Genesys's listings.
+enum Reader {
+    Presences(Box<dyn Provider>),
+    Catalog(Genesys),
+}
+
 /// The request the answer is the answer to, and the adapter that reads it.
-fn request_for(args: &Args) -> Result<(Box<dyn Provider>, HttpRequest), String> {
+fn request_for(args: &Args) -> Result<(Reader, HttpRequest), String> {
     let ids = &args.ids;
     let first = ids.first();
     let needs_id = |what: &str| {
@@ -127,7 +137,7 @@ fn request_for(args: &Args) -> Result<(Box<dyn Provider>, HttpRequest), String> 
         (ProviderKind::Graph, "getPresencesByUserId") => {
             let g = Graph::new(base);
             let r = first_request(&g, None)?;
-            (Box::new(g), r)
+            (Reader::Presences(Box::new(g)), r)
         }
         (ProviderKind::Graph, "presence") => {
             let g = Graph::new(base);
@@ -135,13 +145,13 @@ fn request_for(args: &Args) -> Result<(Box<dyn Provider>, HttpRequest), String> 
                 g.plan_user(first.unwrap_or(&placeholder[0]))
                     .map_err(config)?,
             );
-            (Box::new(g), r)
+            (Reader::Presences(Box::new(g)), r)
         }
         (ProviderKind::RocketChat, "users.presence") => {
             let rc = RocketChat::new(base);
             let cursor = args.from.as_deref().map(Cursor::new);
             let r = first_request(&rc, cursor.as_ref())?;
-            (Box::new(rc), r)
+            (Reader::Presences(Box::new(rc)), r)
         }
         (ProviderKind::RocketChat, "users.getPresence" | "users.getStatus") => {
             let rc = RocketChat::new(base);
@@ -152,30 +162,35 @@ fn request_for(args: &Args) -> Result<(Box<dyn Provider>, HttpRequest), String> 
                 rc.plan_get_status(id)
             }
             .map_err(config)?;
-            (Box::new(rc), r)
+            (Reader::Presences(Box::new(rc)), r)
         }
         (ProviderKind::Genesys, _) => {
             let mut g = Genesys::new(base);
             if let Some(language) = &args.language {
                 g = g.with_language(language);
             }
-            let r = match endpoint {
-                "bulk" => first_request(&g, None)?,
-                "presence" => g
-                    .plan_user(first.ok_or_else(|| needs_id("the answer does not name the user"))?)
-                    .map_err(config)?,
-                "definitions" => g.plan_definitions(),
-                "presencedefinitions" => g.plan_definitions_paged(1),
-                "systempresences" => g.plan_system_presences(),
-                "sources" => g.plan_sources(),
-                "primarysource" => g
-                    .plan_primary_source(
-                        first.ok_or_else(|| needs_id("the answer does not name the user"))?,
-                    )
-                    .map_err(config)?,
-                other => return Err(format!("genesys has no endpoint `{other}`")),
-            };
-            (Box::new(g), r)
+            let user = || first.ok_or_else(|| needs_id("the answer does not name the user"));
+            match endpoint {
+                "bulk" => {
+                    let r = first_request(&g, None)?;
+                    (Reader::Presences(Box::new(g)), r)
+                }
+                "presence" => {
+                    let r = g.plan_user(user()?).map_err(config)?;
+                    (Reader::Presences(Box::new(g)), r)
+                }
+                listing => {
+                    let r = match listing {
+                        "definitions" => g.plan_definitions(),
+                        "presencedefinitions" => g.plan_definitions_paged(1),
+                        "systempresences" => g.plan_system_presences(),
+                        "sources" => g.plan_sources(),
+                        "primarysource" => g.plan_primary_source(user()?).map_err(config)?,
+                        other => return Err(format!("genesys has no endpoint `{other}`")),
+                    };
+                    (Reader::Catalog(g), r)
+                }
+            }
         }
         (ProviderKind::SuperOffice, "GetUserPresenceStatus") => {
             let so = SuperOffice::new(base);
@@ -189,7 +204,7 @@ fn request_for(args: &Args) -> Result<(Box<dyn Provider>, HttpRequest), String> 
                 .into_iter()
                 .next()
                 .ok_or("no request to answer")?;
-            (Box::new(so), r)
+            (Reader::Presences(Box::new(so)), r)
         }
         (provider, other) => return Err(format!("{provider} has no endpoint `{other}`")),
     })
@@ -214,12 +229,22 @@ fn run() -> Result<String, (u8, String)> {
     })?;
     let mut response = HttpResponse::new(args.status, body);
     response.headers = args.headers;
-    let update = adapter
-        .parse(&request, &response)
-        .map_err(|e| (1, e.to_string()))?;
-    let json = match &update.catalog {
-        Some(catalog) => serde_json::to_string_pretty(catalog),
-        None => serde_json::to_string_pretty(&update.presences),
+    let json = match adapter {
+        Reader::Presences(adapter) => {
+            let update = adapter
+                .parse(&request, &response)
+                .map_err(|e| (1, e.to_string()))?;
+            for skipped in &update.skipped {
+                let _ = writeln!(std::io::stderr().lock(), "normalize: {skipped}");
+            }
+            serde_json::to_string_pretty(&update.presences)
+        }
+        Reader::Catalog(genesys) => {
+            let catalog = genesys
+                .parse_catalog(&request, &response)
+                .map_err(|e| (1, e.to_string()))?;
+            serde_json::to_string_pretty(&catalog)
+        }
     };
     json.map_err(|e| (1, format!("cannot write JSON: {e}")))
 }

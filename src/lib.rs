@@ -5,9 +5,9 @@
 //! `web` (feature `web`, on by default) sends the requests from the browser.
 //!
 //! ```
-//! use presence_widgets::core::{Adapter, Availability, HttpResponse, Provider, ProviderKind};
+//! use presence_widgets::core::{Adapter, Availability, HttpResponse, ProviderKind};
 //!
-//! let graph = Adapter::new(ProviderKind::Graph, "https://graph.microsoft.com/v1.0");
+//! let graph = Adapter::new(ProviderKind::Graph, "https://graph.microsoft.com/v1.0")?;
 //! let plan = graph.plan(&["fa8bf3dc-eca7-46b7-bad1-db199b62afc3".into()], None);
 //! let request = &plan.requests[0];
 //! assert_eq!(request.url, "https://graph.microsoft.com/v1.0/communications/getPresencesByUserId");

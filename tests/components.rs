@@ -198,12 +198,28 @@ async fn a_fault_marks_badges_stale_with_the_reason_and_recovery_clears_it() {
         json!({"availability": "Busy", "message": "Quarterly review"}),
     )
     .await;
-    let graph = graph_store("stale-badge");
+    // Polled every second: stale three seconds after the last good answer.
+    let graph = store(
+        ProviderKind::Graph,
+        "graph/v1.0",
+        bearer("stale-badge"),
+        1_000,
+    );
     let root = mount(&graph, Show::Badges(vec![id.clone()]), Labels::english());
     rendered_until(10_000, "the badge loaded", || none_loading(&root)).await;
     assert!(all(&root, ".presence-badge--stale").is_empty());
     inject(json!({"provider": "graph", "http_500": 1.0})).await;
     graph.poll_now();
+    // A failed poll first shows its reason in the tooltip only.
+    rendered_until(10_000, "the reason in the tooltip", || {
+        attrs(&root, ".presence-badge", "title")
+            .first()
+            .is_some_and(|t| t.contains("The last update failed"))
+    })
+    .await;
+    if all(&root, ".presence-badge--stale").is_empty() {
+        assert_eq!(attrs(&root, ".presence-dot", "aria-label"), ["Busy"]);
+    }
     rendered_until(10_000, "the stale mark", || {
         !all(&root, ".presence-badge--stale").is_empty()
     })

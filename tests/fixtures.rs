@@ -13,7 +13,7 @@
 use presence_widgets::core::providers::rocketchat;
 use presence_widgets::core::{
     Adapter, Catalog, Cursor, Genesys, Graph, HttpRequest, HttpResponse, Presence, PresenceError,
-    Provider, ProviderKind, Retry, RocketChat, UserId,
+    Provider, ProviderKind, Retry, RocketChat, SuperOffice, UserId,
 };
 
 fn fixture(name: &str) -> String {
@@ -201,19 +201,27 @@ fn graph_single_presence_every_documented_example() {
 
 #[test]
 fn graph_rich_notification_is_not_a_presence_answer() {
-    // Encrypted content: reading it as a presence collection names the missing id.
-    let err = graph_bulk(
-        "provider-docs/graph-presencenotification-rich-01.json",
-        &[FA8],
-    )
-    .unwrap_err();
+    // Encrypted content: read as a presence collection, its one entry names nobody, so it is
+    // left out and counted, and nobody's presence is made up from it.
+    let g = graph();
+    let plan = g.plan(&ids(&[FA8]), None);
+    let update = g
+        .parse(
+            &plan.requests[0],
+            &HttpResponse::new(
+                200,
+                fixture("provider-docs/graph-presencenotification-rich-01.json"),
+            ),
+        )
+        .unwrap();
+    assert!(update.presences.is_empty());
     assert_eq!(
-        err,
-        PresenceError::Decode {
+        update.skipped,
+        [PresenceError::Decode {
             provider: ProviderKind::Graph,
             path: "value[0].id".into(),
-            message: "missing field `id`".into()
-        }
+            message: "an entry left out: it names nobody".into()
+        }]
     );
 }
 
@@ -612,15 +620,15 @@ fn learned(language: &str) -> Genesys {
     let mut g = genesys().with_language(language);
     let request = g.plan_definitions();
     let update = g
-        .parse(
+        .parse_catalog(
             &request,
             &HttpResponse::new(200, fixture("own/genesys-definitions.json")),
         )
         .unwrap();
-    let Some(Catalog::Definitions {
+    let Catalog::Definitions {
         definitions,
         next_page,
-    }) = update.catalog
+    } = update
     else {
         panic!("no definitions");
     };
@@ -783,15 +791,15 @@ fn genesys_deprecated_paged_definitions() {
         (2, "own/genesys-presencedefinitions-paged-02.json", None),
     ] {
         let update = g
-            .parse(
+            .parse_catalog(
                 &g.plan_definitions_paged(page),
                 &HttpResponse::new(200, fixture(file)),
             )
             .unwrap();
-        let Some(Catalog::Definitions {
+        let Catalog::Definitions {
             definitions,
             next_page,
-        }) = update.catalog
+        } = update
         else {
             panic!("no definitions in {file}");
         };
@@ -817,24 +825,24 @@ fn genesys_deprecated_paged_definitions() {
 fn genesys_system_presences_sources_and_primary_source() {
     let g = genesys();
     let update = g
-        .parse(
+        .parse_catalog(
             &g.plan_system_presences(),
             &HttpResponse::new(200, fixture("own/genesys-systempresences.json")),
         )
         .unwrap();
-    let Some(Catalog::SystemPresences(list)) = update.catalog else {
+    let Catalog::SystemPresences(list) = update else {
         panic!()
     };
     assert_eq!(list.len(), 10);
     assert_eq!(list[8].name.as_deref(), Some("On Queue"));
 
     let update = g
-        .parse(
+        .parse_catalog(
             &g.plan_sources(),
             &HttpResponse::new(200, fixture("own/genesys-sources.json")),
         )
         .unwrap();
-    let Some(Catalog::Sources(sources)) = update.catalog else {
+    let Catalog::Sources(sources) = update else {
         panic!()
     };
     let names: Vec<_> = sources
@@ -849,12 +857,12 @@ fn genesys_system_presences_sources_and_primary_source() {
         format!("https://api.mypurecloud.com/api/v2/presence/users/{GENESYS_USER}/primarysource")
     );
     let update = g
-        .parse(
+        .parse_catalog(
             &request,
             &HttpResponse::new(200, fixture("own/genesys-primarysource.json")),
         )
         .unwrap();
-    let Some(Catalog::PrimarySource { user, source }) = update.catalog else {
+    let Catalog::PrimarySource { user, source } = update else {
         panic!()
     };
     assert_eq!(user.as_str(), GENESYS_USER);
@@ -931,7 +939,8 @@ fn superoffice_statuses_by_name_and_number() {
     let so = Adapter::new(
         ProviderKind::SuperOffice,
         "https://sod.superoffice.com/Cust12345",
-    );
+    )
+    .unwrap();
     let plan = so.plan(&ids(&["963"]), None);
     assert_eq!(
         plan.requests[0].body.as_deref(),
@@ -1012,7 +1021,7 @@ fn superoffice_statuses_by_name_and_number() {
 fn html_error_pages_and_garbage_are_typed_errors() {
     let html = "<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>";
     for kind in ProviderKind::ALL {
-        let adapter = Adapter::new(kind, "https://svc.example.com");
+        let adapter = Adapter::new(kind, "https://svc.example.com").unwrap();
         let plan = adapter.plan(&ids(&["42"]), None);
         let request = &plan.requests[0];
         let err = adapter
@@ -1044,23 +1053,28 @@ fn missing_fields_unknown_values_and_empty_lists() {
         .unwrap()
         .presences
         .is_empty());
-    let err = g
+    // An id of the wrong type: whose it is cannot be known, so it is skipped and counted.
+    let update = g
         .parse(
             request,
             &HttpResponse::new(200, r#"{"value": [{"id": 7}]}"#),
         )
-        .unwrap_err();
+        .unwrap();
+    assert!(update.presences.is_empty());
     assert!(
-        matches!(err, PresenceError::Decode { ref path, .. } if path == "value[0].id"),
-        "{err:?}"
+        matches!(&update.skipped[..], [PresenceError::Decode { path, message, .. }]
+            if path == "value[0].id" && message == "an entry left out: expected a string, found a number"),
+        "{:?}",
+        update.skipped
     );
-    let err = g
-        .parse(request, &HttpResponse::new(200, r#"{}"#))
-        .unwrap_err();
-    assert!(
-        matches!(err, PresenceError::Decode { ref path, .. } if path == "value"),
-        "{err:?}"
-    );
+    // The top level of the wrong shape stays an error.
+    for body in [r#"{}"#, r#"{"value": 5}"#, "[]"] {
+        let err = g.parse(request, &HttpResponse::new(200, body)).unwrap_err();
+        assert!(
+            matches!(err, PresenceError::Decode { .. }),
+            "{body}: {err:?}"
+        );
+    }
 
     let r = rc();
     let request = &r.plan(&ids(&["a", "b"]), None).requests[0];
@@ -1086,14 +1100,24 @@ fn missing_fields_unknown_values_and_empty_lists() {
         .unwrap();
     assert_eq!(update.presences[0].availability.to_string(), "Unknown");
     assert_eq!(update.presences[0].raw, "lurking");
-    let err = r
+    // An entry without its id: skipped, and since it may have been anyone, those absent are
+    // not said to be offline.
+    let update = r
         .parse(
             request,
             &HttpResponse::new(200, r#"{"users": [{"name": "x"}]}"#),
         )
+        .unwrap();
+    assert_eq!(update.skipped.len(), 1);
+    assert!(update
+        .presences
+        .iter()
+        .all(|p| p.availability.to_string() == "Unknown"));
+    let err = r
+        .parse(request, &HttpResponse::new(200, r#"{"users": 5}"#))
         .unwrap_err();
     assert!(
-        matches!(err, PresenceError::Decode { ref path, .. } if path == "users[0]"),
+        matches!(err, PresenceError::Decode { ref path, .. } if path == "users"),
         "{err:?}"
     );
 
@@ -1104,20 +1128,120 @@ fn missing_fields_unknown_values_and_empty_lists() {
         .unwrap()
         .presences
         .is_empty());
-    let err = gen
+    let update = gen
         .parse(
             request,
             &HttpResponse::new(200, r#"[{"presenceDefinition": {}}]"#),
         )
-        .unwrap_err();
+        .unwrap();
     assert!(
-        matches!(err, PresenceError::Decode { ref path, .. } if path == "[0].userId"),
-        "{err:?}"
+        matches!(&update.skipped[..], [PresenceError::Decode { path, .. }] if path == "[0].userId"),
+        "{:?}",
+        update.skipped
     );
     let err = gen
         .parse(request, &HttpResponse::new(200, r#"{"entities": []}"#))
         .unwrap_err();
     assert!(matches!(err, PresenceError::Decode { .. }), "{err:?}");
+}
+
+/// For each provider: an entry with a number, an object or null where a string belongs, or
+/// without its status, is that person's Unknown with `raw` naming what was wrong; everyone else
+/// in the same answer is read.
+#[test]
+fn one_bad_entry_costs_one_person() {
+    fn unknown_with(presences: &[Presence], user: &str, raw: &str) {
+        let p = presences
+            .iter()
+            .find(|p| p.user.as_str() == user)
+            .unwrap_or_else(|| panic!("no presence for {user}"));
+        assert_eq!(p.availability.to_string(), "Unknown", "{user}");
+        assert_eq!(p.raw, raw, "{user}");
+    }
+    let g = graph();
+    let request = &g.plan(&ids(&["a", "b", "c", "d", "e"]), None).requests[0];
+    let body = r#"{"value": [
+        {"id": "a", "availability": 5},
+        {"id": "b", "availability": "Busy", "activity": {"x": 1}},
+        {"id": "c", "availability": null},
+        {"id": "d", "availability": "Away", "outOfOfficeSettings": "yes"},
+        {"id": "e", "availability": "Available", "activity": "Available"}
+    ]}"#;
+    let update = g.parse(request, &HttpResponse::new(200, body)).unwrap();
+    unknown_with(
+        &update.presences,
+        "a",
+        "`value[0].availability`: expected a string, found a number",
+    );
+    unknown_with(
+        &update.presences,
+        "b",
+        "`value[1].activity`: expected a string, found an object",
+    );
+    unknown_with(&update.presences, "c", "missing `availability`");
+    unknown_with(
+        &update.presences,
+        "d",
+        "`value[3].outOfOfficeSettings`: expected an object, found a string",
+    );
+    assert_eq!(update.presences[4].availability.to_string(), "Available");
+
+    let r = rc();
+    let request = &r.plan(&ids(&["a", "b", "c", "d"]), None).requests[0];
+    let body = r#"{"users": [
+        {"_id": "a", "status": 1},
+        {"_id": "b", "status": "online", "name": {"first": "B"}},
+        {"_id": "c"},
+        {"_id": "d", "status": "busy"}
+    ], "success": true}"#;
+    let update = r.parse(request, &HttpResponse::new(200, body)).unwrap();
+    unknown_with(
+        &update.presences,
+        "a",
+        "`users[0].status`: expected a string, found a number",
+    );
+    unknown_with(
+        &update.presences,
+        "b",
+        "`users[1].name`: expected a string, found an object",
+    );
+    unknown_with(&update.presences, "c", "missing `status`");
+    assert_eq!(update.presences[3].availability.to_string(), "Busy");
+
+    let gen = genesys();
+    let request = &gen.plan(&ids(&["a", "b", "c"]), None).requests[0];
+    let body = r#"[
+        {"userId": "a", "presenceDefinition": {"systemPresence": 7}},
+        {"userId": "b", "presenceDefinition": null},
+        {"userId": "c", "presenceDefinition": {"systemPresence": "AVAILABLE"}, "message": "hi"}
+    ]"#;
+    let update = gen.parse(request, &HttpResponse::new(200, body)).unwrap();
+    unknown_with(
+        &update.presences,
+        "a",
+        "`[0].presenceDefinition.systemPresence`: expected a string, found a number",
+    );
+    unknown_with(&update.presences, "b", "missing `presenceDefinition`");
+    assert_eq!(update.presences[2].availability.to_string(), "Available");
+
+    let so = SuperOffice::new("https://so.example.com");
+    let request = &so.plan(&ids(&["963"]), None).requests[0];
+    for (body, raw) in [
+        (
+            r#"{"Status": {"n": 1}}"#,
+            "`Status`: expected a status name or number",
+        ),
+        (
+            r#"{"Status": "StatusNormal", "Message": 5}"#,
+            "`Message`: expected a string, found a number",
+        ),
+        (r#"{"Message": "away"}"#, "missing `Status`"),
+    ] {
+        let update = so.parse(request, &HttpResponse::new(200, body)).unwrap();
+        unknown_with(&update.presences, "963", raw);
+    }
+    // Not JSON, or not an object: still an error, so the widget keeps the last good presence.
+    assert!(so.parse(request, &HttpResponse::new(200, "[1]")).is_err());
 }
 
 #[test]
@@ -1129,6 +1253,7 @@ fn an_answer_read_by_the_wrong_adapter_is_refused() {
         ProviderKind::SuperOffice,
     ] {
         let err = Adapter::new(kind, "https://x.example")
+            .unwrap()
             .parse(&graph_request, &HttpResponse::new(200, "{}"))
             .unwrap_err();
         assert!(matches!(err, PresenceError::Config(_)), "{kind}: {err:?}");

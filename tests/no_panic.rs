@@ -37,10 +37,10 @@ fn every_read() -> Vec<(Adapter, HttpRequest)> {
     let first = |plan: Plan| plan.requests[0].clone();
     let cursor = Cursor::new("2026-11-23T08:00:00Z");
     let (g, r, n, s) = (
-        Adapter::Graph(graph.clone()),
-        Adapter::RocketChat(rc.clone()),
-        Adapter::Genesys(gen.clone()),
-        Adapter::SuperOffice(so.clone()),
+        Adapter::from(graph.clone()),
+        Adapter::from(rc.clone()),
+        Adapter::from(gen.clone()),
+        Adapter::from(so.clone()),
     );
     vec![
         (g.clone(), first(graph.plan(&two, None))),
@@ -67,10 +67,12 @@ fn read_everywhere(
     status: u16,
     header: (&str, &str),
 ) {
+    let listings = Genesys::new("https://g");
     for (adapter, request) in reads {
         for s in [200, status] {
             let response = HttpResponse::new(s, body).with_header(header.0, header.1);
             let _ = adapter.parse(request, &response);
+            let _ = listings.parse_catalog(request, &response);
         }
     }
     let _ = rocketchat::parse_stream_event(body);

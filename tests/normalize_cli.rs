@@ -264,10 +264,7 @@ fn garbage_is_one_line_on_stderr_and_exit_1() {
             &["graph", "getPresencesByUserId"],
             b"<html>502 Bad Gateway</html>",
         ),
-        (
-            &["rocketchat", "users.presence"],
-            b"{\"users\": [{\"_id\": 5}]}",
-        ),
+        (&["rocketchat", "users.presence"], b"{\"users\": 5}"),
         (&["genesys", "bulk"], b"{\"truncated\": "),
         (
             &["superoffice", "GetUserPresenceStatus", "--ids", "7"],
@@ -286,6 +283,17 @@ fn garbage_is_one_line_on_stderr_and_exit_1() {
         ),
         (&["genesys", "presence", "--ids", "u1"], b""),
     ];
+    // An entry whose id cannot be read costs that entry only: it is left out, and said so.
+    let (code, stdout, stderr) = run(
+        &["rocketchat", "users.presence", "--ids", "b"],
+        b"{\"users\": [{\"_id\": 5}, {\"_id\": \"b\", \"status\": \"busy\"}], \"success\": true}",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\"availability\": \"Busy\""), "{stdout}");
+    assert_eq!(
+        stderr.trim(),
+        "normalize: rocketchat: cannot read the answer at `users[0]._id`: an entry left out: expected a string, found a number"
+    );
     for (args, body) in cases {
         let (code, stdout, stderr) = run(args, body);
         assert_eq!(code, 1, "{args:?}: {stderr}");

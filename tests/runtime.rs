@@ -164,7 +164,8 @@ async fn retry_after_delays_the_next_poll() {
         "next poll in {} ms",
         due.saturating_sub(asked_ms)
     );
-    assert!(matches!(graph.state(&ids[0]), State::Stale { .. }));
+    // Confirmed a moment ago: shown as it was, with the reason, until three intervals pass.
+    assert!(matches!(graph.state(&ids[0]), State::Failing { .. }));
 }
 
 #[wasm_bindgen_test]
@@ -177,11 +178,12 @@ async fn a_500_keeps_the_last_presence_marked_stale_and_the_next_success_clears_
         Some(json!({"availability": "Away", "message": "Walk"})),
     )
     .await;
+    // Polled every second: stale three seconds after the last good answer.
     let graph = store(
         ProviderKind::Graph,
         "graph/v1.0",
         bearer("graph-500"),
-        60_000,
+        1_000,
     );
     let seen = Rc::new(Cell::new(0));
     let count = seen.clone();
@@ -192,6 +194,10 @@ async fn a_500_keeps_the_last_presence_marked_stale_and_the_next_success_clears_
     .await;
     inject(json!({"provider": "graph", "http_500": 1.0})).await;
     graph.poll_now();
+    until(10_000, "the failure", || {
+        !matches!(graph.state(&ids[7]), State::Fresh(_))
+    })
+    .await;
     until(10_000, "the stale mark", || {
         matches!(graph.state(&ids[7]), State::Stale { .. })
     })
@@ -212,7 +218,11 @@ async fn a_500_keeps_the_last_presence_marked_stale_and_the_next_success_clears_
         matches!(graph.state(&ids[7]), State::Fresh(_))
     })
     .await;
-    assert_eq!(seen.get(), 3, "loaded, stale, fresh: one notification each");
+    assert_eq!(
+        seen.get(),
+        4,
+        "loaded, failing, stale, fresh: one notification each"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -346,6 +356,7 @@ fn Probe(props: &BadgeProps) -> Html {
     let text = match &state {
         State::Loading => "loading".to_owned(),
         State::Fresh(p) => format!("fresh: {}", p.description()),
+        State::Failing { presence, .. } => format!("failing: {}", presence.description()),
         State::Stale { presence, .. } => format!("stale: {}", presence.description()),
         State::Error(e) => format!("error: {e}"),
     };

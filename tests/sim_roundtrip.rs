@@ -372,12 +372,12 @@ async fn genesys_definitions_then_bulk_in_three_batches() {
     let mut genesys = Genesys::new(&format!("{base}/genesys")).with_language("fr");
     let defs = genesys.plan_definitions();
     let update = genesys
-        .parse(&defs, &send(&base, &defs, &creds).await)
+        .parse_catalog(&defs, &send(&base, &defs, &creds).await)
         .unwrap();
-    let Some(Catalog::Definitions {
+    let Catalog::Definitions {
         definitions,
         next_page: None,
-    }) = update.catalog
+    } = update
     else {
         panic!()
     };
@@ -409,12 +409,12 @@ async fn genesys_definitions_then_bulk_in_three_batches() {
     while let Some(n) = page {
         let req = genesys.plan_definitions_paged(n);
         let update = genesys
-            .parse(&req, &send(&base, &req, &creds).await)
+            .parse_catalog(&req, &send(&base, &req, &creds).await)
             .unwrap();
-        let Some(Catalog::Definitions {
+        let Catalog::Definitions {
             definitions,
             next_page,
-        }) = update.catalog
+        } = update
         else {
             panic!()
         };
@@ -439,10 +439,8 @@ async fn genesys_definitions_then_bulk_in_three_batches() {
         genesys.plan_sources(),
         genesys.plan_primary_source(&ids[0]).unwrap(),
     ] {
-        let update = genesys
-            .parse(&req, &send(&base, &req, &creds).await)
-            .unwrap();
-        assert!(update.catalog.is_some(), "{:?}", req.endpoint);
+        let catalog = genesys.parse_catalog(&req, &send(&base, &req, &creds).await);
+        assert!(catalog.is_ok(), "{}: {catalog:?}", req.endpoint);
     }
     let err = genesys
         .parse(
@@ -467,7 +465,7 @@ async fn genesys_over_the_limit_is_a_typed_error_with_retry() {
     let req = genesys.plan_system_presences();
     send(&base, &req, &bearer("t")).await;
     let err = genesys
-        .parse(&req, &send(&base, &req, &bearer("t")).await)
+        .parse_catalog(&req, &send(&base, &req, &bearer("t")).await)
         .unwrap_err();
     assert!(
         matches!(err.retry(), Some(Retry::After(ms)) if ms >= 1000),

@@ -3,7 +3,6 @@
 use std::fmt;
 
 use super::error::PresenceError;
-use super::model::ProviderKind;
 
 /// A token or password. `Debug` and `Display` print `***`, so a secret cannot reach a log by
 /// accident; [`Secret::expose`] is the one way to read it.
@@ -100,33 +99,6 @@ impl Credentials {
         }
     }
 
-    /// Whether these credentials are of the kind the provider takes.
-    ///
-    /// # Errors
-    /// [`PresenceError::Config`] naming the provider and what it expects.
-    pub fn check(&self, provider: ProviderKind) -> Result<(), PresenceError> {
-        let fits = match (provider, self) {
-            (ProviderKind::Graph | ProviderKind::Genesys, Credentials::Bearer(_)) => true,
-            (ProviderKind::RocketChat, Credentials::RocketChat { user_id, .. }) => {
-                !user_id.trim().is_empty()
-            }
-            (ProviderKind::SuperOffice, Credentials::SuperOffice { .. }) => true,
-            _ => false,
-        };
-        if fits {
-            Ok(())
-        } else {
-            let expected = match provider {
-                ProviderKind::Graph | ProviderKind::Genesys => "a bearer token",
-                ProviderKind::RocketChat => "a user id and an auth token",
-                ProviderKind::SuperOffice => "an authorization value (Basic, SOTicket or Bearer)",
-            };
-            Err(PresenceError::Config(format!(
-                "{provider}: credentials must be {expected}"
-            )))
-        }
-    }
-
     /// The headers these credentials become.
     ///
     /// ```
@@ -203,7 +175,6 @@ mod tests {
     fn superoffice_takes_three_schemes_and_the_app_token() {
         for auth in ["Basic dGplMDpUamUw", "SOTicket 7T:abc", "Bearer 8A:xyz"] {
             let c = Credentials::superoffice(auth, Some("app")).unwrap();
-            c.check(ProviderKind::SuperOffice).unwrap();
             assert_eq!(
                 c.headers(),
                 vec![
@@ -218,19 +189,5 @@ mod tests {
             vec![("Authorization", "Basic dGplMDpUamUw".to_string())]
         );
         assert!(Credentials::superoffice("Bearer ", None).is_err());
-    }
-
-    #[test]
-    fn credentials_must_fit_the_provider() {
-        let bearer = Credentials::Bearer(Secret::new("t"));
-        assert!(bearer.check(ProviderKind::Graph).is_ok());
-        assert!(bearer.check(ProviderKind::Genesys).is_ok());
-        let err = bearer.check(ProviderKind::RocketChat).unwrap_err();
-        assert!(err.to_string().contains("rocketchat"));
-        let rc = Credentials::RocketChat {
-            user_id: " ".into(),
-            auth_token: Secret::new("t"),
-        };
-        assert!(rc.check(ProviderKind::RocketChat).is_err());
     }
 }

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::json::Object;
+use super::json::{JsonError, Object};
 use super::model::ProviderKind;
 
 /// When a request may be tried again, as the service said.
@@ -218,12 +218,12 @@ impl PresenceError {
         }
     }
 
-    /// A decode error at the body's top level.
-    pub(crate) fn decode(provider: ProviderKind, message: impl Into<String>) -> Self {
+    /// What the JSON reader found wrong, in an answer of `provider`.
+    pub fn json(provider: ProviderKind, error: JsonError) -> Self {
         PresenceError::Decode {
             provider,
-            path: ".".into(),
-            message: message.into(),
+            path: error.path,
+            message: error.message,
         }
     }
 }

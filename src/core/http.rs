@@ -3,13 +3,45 @@
 //! Adapters build requests and read responses as plain values; only the browser transport sends
 //! them. Times are milliseconds since the Unix epoch, passed in by the caller, never read here.
 
+use std::fmt;
 use std::fmt::Write as _;
 
 use super::error::{PresenceError, Retry};
-use super::model::UserId;
-use super::providers::Endpoint;
+use super::model::{ProviderKind, UserId};
 
-/// The HTTP methods the presence reads use.
+/// Which documented call a request is: its provider and the call's name there
+/// (`getPresencesByUserId`, `users.presence`). Each adapter names its own as constants; an
+/// adapter reads an answer by the endpoint of its request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Endpoint {
+    provider: ProviderKind,
+    name: &'static str,
+}
+
+impl Endpoint {
+    /// The call `name` of `provider`.
+    pub const fn new(provider: ProviderKind, name: &'static str) -> Self {
+        Self { provider, name }
+    }
+
+    /// The provider the call belongs to.
+    pub fn provider(self) -> ProviderKind {
+        self.provider
+    }
+
+    /// The call's name, as the adapter wrote it.
+    pub fn name(self) -> &'static str {
+        self.name
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.provider, self.name)
+    }
+}
+
+/// The HTTP methods the presence calls use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
     /// GET.
@@ -31,7 +63,7 @@ impl Method {
 /// One request an adapter wants sent, with no credentials in it: the transport adds those.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HttpRequest {
-    /// GET or POST.
+    /// The method.
     pub method: Method,
     /// The whole URL, every id in it percent-encoded.
     pub url: String,
@@ -151,6 +183,8 @@ pub fn parse_retry_after(value: &str) -> Option<Retry> {
 }
 
 /// Decimal seconds (`2`, `2.128`, `0.5`) as milliseconds, rounding a fourth decimal and beyond up.
+/// More seconds than a `u64` of milliseconds holds read as the most it holds: the scheduler caps
+/// the wait anyway.
 fn parse_seconds(value: &str) -> Option<u64> {
     let (whole, fraction) = match value.split_once('.') {
         Some((w, f)) => (w, f),
@@ -166,13 +200,13 @@ fn parse_seconds(value: &str) -> Option<u64> {
     let secs: u64 = if whole.is_empty() {
         0
     } else {
-        whole.parse().ok()?
+        whole.parse().unwrap_or(u64::MAX)
     };
     let mut ms: u64 = 0;
     let mut scale = 100;
     let mut rest_nonzero = false;
     for (i, b) in fraction.bytes().enumerate() {
-        let d = u64::from(b - b'0');
+        let d = u64::from(b.saturating_sub(b'0'));
         if i < 3 {
             ms += d * scale;
             scale /= 10;
@@ -180,8 +214,10 @@ fn parse_seconds(value: &str) -> Option<u64> {
             rest_nonzero = true;
         }
     }
-    secs.checked_mul(1000)?
-        .checked_add(ms + u64::from(rest_nonzero))
+    Some(
+        secs.saturating_mul(1000)
+            .saturating_add(ms + u64::from(rest_nonzero)),
+    )
 }
 
 /// Reads an HTTP date in the IMF-fixdate form (`Sun, 06 Nov 1994 08:49:37 GMT`) as milliseconds
@@ -197,7 +233,12 @@ pub fn parse_http_date(value: &str) -> Option<u64> {
     let _weekday = parts.next()?.strip_suffix(',')?;
     let day: i64 = parts.next()?.parse().ok()?;
     let month = parts.next()?;
-    let year: i64 = parts.next()?.parse().ok()?;
+    // An HTTP date's year has four digits; bounded, the day count below cannot overflow.
+    let year: i64 = parts
+        .next()?
+        .parse()
+        .ok()
+        .filter(|y| (1970..=9999).contains(y))?;
     let time = parts.next()?;
     if parts.next()? != "GMT" || parts.next().is_some() {
         return None;
@@ -218,7 +259,9 @@ pub fn parse_http_date(value: &str) -> Option<u64> {
         return None;
     }
     let days = days_from_civil(year, month, day);
-    let secs = days.checked_mul(86_400)? + h * 3600 + m * 60 + s;
+    let secs = days
+        .checked_mul(86_400)?
+        .checked_add(h * 3600 + m * 60 + s)?;
     u64::try_from(secs).ok()?.checked_mul(1000)
 }
 
@@ -348,22 +391,6 @@ pub(crate) fn join(base: &str, path: &str) -> String {
     format!("{base}{path}")
 }
 
-/// At most `max` characters of a body, for an error message, on one line.
-pub(crate) fn snippet(body: &str, max: usize) -> String {
-    let one_line: String = body
-        .trim()
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(max + 1)
-        .collect();
-    if one_line.chars().count() > max {
-        let cut: String = one_line.chars().take(max).collect();
-        format!("{cut}…")
-    } else {
-        one_line
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,7 +402,12 @@ mod tests {
         assert_eq!(parse_seconds("3."), Some(3000));
         assert_eq!(parse_seconds("."), None);
         assert_eq!(parse_seconds("1e3"), None);
-        assert_eq!(parse_seconds("99999999999999999999"), None);
+        assert_eq!(parse_seconds("99999999999999999999"), Some(u64::MAX));
+        assert_eq!(parse_seconds(&"9".repeat(400)), Some(u64::MAX));
+        assert_eq!(
+            parse_seconds(&format!("1.{}", "9".repeat(400))),
+            Some(1_999 + 1)
+        );
     }
 
     #[test]
@@ -397,9 +429,15 @@ mod tests {
     }
 
     #[test]
-    fn snippet_cuts_on_characters() {
-        assert_eq!(snippet("  <html>\n<body>ok", 50), "<html> <body>ok");
-        assert_eq!(snippet("ééééé", 3), "ééé…");
+    fn dates_beyond_four_digit_years_are_refused_not_overflowed() {
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 100000000000000000 08:49:37 GMT"),
+            None
+        );
+        assert_eq!(
+            parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT"),
+            Some(253_402_300_799_000)
+        );
     }
 
     #[test]

@@ -4,19 +4,54 @@
 //! strings are borrowed unless they hold escapes, unknown fields are skipped, nesting deeper than
 //! [`MAX_DEPTH`] is refused. An error names the path of the value that was wrong
 //! (`value[3].availability`) and what was found there. It is written by hand, not derived, because
-//! every page downloads it: serde's generated readers for the four providers weighed about 40 KB
+//! every page downloads it: serde's generated readers for the four providers weighed about 47 KB
 //! of gzip in the wasm module; this weighs a few.
 //!
-//! ```text
-//! let mut r = Reader::new(body);
-//! r.object()?;
-//! while let Some(key) = r.key()? {
-//!     match key.as_ref() {
-//!         "availability" => availability = r.opt_string()?,
-//!         _ => r.skip()?,
-//!     }
+//! An adapter reads an answer the way it is written: a loop over an object's keys, a `match` on
+//! each, and [`Reader::skip`] for the rest. [`Reader::entries`] reads a list of people so that a
+//! wrong value inside one entry (a number where a string belongs) costs that entry only: it comes
+//! back beside the entry as a problem, and the next entry is read.
+//!
+//! ```
+//! use presence_widgets::core::json::{decode, JsonError, Reader};
+//!
+//! #[derive(Default)]
+//! struct Wire<'a> {
+//!     id: Option<std::borrow::Cow<'a, str>>,
+//!     availability: Option<std::borrow::Cow<'a, str>>,
 //! }
-//! r.finish()?;
+//!
+//! fn presence<'a>(r: &mut Reader<'a>) -> Result<Wire<'a>, JsonError> {
+//!     let mut wire = Wire::default();
+//!     r.object()?;
+//!     while let Some(key) = r.key()? {
+//!         match key.as_ref() {
+//!             "id" => wire.id = r.opt_string()?,
+//!             // A wrong type here is this entry's problem, not the answer's.
+//!             "availability" => wire.availability = r.soft(Reader::opt_string)?.flatten(),
+//!             _ => r.skip()?,
+//!         }
+//!     }
+//!     Ok(wire)
+//! }
+//!
+//! let body = r#"{"value": [{"id": "a", "availability": "Busy"}, {"id": "b", "availability": 5}]}"#;
+//! let entries = decode(body, |r| {
+//!     let mut entries = Vec::new();
+//!     r.object()?;
+//!     while let Some(key) = r.key()? {
+//!         match key.as_ref() {
+//!             "value" => entries = r.entries(presence)?,
+//!             _ => r.skip()?,
+//!         }
+//!     }
+//!     Ok(entries)
+//! })?;
+//! assert_eq!(entries[0].value.as_ref().and_then(|w| w.availability.as_deref()), Some("Busy"));
+//! assert!(entries[0].problems.is_empty());
+//! assert_eq!(entries[1].problems[0].path, "value[1].availability");
+//! assert_eq!(entries[1].problems[0].message, "expected a string, found a number");
+//! # Ok::<(), JsonError>(())
 //! ```
 
 use std::borrow::Cow;
@@ -32,6 +67,26 @@ pub struct JsonError {
     pub path: String,
     /// What: `expected a string, found a number`.
     pub message: String,
+    /// True when the text is not JSON at all (from here on it cannot be read); false when it is
+    /// JSON with a value of another type or shape than expected, which [`Reader::soft`] can
+    /// step over.
+    pub syntax: bool,
+}
+
+impl std::fmt::Display for JsonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}`: {}", self.path, self.message)
+    }
+}
+
+/// One item of a list read by [`Reader::entries`]: its value, unless the item itself was of
+/// another type, and what was wrong inside it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry<T> {
+    /// The item as read; `None` when it was not what the reader expected at all.
+    pub value: Option<T>,
+    /// The values inside the item that were of another type than expected, each skipped.
+    pub problems: Vec<JsonError>,
 }
 
 /// What kind of value comes next.
@@ -51,11 +106,13 @@ pub enum Kind {
     Null,
 }
 
-/// Where the reader is: in an object after a key, or in an array at an index.
+/// Where the reader is: in an object after a key, in an array at an index, or in a `null` read
+/// as an empty object or array.
 #[derive(Clone, Debug)]
 enum Level<'a> {
     Object(Option<Cow<'a, str>>),
     Array(Option<usize>),
+    Null,
 }
 
 /// Reads one JSON text, value by value, as the caller asks.
@@ -64,6 +121,7 @@ pub struct Reader<'a> {
     text: &'a str,
     pos: usize,
     levels: Vec<Level<'a>>,
+    problems: Vec<JsonError>,
 }
 
 impl<'a> Reader<'a> {
@@ -73,6 +131,7 @@ impl<'a> Reader<'a> {
             text,
             pos: 0,
             levels: Vec::new(),
+            problems: Vec::new(),
         }
     }
 
@@ -88,8 +147,17 @@ impl<'a> Reader<'a> {
         self.byte()
     }
 
-    /// An error at the current path.
+    /// An error at the current path: a value of another type or shape than expected.
     pub fn error(&self, message: impl Into<String>) -> JsonError {
+        self.error_of(message, false)
+    }
+
+    /// An error at the current path where the text stops being JSON.
+    fn broken(&self, message: impl Into<String>) -> JsonError {
+        self.error_of(message, true)
+    }
+
+    fn error_of(&self, message: impl Into<String>, syntax: bool) -> JsonError {
         let mut path = String::new();
         for level in &self.levels {
             match level {
@@ -102,7 +170,7 @@ impl<'a> Reader<'a> {
                 Level::Array(Some(i)) => {
                     let _ = write!(path, "[{i}]");
                 }
-                Level::Object(None) | Level::Array(None) => {}
+                Level::Object(None) | Level::Array(None) | Level::Null => {}
             }
         }
         if path.is_empty() {
@@ -111,6 +179,7 @@ impl<'a> Reader<'a> {
         JsonError {
             path,
             message: message.into(),
+            syntax,
         }
     }
 
@@ -131,8 +200,14 @@ impl<'a> Reader<'a> {
     /// `expected {what}, found …`, naming what comes next.
     fn expected<T>(&mut self, what: &str) -> Result<T, JsonError> {
         let found = match self.kind() {
-            None if self.peek().is_none() => "the end of the body",
-            None => "a character that does not start a JSON value",
+            None if self.peek().is_none() => {
+                return Err(self.broken(format!("expected {what}, found the end of the body")))
+            }
+            None => {
+                return Err(self.broken(format!(
+                    "expected {what}, found a character that does not start a JSON value"
+                )))
+            }
             Some(Kind::Object) => "an object",
             Some(Kind::Array) => "an array",
             Some(Kind::String) => "a string",
@@ -169,18 +244,20 @@ impl<'a> Reader<'a> {
 
     fn enter(&mut self, level: Level<'a>) -> Result<(), JsonError> {
         if self.levels.len() >= MAX_DEPTH {
-            return Err(self.error(format!("nested deeper than {MAX_DEPTH} levels")));
+            return Err(self.broken(format!("nested deeper than {MAX_DEPTH} levels")));
         }
         self.levels.push(level);
         Ok(())
     }
 
-    /// Starts an object: `true`, or `false` for `null`. Then [`Reader::key`] until `None`.
+    /// Starts an object, then [`Reader::key`] until `None`. `null` reads as an object without
+    /// keys; the answer says which it was: `true` for an object, `false` for `null`.
     ///
     /// # Errors
     /// When something else comes next.
     pub fn object(&mut self) -> Result<bool, JsonError> {
         if self.null() {
+            self.enter(Level::Null)?;
             return Ok(false);
         }
         if !self.eat(b'{') {
@@ -197,6 +274,10 @@ impl<'a> Reader<'a> {
     pub fn key(&mut self) -> Result<Option<Cow<'a, str>>, JsonError> {
         let first = match self.levels.last() {
             Some(Level::Object(key)) => key.is_none(),
+            Some(Level::Null) => {
+                self.levels.pop();
+                return Ok(None);
+            }
             _ => return Err(self.error("a key asked for outside an object")),
         };
         if self.eat(b'}') {
@@ -204,14 +285,14 @@ impl<'a> Reader<'a> {
             return Ok(None);
         }
         if !first && !self.eat(b',') {
-            return self.expected("`,` or `}`");
+            return Err(self.broken("expected `,` or `}`"));
         }
         if self.peek() != Some(b'"') {
-            return self.expected("a key");
+            return Err(self.broken("expected a key"));
         }
         let key = self.string_body()?;
         if !self.eat(b':') {
-            return self.expected("`:`");
+            return Err(self.broken("expected `:`"));
         }
         if let Some(level) = self.levels.last_mut() {
             *level = Level::Object(Some(key.clone()));
@@ -219,12 +300,14 @@ impl<'a> Reader<'a> {
         Ok(Some(key))
     }
 
-    /// Starts an array: `true`, or `false` for `null`. Then [`Reader::item`] until `false`.
+    /// Starts an array, then [`Reader::item`] until `false`. `null` reads as an empty array; the
+    /// answer says which it was: `true` for an array, `false` for `null`.
     ///
     /// # Errors
     /// When something else comes next.
     pub fn array(&mut self) -> Result<bool, JsonError> {
         if self.null() {
+            self.enter(Level::Null)?;
             return Ok(false);
         }
         if !self.eat(b'[') {
@@ -241,6 +324,10 @@ impl<'a> Reader<'a> {
     pub fn item(&mut self) -> Result<bool, JsonError> {
         let index = match self.levels.last() {
             Some(Level::Array(index)) => *index,
+            Some(Level::Null) => {
+                self.levels.pop();
+                return Ok(false);
+            }
             _ => return Err(self.error("an item asked for outside an array")),
         };
         if self.eat(b']') {
@@ -248,7 +335,7 @@ impl<'a> Reader<'a> {
             return Ok(false);
         }
         if index.is_some() && !self.eat(b',') {
-            return self.expected("`,` or `]`");
+            return Err(self.broken("expected `,` or `]`"));
         }
         if let Some(level) = self.levels.last_mut() {
             *level = Level::Array(Some(index.map_or(0, |i| i.saturating_add(1))));
@@ -334,15 +421,15 @@ impl<'a> Reader<'a> {
         if self.byte() == Some(b'0') {
             self.pos += 1;
             if let Some(b'0'..=b'9') = self.byte() {
-                return Err(self.error("a malformed number"));
+                return Err(self.broken("a malformed number"));
             }
         } else if !digits(self) {
-            return Err(self.error("a malformed number"));
+            return Err(self.broken("a malformed number"));
         }
         if self.byte() == Some(b'.') {
             self.pos += 1;
             if !digits(self) {
-                return Err(self.error("a malformed number"));
+                return Err(self.broken("a malformed number"));
             }
         }
         if let Some(b'e' | b'E') = self.byte() {
@@ -351,7 +438,7 @@ impl<'a> Reader<'a> {
                 self.pos += 1;
             }
             if !digits(self) {
-                return Err(self.error("a malformed number"));
+                return Err(self.broken("a malformed number"));
             }
         }
         Ok(self.text.get(start..self.pos).unwrap_or_default())
@@ -400,11 +487,107 @@ impl<'a> Reader<'a> {
             }
             _ => {
                 if !(self.null() || self.word("true") || self.word("false")) {
-                    return self.expected("a value");
+                    return Err(self.broken("expected a value"));
                 }
             }
         }
         Ok(())
+    }
+
+    /// Reads a value with `read`, forgiving a value of another type or shape: then the value is
+    /// skipped, what was wrong is kept as a problem of the entry being read (see
+    /// [`Reader::entries`]), and the answer is `None`. A text that is not JSON is still an error.
+    ///
+    /// # Errors
+    /// When the text is not JSON from here on.
+    ///
+    /// ```
+    /// use presence_widgets::core::json::Reader;
+    /// let mut r = Reader::new(r#"[5, "x"]"#);
+    /// r.array()?;
+    /// r.item()?;
+    /// assert_eq!(r.soft(Reader::string)?, None);
+    /// r.item()?;
+    /// assert_eq!(r.soft(Reader::string)?.as_deref(), Some("x"));
+    /// # Ok::<(), presence_widgets::core::json::JsonError>(())
+    /// ```
+    pub fn soft<T>(
+        &mut self,
+        read: impl FnOnce(&mut Self) -> Result<T, JsonError>,
+    ) -> Result<Option<T>, JsonError> {
+        let (pos, depth) = (self.pos, self.levels.len());
+        match read(self) {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if e.syntax => Err(e),
+            Err(e) => {
+                self.pos = pos;
+                self.levels.truncate(depth);
+                self.skip()?;
+                self.problems.push(e);
+                Ok(None)
+            }
+        }
+    }
+
+    /// An array's items, each read by `item`, leniently: a value of another type inside one
+    /// item (read with [`Reader::soft`]), or an item that is not what `item` reads at all,
+    /// becomes that entry's problem, and the next item is read. `null` reads as no items.
+    ///
+    /// # Errors
+    /// When the value is not an array, or the text is not JSON.
+    pub fn entries<T>(
+        &mut self,
+        mut item: impl FnMut(&mut Self) -> Result<T, JsonError>,
+    ) -> Result<Vec<Entry<T>>, JsonError> {
+        let mut out = Vec::new();
+        let outer = std::mem::take(&mut self.problems);
+        self.array()?;
+        while self.item()? {
+            let value = self.soft(&mut item)?;
+            out.push(Entry {
+                value,
+                problems: std::mem::take(&mut self.problems),
+            });
+        }
+        self.problems = outer;
+        Ok(out)
+    }
+
+    /// What [`Reader::soft`] forgave since the last call (or since [`Reader::entries`] began the
+    /// current entry): for a body that is one entry.
+    pub fn take_problems(&mut self) -> Vec<JsonError> {
+        std::mem::take(&mut self.problems)
+    }
+
+    /// An array's items, each read by `item`; `null` reads as no items.
+    ///
+    /// # Errors
+    /// When the value is not an array, or an item is not what `item` reads.
+    pub fn items<T>(
+        &mut self,
+        mut item: impl FnMut(&mut Self) -> Result<T, JsonError>,
+    ) -> Result<Vec<T>, JsonError> {
+        let mut out = Vec::new();
+        self.array()?;
+        while self.item()? {
+            out.push(item(self)?);
+        }
+        Ok(out)
+    }
+
+    /// `None` for `null`, else the value `read` reads.
+    ///
+    /// # Errors
+    /// When the value is not what `read` reads.
+    pub fn optional<T>(
+        &mut self,
+        read: impl FnOnce(&mut Self) -> Result<T, JsonError>,
+    ) -> Result<Option<T>, JsonError> {
+        if self.null() {
+            Ok(None)
+        } else {
+            read(self).map(Some)
+        }
     }
 
     /// Checks that nothing but white space follows the value read.
@@ -414,7 +597,7 @@ impl<'a> Reader<'a> {
     pub fn finish(&mut self) -> Result<(), JsonError> {
         match self.peek() {
             None => Ok(()),
-            Some(_) => Err(self.error("more after the end of the JSON value")),
+            Some(_) => Err(self.broken("more after the end of the JSON value")),
         }
     }
 
@@ -431,9 +614,9 @@ impl<'a> Reader<'a> {
                     return Ok(Cow::Borrowed(text));
                 }
                 Some(b'\\') => break,
-                Some(0..=0x1f) => return Err(self.error("a control character in a string")),
+                Some(0..=0x1f) => return Err(self.broken("a control character in a string")),
                 Some(_) => self.pos += 1,
-                None => return Err(self.error("a string that does not end")),
+                None => return Err(self.broken("a string that does not end")),
             }
         }
         let mut out = String::from(self.text.get(start..self.pos).unwrap_or_default());
@@ -465,12 +648,12 @@ impl<'a> Reader<'a> {
                         Some(b'r') => '\r',
                         Some(b't') => '\t',
                         Some(b'u') => self.unicode_escape()?,
-                        _ => return Err(self.error("an unknown escape in a string")),
+                        _ => return Err(self.broken("an unknown escape in a string")),
                     };
                     out.push(c);
                 }
-                Some(_) => return Err(self.error("a control character in a string")),
-                None => return Err(self.error("a string that does not end")),
+                Some(_) => return Err(self.broken("a control character in a string")),
+                None => return Err(self.broken("a string that does not end")),
             }
         }
     }
@@ -482,11 +665,15 @@ impl<'a> Reader<'a> {
         if !(0xD800..0xDC00).contains(&high) {
             return Ok(char::from_u32(high).unwrap_or(char::REPLACEMENT_CHARACTER));
         }
+        let before = self.pos;
         if !self.word("\\u") {
             return Ok(char::REPLACEMENT_CHARACTER);
         }
         let low = self.hex4()?;
         if !(0xDC00..0xE000).contains(&low) {
+            // Not the low half: the lone high surrogate is U+FFFD, and the escape after it is a
+            // character of its own, read next.
+            self.pos = before;
             return Ok(char::REPLACEMENT_CHARACTER);
         }
         let code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
@@ -503,8 +690,109 @@ impl<'a> Reader<'a> {
                 self.pos += 4;
                 Ok(n)
             }
-            None => Err(self.error("a malformed \\u escape in a string")),
+            None => Err(self.broken("a malformed \\u escape in a string")),
         }
+    }
+}
+
+/// Reads a whole body with `read`, which takes what it needs from the [`Reader`], and checks that
+/// nothing follows. A body that is not JSON at all (an HTML error page, nothing) is refused first,
+/// naming what it starts with.
+///
+/// # Errors
+/// Where the offending value is and what was wrong with it (`value[3].availability`: expected a
+/// string, found a number).
+///
+/// ```
+/// use presence_widgets::core::json::decode;
+/// let err = decode("<html><body>Bad gateway", |r| r.string()).unwrap_err();
+/// assert_eq!(err.message, "expected JSON, found `<html><body>Bad gateway`");
+/// ```
+pub fn decode<'a, T>(
+    body: &'a str,
+    read: impl FnOnce(&mut Reader<'a>) -> Result<T, JsonError>,
+) -> Result<T, JsonError> {
+    let trimmed = body.trim_start();
+    if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+        let found = if trimmed.is_empty() {
+            "an empty body".to_owned()
+        } else {
+            format!("`{}`", snippet(trimmed, 40))
+        };
+        return Err(JsonError {
+            path: ".".into(),
+            message: format!("expected JSON, found {found}"),
+            syntax: true,
+        });
+    }
+    let mut reader = Reader::new(body);
+    let value = read(&mut reader)?;
+    reader.finish()?;
+    Ok(value)
+}
+
+/// The string fields `names` of the object in an error body (of the object under `within`, when
+/// given): what can be read of them, `None` for the rest. Error bodies are read leniently: a field
+/// of another type, or a body that is not JSON, is simply not there.
+///
+/// ```
+/// use presence_widgets::core::json::error_fields;
+/// let [code, message] = error_fields(r#"{"error": {"code": 42, "message": "Throttled"}}"#, Some("error"), ["code", "message"]);
+/// assert_eq!((code, message.as_deref()), (None, Some("Throttled")));
+/// ```
+pub fn error_fields<const N: usize>(
+    body: &str,
+    within: Option<&str>,
+    names: [&str; N],
+) -> [Option<String>; N] {
+    let mut found = std::array::from_fn(|_| None);
+    let _ = read_fields(&mut Reader::new(body), within, &names, &mut found);
+    found
+}
+
+fn read_fields(
+    r: &mut Reader<'_>,
+    within: Option<&str>,
+    names: &[&str],
+    found: &mut [Option<String>],
+) -> Result<(), JsonError> {
+    if !r.object()? {
+        return Ok(());
+    }
+    while let Some(key) = r.key()? {
+        if within.is_some() {
+            if within == Some(key.as_ref()) {
+                read_fields(r, None, names, found)?;
+            } else {
+                r.skip()?;
+            }
+            continue;
+        }
+        let slot = names
+            .iter()
+            .position(|n| *n == key.as_ref())
+            .and_then(|i| found.get_mut(i));
+        match slot {
+            Some(slot) => *slot = r.lenient_string()?.map(Cow::into_owned),
+            None => r.skip()?,
+        }
+    }
+    Ok(())
+}
+
+/// At most `max` characters of a text, on one line, for an error message.
+pub fn snippet(text: &str, max: usize) -> String {
+    let one_line: String = text
+        .trim()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(max.saturating_add(1))
+        .collect();
+    if one_line.chars().count() > max {
+        let cut: String = one_line.chars().take(max).collect();
+        format!("{cut}…")
+    } else {
+        one_line
     }
 }
 
@@ -546,9 +834,10 @@ pub fn push_string(out: &mut String, text: &str) {
 pub fn string_map(text: &str) -> Result<Vec<(String, String)>, JsonError> {
     let mut r = Reader::new(text);
     let mut map = Vec::new();
-    if !r.object()? {
+    if r.kind() != Some(Kind::Object) {
         return r.expected("an object");
     }
+    r.object()?;
     while let Some(key) = r.key()? {
         let value = r.string()?;
         map.push((key.into_owned(), value.into_owned()));
@@ -695,7 +984,8 @@ mod tests {
             err,
             Some(JsonError {
                 path: "value[1].id".into(),
-                message: "expected a string, found a number".into()
+                message: "expected a string, found a number".into(),
+                syntax: false,
             })
         );
     }
@@ -736,6 +1026,62 @@ mod tests {
     fn lone_surrogates_read_as_replacement() {
         assert_eq!(strings(r#""\ud800x""#).unwrap(), ["\u{fffd}x"]);
         assert_eq!(strings(r#""\udc00""#).unwrap(), ["\u{fffd}"]);
+        // The escape after a lone high surrogate is a character of its own, not swallowed.
+        assert_eq!(strings(r#""\ud800\u0041B""#).unwrap(), ["\u{fffd}AB"]);
+        assert_eq!(
+            strings(r#""\ud800\ud83d\ude00""#).unwrap(),
+            ["\u{fffd}\u{1f600}"]
+        );
+        assert_eq!(strings(r#""\ud800\n""#).unwrap(), ["\u{fffd}\n"]);
+    }
+
+    #[test]
+    fn soft_values_cost_their_entry_only() {
+        let mut r = Reader::new(r#"[{"a": 5, "b": "x"}, 7, {"a": "y"}, null]"#);
+        let entries = r
+            .entries(|r| {
+                let mut got = (None, None);
+                r.object()?;
+                while let Some(key) = r.key()? {
+                    match key.as_ref() {
+                        "a" => got.0 = r.soft(Reader::string)?.map(Cow::into_owned),
+                        "b" => got.1 = r.soft(Reader::string)?.map(Cow::into_owned),
+                        _ => r.skip()?,
+                    }
+                }
+                Ok(got)
+            })
+            .unwrap();
+        r.finish().unwrap();
+        assert_eq!(entries.len(), 4);
+        assert_eq!(entries[0].value, Some((None, Some("x".into()))));
+        assert_eq!(entries[0].problems[0].path, "[0].a");
+        assert_eq!(entries[1].value, None, "7 is not an object");
+        assert_eq!(
+            entries[1].problems[0].message,
+            "expected an object, found a number"
+        );
+        assert_eq!(entries[2].value, Some((Some("y".into()), None)));
+        assert!(entries[2].problems.is_empty());
+        assert_eq!(
+            entries[3].value,
+            Some((None, None)),
+            "null reads as an empty object"
+        );
+        // A broken text is still an error.
+        let mut r = Reader::new(r#"[{"a": 5,}]"#);
+        assert!(r.entries(|r| r.skip()).is_err());
+    }
+
+    #[test]
+    fn null_reads_as_an_empty_object_or_array() {
+        let mut r = Reader::new("null");
+        assert!(!r.object().unwrap());
+        assert_eq!(r.key().unwrap(), None);
+        r.finish().unwrap();
+        let mut r = Reader::new("null");
+        assert!(!r.array().unwrap());
+        assert!(!r.item().unwrap());
     }
 
     #[test]

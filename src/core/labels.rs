@@ -7,7 +7,24 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::model::{Activity, Availability, Presence};
-use super::registry::State;
+use super::state::State;
+
+impl Presence {
+    /// The sentence a screen reader hears: "Busy, in a meeting", "Away, out of office".
+    ///
+    /// ```
+    /// use presence_widgets::core::{Activity, Availability, Presence, ProviderKind};
+    /// let mut p = Presence::new("u1".into(), ProviderKind::Graph, Availability::Busy);
+    /// p.activity = Some(Activity::InAMeeting);
+    /// assert_eq!(p.description(), "Busy, in a meeting");
+    /// p.activity = None;
+    /// p.out_of_office = true;
+    /// assert_eq!(p.description(), "Busy, out of office");
+    /// ```
+    pub fn description(&self) -> String {
+        Labels::english().describe(self)
+    }
+}
 
 /// English text for every key [`Labels`] knows. Keys are availability names (`Available`, …),
 /// activity names (`InAMeeting`, …) and the words below; `{n}`, `{age}`, `{reason}`, `{time}` and
@@ -20,6 +37,7 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ("errorReason", "Status unavailable: {reason}"),
     ("stale", "not updated for {age}"),
     ("staleReason", "Not updated for {age}: {reason}"),
+    ("failingReason", "The last update failed: {reason}"),
     ("since", "Since {time}"),
     ("seconds", "{n} s"),
     ("minutes", "{n} min"),
@@ -123,21 +141,20 @@ impl Labels {
     }
 
     /// What a screen reader says of a presence: "Busy, in a meeting", "Away, out of office".
+    /// Nothing is said twice: a part that the label already says (a Genesys definition
+    /// labelled "Meeting", "On Queue" or "Idle") is left out.
     pub fn describe(&self, presence: &Presence) -> String {
         let mut text = self.label(presence).into_owned();
         // "Inactive" only repeats "idle".
         let repeats = presence.idle && presence.activity == Some(Activity::Inactive);
         if let Some(activity) = presence.activity.as_ref().filter(|_| !repeats) {
-            text.push_str(", ");
-            text.push_str(&self.activity(activity));
+            add_part(&mut text, &self.activity(activity));
         }
         if presence.out_of_office && presence.activity != Some(Activity::OutOfOffice) {
-            text.push_str(", ");
-            text.push_str(&self.text("outOfOffice"));
+            add_part(&mut text, &self.text("outOfOffice"));
         }
         if presence.idle {
-            text.push_str(", ");
-            text.push_str(&self.text("idle"));
+            add_part(&mut text, &self.text("idle"));
         }
         text
     }
@@ -158,7 +175,7 @@ impl Labels {
         match state {
             State::Loading => self.text("loading").into_owned(),
             State::Error(_) => self.text("error").into_owned(),
-            State::Fresh(p) => self.describe(p),
+            State::Fresh(p) | State::Failing { presence: p, .. } => self.describe(p),
             State::Stale {
                 presence, since_ms, ..
             } => {
@@ -198,10 +215,33 @@ impl Labels {
                     &[("age", &age), ("reason", &error.to_string())],
                 ));
             }
+            State::Failing { error, .. } => {
+                lines.push(self.fill("failingReason", &[("reason", &error.to_string())]));
+            }
             State::Fresh(_) => {}
         }
         lines.join("\n")
     }
+}
+
+/// Appends `, part` unless the text already says it (or the part says all the text does).
+fn add_part(text: &mut String, part: &str) {
+    let said = letters(text);
+    let new = letters(part);
+    if new.is_empty() || said.contains(&new) || new.contains(&said) {
+        return;
+    }
+    text.push_str(", ");
+    text.push_str(part);
+}
+
+/// The text in lower case (ASCII) with every space and punctuation mark left out, for comparing
+/// words: "On Queue" and "on queue" are one, and so are "Meeting" and "in a meeting" in part.
+fn letters(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 #[cfg(test)]
@@ -283,6 +323,45 @@ mod tests {
         p.availability = Availability::Available;
         p.label = "Available".into();
         assert_eq!(Labels::english().describe(&p), "Available, idle");
+    }
+
+    #[test]
+    fn a_genesys_label_is_not_repeated() {
+        let labels = Labels::english();
+        let genesys = |label: &str, availability, activity, idle| {
+            let mut p = Presence::new("u".into(), ProviderKind::Genesys, availability);
+            p.label = label.to_owned().into();
+            p.activity = activity;
+            p.idle = idle;
+            labels.describe(&p)
+        };
+        assert_eq!(genesys("Idle", Availability::Away, None, true), "Idle");
+        assert_eq!(
+            genesys(
+                "On Queue",
+                Availability::Busy,
+                Some(Activity::OnQueue),
+                false
+            ),
+            "On Queue"
+        );
+        assert_eq!(
+            genesys(
+                "Meeting",
+                Availability::Busy,
+                Some(Activity::InAMeeting),
+                false
+            ),
+            "Meeting"
+        );
+        assert_eq!(
+            genesys("Pause", Availability::Away, Some(Activity::Break), false),
+            "Pause, on a break"
+        );
+        assert_eq!(
+            genesys("Available", Availability::Available, None, true),
+            "Available, idle"
+        );
     }
 
     #[test]

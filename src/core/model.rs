@@ -335,21 +335,6 @@ impl Presence {
             display_name: None,
         }
     }
-
-    /// The sentence a screen reader hears: "Busy, in a meeting", "Away, out of office".
-    ///
-    /// ```
-    /// use presence_widgets::core::{Activity, Availability, Presence, ProviderKind};
-    /// let mut p = Presence::new("u1".into(), ProviderKind::Graph, Availability::Busy);
-    /// p.activity = Some(Activity::InAMeeting);
-    /// assert_eq!(p.description(), "Busy, in a meeting");
-    /// p.activity = None;
-    /// p.out_of_office = true;
-    /// assert_eq!(p.description(), "Busy, out of office");
-    /// ```
-    pub fn description(&self) -> String {
-        super::labels::Labels::english().describe(self)
-    }
 }
 
 /// Text from a provider that is only kept when it has something in it.

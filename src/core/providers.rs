@@ -1,82 +1,37 @@
-//! The adapters: one per provider, each with the same shape.
+//! The adapters: one file per provider, each everything that provider is.
+//!
+//! A provider is one file under `providers/` and one [`ProviderKind`] variant. Its file holds its
+//! requests and answers, its poll cadence, how many requests it may have in flight, the requests
+//! it needs before it can read presences, its credentials and its settings, all behind the
+//! [`Provider`] trait. Nothing outside these files matches on a provider: the registry, the
+//! store, the schedule and the configuration readers ask the [`Adapter`].
 //!
 //! `plan` turns the ids wanted (and a cursor, where the provider has deltas) into
 //! [`HttpRequest`] values; `parse` turns the request and its [`HttpResponse`] into an [`Update`] or
 //! a typed [`PresenceError`]. Neither does I/O, reads a clock or panics, whatever the body holds.
+//!
+//! Each provider is a cargo feature (`graph`, `rocketchat`, `genesys`, `superoffice`; all on by
+//! default): a build without one has neither its code nor its bytes.
 
+#[cfg(feature = "genesys")]
 pub mod genesys;
+#[cfg(feature = "graph")]
 pub mod graph;
+#[cfg(feature = "rocketchat")]
 pub mod rocketchat;
+#[cfg(feature = "superoffice")]
 pub mod superoffice;
 
 use std::collections::HashSet;
+use std::fmt;
+use std::ops::{Deref, DerefMut};
 
-use std::borrow::Cow;
-
-use super::error::{PresenceError, Retry};
-use super::http::{snippet, HttpRequest, HttpResponse};
-use super::json::{JsonError, Reader};
+use super::auth::Credentials;
+use super::error::PresenceError;
+use super::http::{HttpRequest, HttpResponse};
+use super::json::{snippet, JsonError};
 use super::model::{Presence, ProviderKind, UserId};
-
-pub use genesys::{Catalog, Definition, Genesys, PrimarySource, Source, SystemPresence};
-pub use graph::Graph;
-pub use rocketchat::RocketChat;
-pub use superoffice::SuperOffice;
-
-/// Which documented read a request is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Endpoint {
-    /// Graph `POST /communications/getPresencesByUserId`.
-    GraphPresencesByUserId,
-    /// Graph `GET /users/{id}/presence`.
-    GraphUserPresence,
-    /// Rocket.Chat `GET /api/v1/users.presence`, with `ids` or (for a delta) `from`.
-    RocketChatUsersPresence {
-        /// True when the request carries `from` rather than `ids`.
-        delta: bool,
-    },
-    /// Rocket.Chat `GET /api/v1/users.getPresence?userId=…`.
-    RocketChatGetPresence,
-    /// Rocket.Chat `GET /api/v1/users.getStatus?userId=…`.
-    RocketChatGetStatus,
-    /// Genesys `GET /api/v2/users/{userId}/presences/{sourceId}`.
-    GenesysUserPresence,
-    /// Genesys `GET /api/v2/users/presences/{sourceId}/bulk`.
-    GenesysBulk,
-    /// Genesys `GET /api/v2/presence/definitions` (unpaged).
-    GenesysDefinitions,
-    /// Genesys `GET /api/v2/presencedefinitions` (deprecated, paged).
-    GenesysDefinitionsPaged,
-    /// Genesys `GET /api/v2/systempresences`.
-    GenesysSystemPresences,
-    /// Genesys `GET /api/v2/presence/sources`.
-    GenesysSources,
-    /// Genesys `GET /api/v2/presence/users/{userId}/primarysource`.
-    GenesysPrimarySource,
-    /// SuperOffice `POST /api/v1/Agents/User/GetUserPresenceStatus`.
-    SuperOfficeUserPresenceStatus,
-}
-
-impl Endpoint {
-    /// The provider the endpoint belongs to.
-    pub fn provider(self) -> ProviderKind {
-        match self {
-            Endpoint::GraphPresencesByUserId | Endpoint::GraphUserPresence => ProviderKind::Graph,
-            Endpoint::RocketChatUsersPresence { .. }
-            | Endpoint::RocketChatGetPresence
-            | Endpoint::RocketChatGetStatus => ProviderKind::RocketChat,
-            Endpoint::GenesysUserPresence
-            | Endpoint::GenesysBulk
-            | Endpoint::GenesysDefinitions
-            | Endpoint::GenesysDefinitionsPaged
-            | Endpoint::GenesysSystemPresences
-            | Endpoint::GenesysSources
-            | Endpoint::GenesysPrimarySource => ProviderKind::Genesys,
-            Endpoint::SuperOfficeUserPresenceStatus => ProviderKind::SuperOffice,
-        }
-    }
-}
+use super::schedule::Cadence;
 
 /// Where a provider's deltas continue from: Rocket.Chat's `from`, an ISO 8601 time.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,90 +63,203 @@ pub struct Plan {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Update {
     /// The presences the answer gives or implies (a Rocket.Chat user asked for by id and absent
-    /// from the answer is Offline).
+    /// from the answer is Offline). An entry with a value of the wrong type, or without its
+    /// status, is that person's `Unknown` presence, `raw` saying what was wrong.
     pub presences: Vec<Presence>,
     /// Where the next poll continues from, for providers with deltas.
     pub cursor: Option<Cursor>,
-    /// Organisation data that is not a presence (Genesys definitions, sources, …).
-    pub catalog: Option<Catalog>,
+    /// True when the answer lists only who changed since the cursor: the people asked about and
+    /// absent from it are as they were.
+    pub delta: bool,
+    /// Entries left out because whose they were could not be read (no id, or an id of the wrong
+    /// type), each with what was wrong.
+    pub skipped: Vec<PresenceError>,
 }
 
-/// The shape every adapter has.
-pub trait Provider {
+/// One credential a provider takes, by the name configuration gives it (`token`, `userId`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CredentialField {
+    /// The option's name in `configure()`.
+    pub name: &'static str,
+    /// Whether a source must give it.
+    pub required: bool,
+}
+
+/// Everything a provider is. One implementation per file under `providers/`.
+///
+/// Read calls take `&self` and are pure. The few that change the adapter (`set`, the setup
+/// requests' answers) take `&mut self`; the registry owns the adapter and calls them.
+pub trait Provider: fmt::Debug {
     /// Which provider this is.
     fn kind(&self) -> ProviderKind;
 
+    /// How often it may be polled: the default interval, inside its documented rate limit, and
+    /// the shortest interval a page may ask for.
+    fn cadence(&self) -> Cadence;
+
+    /// How many requests may be in flight at once; `None` for as many as a plan has.
+    fn max_in_flight(&self) -> Option<usize> {
+        None
+    }
+
+    /// The credentials it takes, in the order [`Provider::credentials`] reads them.
+    fn credential_fields(&self) -> &'static [CredentialField];
+
+    /// Credentials from the values of [`Provider::credential_fields`], in their order (`None`
+    /// for an optional field not given).
+    ///
+    /// # Errors
+    /// [`PresenceError::Config`] when a value is missing or malformed.
+    fn credentials(&self, values: &[Option<String>]) -> Result<Credentials, PresenceError>;
+
+    /// Whether credentials are of the kind it takes.
+    ///
+    /// # Errors
+    /// [`PresenceError::Config`] naming the provider and what it expects.
+    fn check_credentials(&self, credentials: &Credentials) -> Result<(), PresenceError>;
+
+    /// The names of its own settings, as configuration gives them (`genesysSource`).
+    fn setting_names(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Sets one of its [`Provider::setting_names`].
+    ///
+    /// # Errors
+    /// [`PresenceError::Config`] for a setting it does not have or a value it cannot use.
+    fn set(&mut self, name: &str, value: &str) -> Result<(), PresenceError> {
+        let _ = value;
+        Err(PresenceError::Config(format!(
+            "{}: no setting named `{name}`",
+            self.kind()
+        )))
+    }
+
+    /// The language of the labels it shows, where it has labels of its own (`fr`, `de-CH`).
+    fn set_language(&mut self, language: &str) {
+        let _ = language;
+    }
+
+    /// The next request it needs answered before presences can be read (Genesys's presence
+    /// definitions, for labels), if any.
+    fn plan_setup(&self) -> Option<HttpRequest> {
+        None
+    }
+
+    /// Notes that the setup request is being sent.
+    fn setup_sent(&mut self, request: &HttpRequest) {
+        let _ = request;
+    }
+
+    /// Takes in the answer to a setup request; a failure makes it fall back (another listing,
+    /// or its own labels).
+    fn absorb_setup(&mut self, request: &HttpRequest, answer: Result<HttpResponse, PresenceError>) {
+        let _ = (request, answer);
+    }
+
     /// The requests that read the presence of `ids`, in batches within the provider's limit.
-    /// Repeated ids are asked for once.
+    /// Repeated ids are asked for once. `cursor`, for providers with deltas, asks for what
+    /// changed since.
     fn plan(&self, ids: &[UserId], cursor: Option<&Cursor>) -> Plan;
+
+    /// What the answer to one of its own requests means ([`Provider::parse`] checks that it is).
+    ///
+    /// # Errors
+    /// As [`Provider::parse`].
+    fn read(&self, request: &HttpRequest, response: &HttpResponse)
+        -> Result<Update, PresenceError>;
 
     /// What the answer to `request` means.
     ///
     /// # Errors
-    /// [`PresenceError::Http`] for an error status (with the provider's code, message and when to
-    /// retry), [`PresenceError::Decode`] for a body that is not what the endpoint documents.
-    fn parse(
-        &self,
-        request: &HttpRequest,
-        response: &HttpResponse,
-    ) -> Result<Update, PresenceError>;
-}
-
-/// Any of the four adapters, chosen at run time from configuration.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Adapter {
-    /// Microsoft Graph.
-    Graph(Graph),
-    /// Rocket.Chat.
-    RocketChat(RocketChat),
-    /// Genesys Cloud.
-    Genesys(Genesys),
-    /// SuperOffice.
-    SuperOffice(SuperOffice),
-}
-
-impl Adapter {
-    /// The adapter for `kind` with its defaults, reading the service at `base_url`.
-    ///
-    /// ```
-    /// use presence_widgets::core::{Adapter, Provider, ProviderKind};
-    /// let graph = Adapter::new(ProviderKind::Graph, "https://graph.microsoft.com/v1.0");
-    /// assert_eq!(graph.kind(), ProviderKind::Graph);
-    /// ```
-    pub fn new(kind: ProviderKind, base_url: &str) -> Self {
-        match kind {
-            ProviderKind::Graph => Adapter::Graph(Graph::new(base_url)),
-            ProviderKind::RocketChat => Adapter::RocketChat(RocketChat::new(base_url)),
-            ProviderKind::Genesys => Adapter::Genesys(Genesys::new(base_url)),
-            ProviderKind::SuperOffice => Adapter::SuperOffice(SuperOffice::new(base_url)),
-        }
-    }
-
-    fn inner(&self) -> &dyn Provider {
-        match self {
-            Adapter::Graph(a) => a,
-            Adapter::RocketChat(a) => a,
-            Adapter::Genesys(a) => a,
-            Adapter::SuperOffice(a) => a,
-        }
-    }
-}
-
-impl Provider for Adapter {
-    fn kind(&self) -> ProviderKind {
-        self.inner().kind()
-    }
-
-    fn plan(&self, ids: &[UserId], cursor: Option<&Cursor>) -> Plan {
-        self.inner().plan(ids, cursor)
-    }
-
+    /// [`PresenceError::Config`] for a request of another provider, [`PresenceError::Http`] for
+    /// an error status (with the provider's code, message and when to retry),
+    /// [`PresenceError::Decode`] for a body that is not what the endpoint documents.
     fn parse(
         &self,
         request: &HttpRequest,
         response: &HttpResponse,
     ) -> Result<Update, PresenceError> {
-        self.inner().parse(request, response)
+        if request.endpoint.provider() != self.kind() {
+            return Err(wrong_endpoint(self.kind(), request));
+        }
+        self.read(request, response)
+    }
+
+    /// A boxed copy, so that an [`Adapter`] can be cloned.
+    fn boxed(&self) -> Box<dyn Provider>;
+}
+
+/// Any provider's adapter, chosen at run time from configuration. It derefs to [`Provider`].
+#[derive(Debug)]
+pub struct Adapter(Box<dyn Provider>);
+
+impl Clone for Adapter {
+    fn clone(&self) -> Self {
+        Self(self.0.boxed())
+    }
+}
+
+impl Deref for Adapter {
+    type Target = dyn Provider;
+
+    fn deref(&self) -> &Self::Target {
+        self.0.as_ref()
+    }
+}
+
+impl DerefMut for Adapter {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.0.as_mut()
+    }
+}
+
+impl<P: Provider + 'static> From<P> for Adapter {
+    fn from(provider: P) -> Self {
+        Self(Box::new(provider))
+    }
+}
+
+impl Adapter {
+    /// The adapter for `kind` with its defaults, reading the service at `base_url`.
+    ///
+    /// # Errors
+    /// [`PresenceError::Config`] when this build leaves the provider out (its cargo feature is
+    /// off).
+    ///
+    /// ```
+    /// use presence_widgets::core::{Adapter, ProviderKind};
+    /// let graph = Adapter::new(ProviderKind::Graph, "https://graph.microsoft.com/v1.0")?;
+    /// assert_eq!(graph.kind(), ProviderKind::Graph);
+    /// # Ok::<(), presence_widgets::core::PresenceError>(())
+    /// ```
+    pub fn new(kind: ProviderKind, base_url: &str) -> Result<Self, PresenceError> {
+        let _ = base_url;
+        // One line per provider: the only place that turns a kind into its adapter.
+        #[allow(
+            unreachable_patterns,
+            reason = "the last arm is for providers left out"
+        )]
+        match kind {
+            #[cfg(feature = "graph")]
+            ProviderKind::Graph => Ok(graph::Graph::new(base_url).into()),
+            #[cfg(feature = "rocketchat")]
+            ProviderKind::RocketChat => Ok(rocketchat::RocketChat::new(base_url).into()),
+            #[cfg(feature = "genesys")]
+            ProviderKind::Genesys => Ok(genesys::Genesys::new(base_url).into()),
+            #[cfg(feature = "superoffice")]
+            ProviderKind::SuperOffice => Ok(superoffice::SuperOffice::new(base_url).into()),
+            other => Err(PresenceError::Config(format!(
+                "{other}: not in this build (cargo feature `{other}`)"
+            ))),
+        }
+    }
+
+    /// The providers this build has.
+    pub fn kinds() -> impl Iterator<Item = ProviderKind> {
+        ProviderKind::ALL
+            .into_iter()
+            .filter(|kind| Adapter::new(*kind, "").is_ok())
     }
 }
 
@@ -201,6 +269,7 @@ pub(crate) fn unique(ids: &[UserId]) -> Vec<&UserId> {
     ids.iter().filter(|id| seen.insert(id.as_str())).collect()
 }
 
+#[cfg(any(feature = "graph", feature = "rocketchat", feature = "genesys"))]
 /// The ids in first-given order, each once, that `check` accepts; the plan so far holds the
 /// rejected ones with their reasons.
 pub(crate) fn checked(
@@ -218,136 +287,13 @@ pub(crate) fn checked(
     (valid, plan)
 }
 
-/// Reads a JSON body with `read`, which takes what it needs from the [`Reader`]. A failure says
-/// where the offending value is and what was wrong with it (`value[3].availability`: expected a
-/// string, found a number), or that the body was not JSON at all (an HTML error page).
-pub(crate) fn decode<'a, T>(
-    provider: ProviderKind,
-    body: &'a str,
-    read: impl FnOnce(&mut Reader<'a>) -> Result<T, JsonError>,
-) -> Result<T, PresenceError> {
-    let trimmed = body.trim_start();
-    if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
-        let found = if trimmed.is_empty() {
-            "an empty body".to_owned()
-        } else {
-            format!("`{}`", snippet(trimmed, 40))
-        };
-        return Err(PresenceError::decode(
-            provider,
-            format!("expected JSON, found {found}"),
-        ));
-    }
-    let mut reader = Reader::new(body);
-    read(&mut reader)
-        .and_then(|value| reader.finish().map(|()| value))
-        .map_err(|e| PresenceError::Decode {
-            provider,
-            path: e.path,
-            message: e.message,
-        })
-}
-
-/// The string fields `names` of the object in an error body (of the object under `within`, when
-/// given): what can be read of them, `None` for the rest. Error bodies are read leniently: a field
-/// of another type, or a body that is not JSON, is simply not there.
-pub(crate) fn error_fields<const N: usize>(
-    body: &str,
-    within: Option<&str>,
-    names: [&str; N],
-) -> [Option<String>; N] {
-    let mut found = std::array::from_fn(|_| None);
-    let _ = read_fields(&mut Reader::new(body), within, &names, &mut found);
-    found
-}
-
-fn read_fields(
-    r: &mut Reader<'_>,
-    within: Option<&str>,
-    names: &[&str],
-    found: &mut [Option<String>],
-) -> Result<(), JsonError> {
-    if !r.object()? {
-        return Ok(());
-    }
-    while let Some(key) = r.key()? {
-        if within.is_some() {
-            if within == Some(key.as_ref()) {
-                read_fields(r, None, names, found)?;
-            } else {
-                r.skip()?;
-            }
-            continue;
-        }
-        let slot = names
-            .iter()
-            .position(|n| *n == key.as_ref())
-            .and_then(|i| found.get_mut(i));
-        match slot {
-            Some(slot) => *slot = r.lenient_string()?.map(Cow::into_owned),
-            None => r.skip()?,
-        }
-    }
-    Ok(())
-}
-
-/// An object's fields, each given to `field` with the reader at its value; a field it does not
-/// take (`Ok(false)`) is skipped. `null` reads as an object without fields.
-pub(crate) fn fields<'a>(
-    r: &mut Reader<'a>,
-    mut field: impl FnMut(&mut Reader<'a>, &str) -> Result<bool, JsonError>,
-) -> Result<(), JsonError> {
-    each_field(r, &mut field)
-}
-
-/// [`fields`], compiled once rather than once per caller.
-fn each_field<'a>(
-    r: &mut Reader<'a>,
-    field: &mut dyn FnMut(&mut Reader<'a>, &str) -> Result<bool, JsonError>,
-) -> Result<(), JsonError> {
-    if r.object()? {
-        while let Some(key) = r.key()? {
-            if !field(r, &key)? {
-                r.skip()?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// `None` for `null`, else the value `read` reads.
-pub(crate) fn optional<'a, T>(
-    r: &mut Reader<'a>,
-    read: impl FnOnce(&mut Reader<'a>) -> Result<T, JsonError>,
-) -> Result<Option<T>, JsonError> {
-    if r.null() {
-        Ok(None)
-    } else {
-        read(r).map(Some)
-    }
-}
-
-/// An array's items, each read by `item`; `null` reads as no items.
-pub(crate) fn items<'a, T>(
-    r: &mut Reader<'a>,
-    mut item: impl FnMut(&mut Reader<'a>) -> Result<T, JsonError>,
-) -> Result<Vec<T>, JsonError> {
-    let mut out = Vec::new();
-    if r.array()? {
-        while r.item()? {
-            out.push(item(r)?);
-        }
-    }
-    Ok(out)
-}
-
 /// The error for a non-2xx answer, or a 2xx that says it failed.
 pub(crate) fn http_error(
     provider: ProviderKind,
     response: &HttpResponse,
     code: Option<String>,
     message: Option<String>,
-    retry: Option<Retry>,
+    retry: Option<super::error::Retry>,
 ) -> PresenceError {
     let message = message.or_else(|| {
         let body = response.body.trim();
@@ -364,30 +310,93 @@ pub(crate) fn http_error(
 
 /// Finds `N` in a message such as "Retry the request in [42] seconds" or "You must wait 42 seconds
 /// before…": the number just before the word `second(s)`.
-pub(crate) fn seconds_in_text(text: &str) -> Option<Retry> {
+#[cfg(any(feature = "rocketchat", feature = "genesys"))]
+pub(crate) fn seconds_in_text(text: &str) -> Option<super::error::Retry> {
     let words: Vec<&str> = text.split_whitespace().collect();
     words.windows(2).find_map(|pair| match pair {
         [number, unit] if unit.to_ascii_lowercase().starts_with("second") => {
             let digits = number.trim_matches(|c: char| !c.is_ascii_digit());
             let secs: u64 = digits.parse().ok()?;
-            secs.checked_mul(1000).map(Retry::After)
+            secs.checked_mul(1000).map(super::error::Retry::After)
         }
         _ => None,
     })
 }
 
-/// The check every adapter makes first: is this request one of its own?
+/// The answer to a request of another provider, or to an endpoint the adapter does not read.
 pub(crate) fn wrong_endpoint(provider: ProviderKind, request: &HttpRequest) -> PresenceError {
     PresenceError::Config(format!(
-        "{provider}: cannot read the answer to a {:?} request",
+        "{provider}: cannot read the answer to a {} request",
         request.endpoint
     ))
 }
 
+/// An entry whose id could not be read: left out of the update, counted in `skipped`.
+#[cfg(any(feature = "graph", feature = "rocketchat", feature = "genesys"))]
+pub(crate) fn unreadable_entry(
+    provider: ProviderKind,
+    path: String,
+    problems: &[JsonError],
+) -> PresenceError {
+    let message = match problems.first() {
+        Some(p) => format!("an entry left out: {}", p.message),
+        None => "an entry left out: it names nobody".to_owned(),
+    };
+    PresenceError::Decode {
+        provider,
+        path,
+        message,
+    }
+}
+
+/// What was wrong with an entry, for the `raw` of the `Unknown` presence it becomes:
+/// `` `value[3].availability`: expected a string, found a number ``.
+pub(crate) fn problems_text(problems: &[JsonError]) -> String {
+    let texts: Vec<String> = problems.iter().map(JsonError::to_string).collect();
+    texts.join("; ")
+}
+
+/// The check of the bearer-token providers' credentials.
+#[cfg(any(feature = "graph", feature = "genesys"))]
+pub(crate) fn expect_bearer(
+    provider: ProviderKind,
+    credentials: &Credentials,
+) -> Result<(), PresenceError> {
+    match credentials {
+        Credentials::Bearer(_) => Ok(()),
+        _ => Err(PresenceError::Config(format!(
+            "{provider}: credentials must be a bearer token"
+        ))),
+    }
+}
+
+/// The one value of a single-field credential (`token`).
+#[cfg(any(feature = "graph", feature = "genesys"))]
+pub(crate) fn first_value(
+    provider: ProviderKind,
+    values: &[Option<String>],
+) -> Result<String, PresenceError> {
+    values
+        .first()
+        .cloned()
+        .flatten()
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| PresenceError::Config(format!("{provider}: an empty token")))
+}
+
+/// The bearer token field of Graph and Genesys.
+#[cfg(any(feature = "graph", feature = "genesys"))]
+pub(crate) const TOKEN: &[CredentialField] = &[CredentialField {
+    name: "token",
+    required: true,
+}];
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::error::Retry;
 
+    #[cfg(any(feature = "rocketchat", feature = "genesys"))]
     #[test]
     fn seconds_are_found_in_both_wordings() {
         assert_eq!(
@@ -399,55 +408,10 @@ mod tests {
             Some(Retry::After(17_000))
         );
         assert_eq!(seconds_in_text("no number here"), None);
-    }
-
-    /// `{"users": [string, …]}`.
-    fn users(r: &mut Reader<'_>) -> Result<Vec<String>, JsonError> {
-        let mut users = Vec::new();
-        fields(r, |r, key| {
-            let known = key == "users";
-            if known {
-                users = items(r, |r| Ok(r.string()?.into_owned()))?;
-            }
-            Ok(known)
-        })?;
-        Ok(users)
-    }
-
-    #[test]
-    fn decode_names_the_path_and_the_html_page() {
-        let got = decode(
-            ProviderKind::RocketChat,
-            r#"{"users":["a","b"], "x": [{}]}"#,
-            users,
+        assert_eq!(
+            seconds_in_text(&format!("wait {} seconds", "9".repeat(400))),
+            None
         );
-        assert_eq!(got.unwrap(), ["a", "b"]);
-        let err = decode(ProviderKind::RocketChat, r#"{"users":["a",5]}"#, users).unwrap_err();
-        match err {
-            PresenceError::Decode { path, message, .. } => {
-                assert_eq!(path, "users[1]");
-                assert_eq!(message, "expected a string, found a number");
-            }
-            other => panic!("unexpected {other:?}"),
-        }
-        let err = decode(ProviderKind::RocketChat, r#"{"users":[]} trailing"#, users).unwrap_err();
-        assert!(err.to_string().contains("more after the end"), "{err}");
-        let err = decode(ProviderKind::Graph, "<html><body>Bad gateway", users).unwrap_err();
-        assert!(err.to_string().contains("expected JSON, found `<html>"));
-        let err = decode(ProviderKind::Graph, "", users).unwrap_err();
-        assert!(err.to_string().contains("an empty body"));
-    }
-
-    #[test]
-    fn error_bodies_give_what_they_can() {
-        let [code, message] = error_fields(
-            r#"{"error": {"code": 42, "message": "Throttled", "innerError": {"date": "x"}}}"#,
-            Some("error"),
-            ["code", "message"],
-        );
-        assert_eq!((code, message.as_deref()), (None, Some("Throttled")));
-        let [message] = error_fields("<html>", None, ["message"]);
-        assert_eq!(message, None);
     }
 
     #[test]
@@ -458,5 +422,21 @@ mod tests {
             .collect();
         let got: Vec<&str> = unique(&ids).into_iter().map(UserId::as_str).collect();
         assert_eq!(got, ["b", "a", "c"]);
+    }
+
+    #[test]
+    fn every_kind_has_an_adapter_in_a_full_build() {
+        #[cfg(all(
+            feature = "graph",
+            feature = "rocketchat",
+            feature = "genesys",
+            feature = "superoffice"
+        ))]
+        assert_eq!(Adapter::kinds().count(), ProviderKind::ALL.len());
+        for kind in Adapter::kinds() {
+            let adapter = Adapter::new(kind, "https://example.com").unwrap();
+            assert_eq!(adapter.kind(), kind);
+            assert!(adapter.cadence().floor_ms <= adapter.cadence().interval_ms);
+        }
     }
 }

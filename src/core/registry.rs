@@ -1,52 +1,16 @@
 //! What a store knows, without any I/O: who is wanted by how many widgets, each person's last good
 //! presence and state (loading, fresh, stale, error), which requests the next poll makes, and what
-//! an answer changes. The browser store drives it with timers and fetch.
+//! an answer changes. The browser store (and, natively, anything else) drives it with timers and
+//! an HTTP client. It never asks which provider it reads: the adapter says what it needs.
 
 use std::collections::HashMap;
 
 use super::error::PresenceError;
 use super::http::{HttpRequest, HttpResponse};
 use super::model::{Availability, Presence, UserId};
-use super::providers::{Adapter, Catalog, Cursor, Endpoint, Plan, Provider};
-
-/// What a widget shows for one person.
-#[derive(Clone, Debug, PartialEq)]
-pub enum State {
-    /// Asked for, no answer yet.
-    Loading,
-    /// The last poll succeeded.
-    Fresh(Presence),
-    /// The last poll failed: the last good presence, why, and when it was last confirmed
-    /// (milliseconds since the Unix epoch).
-    Stale {
-        /// The last good presence.
-        presence: Presence,
-        /// Why the last poll failed.
-        error: PresenceError,
-        /// When the presence was last confirmed.
-        since_ms: u64,
-    },
-    /// Never loaded: the request failed before any answer.
-    Error(PresenceError),
-}
-
-impl State {
-    /// The presence to show, fresh or stale.
-    pub fn presence(&self) -> Option<&Presence> {
-        match self {
-            State::Fresh(p) | State::Stale { presence: p, .. } => Some(p),
-            State::Loading | State::Error(_) => None,
-        }
-    }
-
-    /// The error behind a stale or error state.
-    pub fn error(&self) -> Option<&PresenceError> {
-        match self {
-            State::Stale { error, .. } | State::Error(error) => Some(error),
-            State::Loading | State::Fresh(_) => None,
-        }
-    }
-}
+use super::providers::{Adapter, Cursor, Plan};
+use super::schedule::Policy;
+use super::state::State;
 
 /// What applying an answer did.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -64,23 +28,10 @@ struct Entry {
     confirmed_ms: Option<u64>,
     error: Option<PresenceError>,
     in_flight: bool,
-    /// In an answer that came with a cursor (Rocket.Chat): later polls continue from it.
+    /// In an answer that came with a cursor: later polls continue from it.
     covered: bool,
     /// In the answer being applied.
     answered: bool,
-}
-
-/// Where fetching Genesys presence definitions (for labels) stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Definitions {
-    /// Not asked yet.
-    Wanted,
-    /// The unpaged listing is asked for.
-    Asked,
-    /// The deprecated paged listing, at this page.
-    Paged(u32),
-    /// Learned, or given up (labels fall back to ours).
-    Done,
 }
 
 /// The state of one source.
@@ -89,22 +40,29 @@ pub struct Registry {
     adapter: Adapter,
     entries: HashMap<UserId, Entry>,
     cursor: Option<Cursor>,
-    definitions: Definitions,
+    stale_after_ms: u64,
+    skipped: u64,
 }
 
 impl Registry {
-    /// An empty registry reading through `adapter`.
+    /// An empty registry reading through `adapter`; a presence turns stale three of the
+    /// provider's default intervals after its last confirmation.
     pub fn new(adapter: Adapter) -> Self {
-        let definitions = match adapter {
-            Adapter::Genesys(_) => Definitions::Wanted,
-            _ => Definitions::Done,
-        };
+        let stale_after_ms = Policy::new(adapter.cadence()).stale_after_ms;
         Self {
             adapter,
             entries: HashMap::new(),
             cursor: None,
-            definitions,
+            stale_after_ms,
+            skipped: 0,
         }
+    }
+
+    /// The same registry, with presences stale this long after their last confirmation (the
+    /// policy's `stale_after_ms`).
+    pub fn with_stale_after(mut self, ms: u64) -> Self {
+        self.stale_after_ms = ms;
+        self
     }
 
     /// The adapter.
@@ -115,11 +73,12 @@ impl Registry {
     /// One more widget shows `id`. True when nobody showed it before.
     pub fn subscribe(&mut self, id: &UserId) -> bool {
         let entry = self.entries.entry(id.clone()).or_default();
-        entry.subscribers += 1;
+        entry.subscribers = entry.subscribers.saturating_add(1);
         entry.subscribers == 1
     }
 
-    /// One widget fewer shows `id`. True when that was the last: the id leaves the next plan.
+    /// One widget fewer shows `id`. True when that was the last: the id leaves the next plan, and
+    /// the registry keeps nothing of them.
     pub fn unsubscribe(&mut self, id: &UserId) -> bool {
         let Some(entry) = self.entries.get_mut(id) else {
             return false;
@@ -149,16 +108,25 @@ impl Registry {
         self.entries.get(id).map_or(0, |e| e.subscribers)
     }
 
-    /// The requests that must come before presences: Genesys definitions, for labels.
+    /// The next request the adapter needs answered before presences (Genesys definitions, for
+    /// labels).
     pub fn plan_setup(&self) -> Option<HttpRequest> {
-        let Adapter::Genesys(g) = &self.adapter else {
-            return None;
-        };
-        match self.definitions {
-            Definitions::Wanted | Definitions::Asked => Some(g.plan_definitions()),
-            Definitions::Paged(page) => Some(g.plan_definitions_paged(page)),
-            Definitions::Done => None,
-        }
+        self.adapter.plan_setup()
+    }
+
+    /// Notes that the setup request is being sent.
+    pub fn setup_sent(&mut self, request: &HttpRequest) {
+        self.adapter.setup_sent(request);
+    }
+
+    /// The answer to a setup request, for the adapter. Labels it teaches reach the people
+    /// already shown at the next poll.
+    pub fn apply_setup(
+        &mut self,
+        request: &HttpRequest,
+        answer: Result<HttpResponse, PresenceError>,
+    ) {
+        self.adapter.absorb_setup(request, answer);
     }
 
     /// The ids never asked for yet (new subscriptions), in one plan.
@@ -178,8 +146,9 @@ impl Registry {
         self.adapter.plan(&fresh, None)
     }
 
-    /// A poll of everyone wanted and not already being asked for. Rocket.Chat continues from its
-    /// cursor for the ids it has already seen, and asks by `ids` for the others.
+    /// A poll of everyone wanted and not already being asked for. Where the provider has deltas
+    /// and gave a cursor, the ids it has already answered for continue from it and the others
+    /// are asked for by id.
     pub fn plan_poll(&self) -> Plan {
         let wanted: Vec<UserId> = self
             .ids()
@@ -189,19 +158,17 @@ impl Registry {
         if wanted.is_empty() {
             return Plan::default();
         }
-        match (&self.adapter, &self.cursor) {
-            (Adapter::RocketChat(_), Some(cursor)) => {
-                let (seen, unseen): (Vec<UserId>, Vec<UserId>) = wanted
-                    .into_iter()
-                    .partition(|id| self.entries.get(id).is_some_and(|e| e.covered));
-                let mut plan = self.adapter.plan(&seen, Some(cursor));
-                let rest = self.adapter.plan(&unseen, None);
-                plan.requests.extend(rest.requests);
-                plan.rejected.extend(rest.rejected);
-                plan
-            }
-            _ => self.adapter.plan(&wanted, None),
-        }
+        let Some(cursor) = &self.cursor else {
+            return self.adapter.plan(&wanted, None);
+        };
+        let (seen, unseen): (Vec<UserId>, Vec<UserId>) = wanted
+            .into_iter()
+            .partition(|id| self.entries.get(id).is_some_and(|e| e.covered));
+        let mut plan = self.adapter.plan(&seen, Some(cursor));
+        let rest = self.adapter.plan(&unseen, None);
+        plan.requests.extend(rest.requests);
+        plan.rejected.extend(rest.rejected);
+        plan
     }
 
     /// Notes that these requests are being sent, so that they are not planned twice.
@@ -226,8 +193,8 @@ impl Registry {
     }
 
     /// What an answer (or a transport failure) means for the people asked about. A failure is
-    /// recorded on every person the request asked about: their last good presence is kept, now
-    /// stale.
+    /// recorded on every person the request asked about: their last good presence is kept, and
+    /// shown stale once it is older than the stale threshold.
     pub fn apply(
         &mut self,
         request: &HttpRequest,
@@ -243,9 +210,6 @@ impl Registry {
         let update = match parsed {
             Ok(update) => update,
             Err(error) => {
-                if self.setup_failed(request) {
-                    return Applied::default();
-                }
                 let mut changed = Vec::new();
                 for id in &request.ids {
                     if let Some(e) = self.entries.get_mut(id) {
@@ -261,21 +225,8 @@ impl Registry {
                 };
             }
         };
-        if let Some(Catalog::Definitions {
-            definitions,
-            next_page,
-        }) = &update.catalog
-        {
-            if let Adapter::Genesys(g) = &mut self.adapter {
-                g.learn(definitions);
-            }
-            self.definitions = match (self.definitions, next_page) {
-                (Definitions::Paged(_), Some(n)) => Definitions::Paged(*n),
-                _ => Definitions::Done,
-            };
-            // Labels change for everyone already shown: they are read again at the next poll.
-            return Applied::default();
-        }
+        let skipped = u64::try_from(update.skipped.len()).unwrap_or(u64::MAX);
+        self.skipped = self.skipped.saturating_add(skipped);
         if let Some(cursor) = update.cursor {
             self.cursor = Some(cursor);
             for id in &request.ids {
@@ -284,10 +235,7 @@ impl Registry {
                 }
             }
         }
-        let delta = matches!(
-            request.endpoint,
-            Endpoint::RocketChatUsersPresence { delta: true }
-        );
+        let delta = update.delta;
         let mut answered = Vec::with_capacity(update.presences.len());
         let mut changed = Vec::new();
         for presence in update.presences {
@@ -361,37 +309,53 @@ impl Registry {
         changed
     }
 
-    /// A failed definitions request falls back: from the unpaged listing (which needs a
-    /// permission) to the deprecated paged one (which needs none), then to our own labels.
-    fn setup_failed(&mut self, request: &HttpRequest) -> bool {
-        match request.endpoint {
-            Endpoint::GenesysDefinitions => self.definitions = Definitions::Paged(1),
-            Endpoint::GenesysDefinitionsPaged => self.definitions = Definitions::Done,
-            _ => return false,
-        }
-        true
-    }
-
-    /// Notes that the definitions request was sent.
-    pub fn setup_sent(&mut self) {
-        if self.definitions == Definitions::Wanted {
-            self.definitions = Definitions::Asked;
-        }
-    }
-
-    /// What a widget shows for `id`, or `None` when nobody subscribed it.
-    pub fn state(&self, id: &UserId) -> Option<State> {
+    /// What a widget shows for `id` at `now_ms`, or `None` when nobody subscribed it. After a
+    /// failed poll the last good presence stays `Fresh` with the reason beside it
+    /// ([`State::Failing`]) until its last confirmation is older than the stale threshold; then
+    /// it is `Stale`.
+    pub fn state(&self, id: &UserId, now_ms: u64) -> Option<State> {
         let e = self.entries.get(id)?;
         Some(match (&e.presence, &e.error) {
             (None, None) => State::Loading,
             (None, Some(error)) => State::Error(error.clone()),
             (Some(p), None) => State::Fresh(p.clone()),
-            (Some(p), Some(error)) => State::Stale {
-                presence: p.clone(),
-                error: error.clone(),
-                since_ms: e.confirmed_ms.unwrap_or(0),
-            },
+            (Some(p), Some(error)) => {
+                let since_ms = e.confirmed_ms.unwrap_or(0);
+                if now_ms.saturating_sub(since_ms) < self.stale_after_ms {
+                    State::Failing {
+                        presence: p.clone(),
+                        error: error.clone(),
+                    }
+                } else {
+                    State::Stale {
+                        presence: p.clone(),
+                        error: error.clone(),
+                        since_ms,
+                    }
+                }
+            }
         })
+    }
+
+    /// When the next presence shown despite a failed poll turns stale, in milliseconds since the
+    /// Unix epoch, and who that is (everyone failing by then): for a timer that re-renders them.
+    pub fn next_stale(&self, now_ms: u64) -> Option<u64> {
+        self.entries
+            .values()
+            .filter(|e| e.presence.is_some() && e.error.is_some())
+            .filter_map(|e| e.confirmed_ms)
+            .map(|at| at.saturating_add(self.stale_after_ms))
+            .filter(|at| *at > now_ms)
+            .min()
+    }
+
+    /// Everyone shown despite a failed poll: their state depends on the time.
+    pub fn failing(&self) -> Vec<UserId> {
+        self.entries
+            .iter()
+            .filter(|(_, e)| e.presence.is_some() && e.error.is_some())
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 
     /// How many people have a presence (fresh or stale).
@@ -402,7 +366,12 @@ impl Registry {
             .count()
     }
 
-    /// The Rocket.Chat cursor, once there is one.
+    /// How many entries of answers were left out because whose they were could not be read.
+    pub fn skipped(&self) -> u64 {
+        self.skipped
+    }
+
+    /// The delta cursor, once the provider gave one.
     pub fn cursor(&self) -> Option<&Cursor> {
         self.cursor.as_ref()
     }
@@ -414,7 +383,7 @@ mod tests {
     use crate::core::ProviderKind;
 
     fn graph() -> Registry {
-        Registry::new(Adapter::new(ProviderKind::Graph, "https://g.example/v1.0"))
+        Registry::new(Adapter::new(ProviderKind::Graph, "https://g.example/v1.0").unwrap())
     }
 
     fn ids(n: usize) -> Vec<UserId> {
@@ -462,9 +431,9 @@ mod tests {
         let changed = r.push(vec![push(&people[0]), push(&people[1])], 9);
         assert_eq!(changed, vec![people[0].clone()]);
         assert!(
-            matches!(r.state(&people[0]), Some(State::Fresh(p)) if p.availability == Availability::Busy)
+            matches!(r.state(&people[0], 0), Some(State::Fresh(p)) if p.availability == Availability::Busy)
         );
-        assert_eq!(r.state(&people[1]), None);
+        assert_eq!(r.state(&people[1], 0), None);
         assert!(r.push(vec![push(&people[0])], 10).is_empty());
     }
 
@@ -475,7 +444,7 @@ mod tests {
         for id in &people {
             r.subscribe(id);
         }
-        assert_eq!(r.state(&people[0]), Some(State::Loading));
+        assert_eq!(r.state(&people[0], 0), Some(State::Loading));
         let plan = r.plan_new();
         assert_eq!(plan.requests.len(), 1);
         r.sending(&plan.requests);
@@ -487,7 +456,7 @@ mod tests {
         let applied = r.apply(req, Ok(answer_all(req, "Busy")), 1_000);
         assert_eq!((applied.changed.len(), applied.error), (3, None));
         assert!(
-            matches!(r.state(&people[0]), Some(State::Fresh(p)) if p.availability == Availability::Busy)
+            matches!(r.state(&people[0], 0), Some(State::Fresh(p)) if p.availability == Availability::Busy)
         );
 
         let down = PresenceError::Http {
@@ -502,7 +471,17 @@ mod tests {
             (applied.changed.len(), applied.error),
             (3, Some(down.clone()))
         );
-        match r.state(&people[1]) {
+        // Shown as it was, the reason in the tooltip, until it is older than three intervals.
+        assert_eq!(
+            r.state(&people[1], 2_000),
+            Some(State::Failing {
+                presence: r.state(&people[1], 0).unwrap().presence().unwrap().clone(),
+                error: down.clone(),
+            })
+        );
+        assert_eq!(r.next_stale(2_000), Some(91_000));
+        assert_eq!(r.failing().len(), 3);
+        match r.state(&people[1], 91_000) {
             Some(State::Stale {
                 presence,
                 error,
@@ -518,7 +497,7 @@ mod tests {
         assert!(r.apply(req, Err(down), 3_000).changed.is_empty());
         let applied = r.apply(req, Ok(answer_all(req, "Busy")), 4_000);
         assert_eq!(applied.changed.len(), 3, "recovery clears the stale mark");
-        assert!(matches!(r.state(&people[2]), Some(State::Fresh(_))));
+        assert!(matches!(r.state(&people[2], 0), Some(State::Fresh(_))));
         // Nothing new: nothing re-renders.
         assert!(r
             .apply(req, Ok(answer_all(req, "Busy")), 5_000)
@@ -538,7 +517,7 @@ mod tests {
             message: "offline".into(),
         };
         r.apply(&req, Err(e.clone()), 1);
-        assert_eq!(r.state(&people[0]), Some(State::Error(e)));
+        assert_eq!(r.state(&people[0], 0), Some(State::Error(e)));
         let only_first = HttpResponse::new(
             200,
             format!(
@@ -548,7 +527,7 @@ mod tests {
         );
         r.apply(&req, Ok(only_first), 2);
         assert!(
-            matches!(r.state(&people[1]), Some(State::Fresh(p)) if p.availability == Availability::Unknown)
+            matches!(r.state(&people[1], 0), Some(State::Fresh(p)) if p.availability == Availability::Unknown)
         );
     }
 
@@ -566,15 +545,13 @@ mod tests {
         assert!(!r.unsubscribe(&people[1]));
         let plan = r.plan_poll();
         assert_eq!(plan.requests[0].ids, vec![people[2].clone()]);
-        assert_eq!(r.state(&people[0]), None);
+        assert_eq!(r.state(&people[0], 0), None);
     }
 
     #[test]
     fn rocketchat_continues_from_its_cursor_and_asks_new_people_by_id() {
-        let mut r = Registry::new(Adapter::new(
-            ProviderKind::RocketChat,
-            "https://chat.example",
-        ));
+        let mut r =
+            Registry::new(Adapter::new(ProviderKind::RocketChat, "https://chat.example").unwrap());
         let people = ids(3);
         r.subscribe(&people[0]);
         r.subscribe(&people[1]);
@@ -587,7 +564,7 @@ mod tests {
             HttpResponse::new(200, body).with_header("Date", "Mon, 23 Nov 2026 09:00:00 GMT");
         assert_eq!(r.apply(&req, Ok(answer), 1).changed.len(), 2);
         assert!(
-            matches!(r.state(&people[1]), Some(State::Fresh(p)) if p.availability == Availability::Offline)
+            matches!(r.state(&people[1], 0), Some(State::Fresh(p)) if p.availability == Availability::Offline)
         );
         assert!(r.cursor().is_some());
         r.subscribe(&people[2]);
@@ -602,16 +579,18 @@ mod tests {
         let delta = HttpResponse::new(200, r#"{"users":[],"full":false,"success":true}"#);
         assert!(r.apply(&plan.requests[0], Ok(delta), 2).changed.is_empty());
         assert!(
-            matches!(r.state(&people[0]), Some(State::Fresh(p)) if p.availability == Availability::Available)
+            matches!(r.state(&people[0], 0), Some(State::Fresh(p)) if p.availability == Availability::Available)
         );
     }
 
     #[test]
     fn genesys_learns_definitions_first_and_falls_back_to_the_paged_listing() {
-        let mut r = Registry::new(Adapter::new(ProviderKind::Genesys, "https://api.example"));
+        use crate::core::providers::genesys::{DEFINITIONS, DEFINITIONS_PAGED};
+        let mut r =
+            Registry::new(Adapter::new(ProviderKind::Genesys, "https://api.example").unwrap());
         let first = r.plan_setup().unwrap();
-        assert_eq!(first.endpoint, Endpoint::GenesysDefinitions);
-        r.setup_sent();
+        assert_eq!(first.endpoint, DEFINITIONS);
+        r.setup_sent(&first);
         let forbidden = PresenceError::Http {
             provider: ProviderKind::Genesys,
             status: 403,
@@ -619,17 +598,46 @@ mod tests {
             message: None,
             retry: None,
         };
-        assert_eq!(r.apply(&first, Err(forbidden), 1), Applied::default());
+        r.apply_setup(&first, Err(forbidden));
         let paged = r.plan_setup().unwrap();
-        assert_eq!(paged.endpoint, Endpoint::GenesysDefinitionsPaged);
+        assert_eq!(paged.endpoint, DEFINITIONS_PAGED);
         let page = r#"{"entities":[{"id":"d1","languageLabels":{"en_US":"Lunch"},"systemPresence":"Meal"}],"pageNumber":1,"pageCount":1}"#;
-        r.apply(&paged, Ok(HttpResponse::new(200, page)), 2);
+        r.apply_setup(&paged, Ok(HttpResponse::new(200, page)));
         assert!(r.plan_setup().is_none());
         let id = UserId::new("u1");
         r.subscribe(&id);
         let req = r.plan_new().requests.remove(0);
         let body = r#"[{"userId":"u1","presenceDefinition":{"id":"d1"}}]"#;
         r.apply(&req, Ok(HttpResponse::new(200, body)), 3);
-        assert!(matches!(r.state(&id), Some(State::Fresh(p)) if p.label == "Lunch"));
+        assert!(matches!(r.state(&id, 3), Some(State::Fresh(p)) if p.label == "Lunch"));
+    }
+
+    #[test]
+    fn one_bad_entry_costs_one_person_and_an_unreadable_one_is_counted() {
+        let mut r = graph();
+        let people = ids(3);
+        for id in &people {
+            r.subscribe(id);
+        }
+        let req = r.plan_new().requests.remove(0);
+        let body = format!(
+            r#"{{"value":[{{"id":"{}","availability":5}},{{"id":7,"availability":"Busy"}},{{"id":"{}","availability":"Away"}},{{"id":"{}"}}]}}"#,
+            people[0], people[1], people[2]
+        );
+        let applied = r.apply(&req, Ok(HttpResponse::new(200, body)), 1);
+        assert_eq!(applied.error, None);
+        let unknown = r.state(&people[0], 1).unwrap();
+        let p = unknown.presence().unwrap();
+        assert_eq!(p.availability, Availability::Unknown);
+        assert_eq!(
+            p.raw,
+            "`value[0].availability`: expected a string, found a number"
+        );
+        assert!(
+            matches!(r.state(&people[1], 1), Some(State::Fresh(p)) if p.availability == Availability::Away)
+        );
+        let missing = r.state(&people[2], 1).unwrap();
+        assert_eq!(missing.presence().unwrap().raw, "missing `availability`");
+        assert_eq!(r.skipped(), 1);
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use super::model::{Availability, UserId};
-use super::registry::State;
+use super::state::State;
 
 /// Where a person sorts and is counted: by availability, then those still loading, then those
 /// whose presence could not be read.
@@ -27,9 +27,9 @@ impl Group {
         match state {
             State::Loading => Group::Loading,
             State::Error(_) => Group::Error,
-            State::Fresh(p) | State::Stale { presence: p, .. } => {
-                Group::Availability(p.availability)
-            }
+            State::Fresh(p)
+            | State::Failing { presence: p, .. }
+            | State::Stale { presence: p, .. } => Group::Availability(p.availability),
         }
     }
 

@@ -2,50 +2,48 @@
 //! jitter after failures, and the service's own Retry-After. Pure functions of time.
 
 use super::error::{PresenceError, Retry};
-use super::model::ProviderKind;
+
+/// How often a provider may be polled: each adapter says (see `Provider::cadence`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cadence {
+    /// The default milliseconds between polls, inside the provider's documented rate limit.
+    pub interval_ms: u64,
+    /// The shortest interval a page may ask for.
+    pub floor_ms: u64,
+}
 
 /// How often a source polls, and how it backs off.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Policy {
     /// Milliseconds between successful polls.
     pub interval_ms: u64,
+    /// The shortest interval a page may ask for.
+    pub floor_ms: u64,
     /// The first backoff after a failure.
     pub min_backoff_ms: u64,
     /// The longest backoff.
     pub max_backoff_ms: u64,
-    /// A presence older than this without a successful poll is shown as stale.
+    /// A presence whose last confirmation is older than this is shown as stale (three
+    /// intervals); a failed poll before then shows its reason in the tooltip only.
     pub stale_after_ms: u64,
 }
 
 impl Policy {
-    /// The defaults for a provider, inside its documented limits:
+    /// The policy of a provider's cadence: its interval, backoff from 2 s to 5 min, stale after
+    /// three intervals.
     ///
-    /// | provider | interval | why |
-    /// | --- | --- | --- |
-    /// | Graph | 30 s | 1,500 requests per 30 s per app per tenant, shared by every user of the app |
-    /// | Rocket.Chat | 15 s | 10 calls per endpoint per minute per user: 4 a minute leaves room for other tabs |
-    /// | Genesys | 30 s | 300 requests per minute per client |
-    /// | SuperOffice | 60 s | one request per associate and no documented limit: stay gentle |
-    pub fn for_provider(kind: ProviderKind) -> Self {
-        let interval_ms = match kind {
-            ProviderKind::Graph | ProviderKind::Genesys => 30_000,
-            ProviderKind::RocketChat => 15_000,
-            ProviderKind::SuperOffice => 60_000,
-        };
+    /// ```
+    /// use presence_widgets::core::schedule::{Cadence, Policy};
+    /// let p = Policy::new(Cadence { interval_ms: 30_000, floor_ms: 1_000 });
+    /// assert_eq!((p.interval_ms, p.stale_after_ms), (30_000, 90_000));
+    /// ```
+    pub fn new(cadence: Cadence) -> Self {
         Self {
-            interval_ms,
+            interval_ms: cadence.interval_ms,
+            floor_ms: cadence.floor_ms,
             min_backoff_ms: 2_000,
             max_backoff_ms: 5 * 60_000,
-            stale_after_ms: interval_ms * 3,
-        }
-    }
-
-    /// The shortest interval a page may ask for: Rocket.Chat's limit of 10 calls a minute per
-    /// endpoint makes 6 s its floor; the others take 1 s.
-    pub fn floor_ms(kind: ProviderKind) -> u64 {
-        match kind {
-            ProviderKind::RocketChat => 6_000,
-            _ => 1_000,
+            stale_after_ms: cadence.interval_ms.saturating_mul(3),
         }
     }
 
@@ -53,15 +51,15 @@ impl Policy {
     /// policy and whether the value had to be raised.
     ///
     /// ```
-    /// use presence_widgets::core::{schedule::Policy, ProviderKind};
-    /// let (p, raised) = Policy::for_provider(ProviderKind::RocketChat).with_interval(ProviderKind::RocketChat, 1000);
+    /// use presence_widgets::core::schedule::{Cadence, Policy};
+    /// let rocketchat = Policy::new(Cadence { interval_ms: 15_000, floor_ms: 6_000 });
+    /// let (p, raised) = rocketchat.with_interval(1000);
     /// assert_eq!((p.interval_ms, raised), (6000, true));
     /// ```
-    pub fn with_interval(mut self, kind: ProviderKind, interval_ms: u64) -> (Self, bool) {
-        let floor = Self::floor_ms(kind);
-        let raised = interval_ms < floor;
-        self.interval_ms = interval_ms.max(floor);
-        self.stale_after_ms = self.interval_ms * 3;
+    pub fn with_interval(mut self, interval_ms: u64) -> (Self, bool) {
+        let raised = interval_ms < self.floor_ms;
+        self.interval_ms = interval_ms.max(self.floor_ms);
+        self.stale_after_ms = self.interval_ms.saturating_mul(3);
         (self, raised)
     }
 }
@@ -71,8 +69,8 @@ impl Policy {
 /// `random % 1001` thousandths, so that many pages failing together do not retry together.
 ///
 /// ```
-/// use presence_widgets::core::{schedule::{backoff_ms, Policy}, ProviderKind};
-/// let p = Policy::for_provider(ProviderKind::Graph);
+/// use presence_widgets::core::schedule::{backoff_ms, Cadence, Policy};
+/// let p = Policy::new(Cadence { interval_ms: 30_000, floor_ms: 1_000 });
 /// assert_eq!(backoff_ms(&p, 1, 0), 1_000);
 /// assert_eq!(backoff_ms(&p, 1, 1000), 2_000);
 /// assert_eq!(backoff_ms(&p, 3, 1000), 8_000);
@@ -101,8 +99,8 @@ pub enum Outcome {
 /// or, when the service said when, at least that.
 ///
 /// ```
-/// use presence_widgets::core::{schedule::{next_delay_ms, Outcome, Policy}, PresenceError, ProviderKind, Retry};
-/// let p = Policy::for_provider(ProviderKind::Graph);
+/// use presence_widgets::core::{schedule::{next_delay_ms, Cadence, Outcome, Policy}, PresenceError, ProviderKind, Retry};
+/// let p = Policy::new(Cadence { interval_ms: 30_000, floor_ms: 1_000 });
 /// assert_eq!(next_delay_ms(&p, &Outcome::Success, 0, 0, 500), 30_000);
 /// let limited = PresenceError::Http { provider: ProviderKind::Graph, status: 429, code: None, message: None, retry: Some(Retry::After(45_000)) };
 /// assert_eq!(next_delay_ms(&p, &Outcome::Failure(limited), 1, 0, 500), 45_000);
@@ -128,10 +126,16 @@ pub fn next_delay_ms(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::ProviderKind;
+
+    const GRAPH: Cadence = Cadence {
+        interval_ms: 30_000,
+        floor_ms: 1_000,
+    };
 
     #[test]
     fn backoff_doubles_and_is_capped() {
-        let p = Policy::for_provider(ProviderKind::Genesys);
+        let p = Policy::new(GRAPH);
         let steps: Vec<u64> = (1..=10).map(|n| backoff_ms(&p, n, 1000)).collect();
         assert_eq!(
             steps,
@@ -147,7 +151,7 @@ mod tests {
 
     #[test]
     fn retry_at_an_absolute_time_is_honoured() {
-        let p = Policy::for_provider(ProviderKind::RocketChat);
+        let p = Policy::new(GRAPH);
         let e = PresenceError::Http {
             provider: ProviderKind::RocketChat,
             status: 429,
@@ -159,19 +163,30 @@ mod tests {
             next_delay_ms(&p, &Outcome::Failure(e), 1, 1_000_000, 0),
             42_000
         );
+        // A time far in the future is obeyed for an hour at most; the clock cannot overflow it.
+        let far = PresenceError::Http {
+            provider: ProviderKind::RocketChat,
+            status: 429,
+            code: None,
+            message: None,
+            retry: Some(Retry::At(u64::MAX)),
+        };
+        assert_eq!(
+            next_delay_ms(&p, &Outcome::Failure(far), 1, 0, 0),
+            3_600_000
+        );
     }
 
     #[test]
-    fn defaults_stay_inside_the_documented_limits() {
-        // Rocket.Chat: 10 calls per endpoint per minute.
-        assert!(60_000 / Policy::for_provider(ProviderKind::RocketChat).interval_ms <= 10);
-        // Graph: two 650-id batches per poll for 1,000 people stay far below 1,500 per 30 s.
-        assert!(Policy::for_provider(ProviderKind::Graph).interval_ms >= 1_000);
-        let (p, raised) =
-            Policy::for_provider(ProviderKind::Graph).with_interval(ProviderKind::Graph, 5_000);
+    fn a_page_interval_is_raised_to_the_floor() {
+        let (p, raised) = Policy::new(GRAPH).with_interval(5_000);
         assert_eq!(
             (p.interval_ms, p.stale_after_ms, raised),
             (5_000, 15_000, false)
         );
+        let (p, raised) = Policy::new(GRAPH).with_interval(0);
+        assert_eq!((p.interval_ms, raised), (1_000, true));
+        let (p, _) = Policy::new(GRAPH).with_interval(u64::MAX);
+        assert_eq!(p.stale_after_ms, u64::MAX);
     }
 }

@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use crate::core::http::check_base_url;
 use crate::core::schedule::Policy;
-use crate::core::{Adapter, Credentials, Genesys, PresenceError, ProviderKind};
+use crate::core::{Adapter, Credentials, PresenceError, ProviderKind};
 
 /// A future of credentials, from a page's callback (MSAL, a Genesys PKCE login, a cookie session).
 pub type CredentialsFuture = Pin<Box<dyn Future<Output = Result<Credentials, String>>>>;
@@ -50,10 +50,12 @@ pub struct SourceConfig {
     pub interval_ms: Option<u64>,
     /// Milliseconds before a request is aborted.
     pub timeout_ms: u32,
-    /// The language of Genesys labels (`fr`, `de-CH`); the page's language when `None`.
+    /// The language of the provider's own labels (Genesys: `fr`, `de-CH`); the page's language
+    /// when `None`.
     pub language: Option<String>,
-    /// The Genesys presence source (`purecloud` unless set: `microsoftteams`, `zoomphone`, an id).
-    pub genesys_source: Option<String>,
+    /// The provider's own settings by name (see `Provider::setting_names`), such as
+    /// `("genesysSource", "microsoftteams")`.
+    pub settings: Vec<(String, String)>,
     /// Whether the browser may send cookies to the service.
     pub send_cookies: bool,
 }
@@ -69,56 +71,58 @@ impl SourceConfig {
             interval_ms: None,
             timeout_ms: super::transport::DEFAULT_TIMEOUT_MS,
             language: None,
-            genesys_source: None,
+            settings: Vec::new(),
             send_cookies: false,
         }
     }
 
-    /// Checks the configuration: a name, an https base URL (http only on localhost), and
-    /// credentials of the provider's kind.
+    /// Checks the configuration: a name, an https base URL (http only on localhost), a provider
+    /// this build has, its settings, and credentials of the provider's kind.
     ///
     /// # Errors
     /// [`PresenceError::Config`] saying what is wrong.
     pub fn check(&self) -> Result<(), PresenceError> {
-        if self.name.trim().is_empty() {
-            return Err(PresenceError::Config("a source needs a name".into()));
-        }
-        check_base_url(&self.base_url).map_err(|e| match e {
-            PresenceError::Config(why) => {
-                PresenceError::Config(format!("source `{}`: {why}", self.name))
-            }
-            other => other,
-        })?;
-        if let Auth::Value(credentials) = &self.auth {
-            credentials.check(self.kind)?;
-        }
-        Ok(())
+        self.adapter(None).map(|_| ())
     }
 
     /// The polling policy: the provider's defaults, with the page's interval raised to the
     /// provider's floor where it asks for less.
-    pub fn policy(&self) -> Policy {
-        let defaults = Policy::for_provider(self.kind);
-        match self.interval_ms {
-            Some(ms) => defaults.with_interval(self.kind, ms).0,
+    ///
+    /// # Errors
+    /// As [`SourceConfig::check`].
+    pub fn policy(&self) -> Result<Policy, PresenceError> {
+        let defaults = Policy::new(self.adapter(None)?.cadence());
+        Ok(match self.interval_ms {
+            Some(ms) => defaults.with_interval(ms).0,
             None => defaults,
-        }
+        })
     }
 
-    /// The adapter for this source.
-    pub fn adapter(&self, page_language: Option<&str>) -> Adapter {
-        match self.kind {
-            ProviderKind::Genesys => {
-                let mut g = Genesys::new(&self.base_url);
-                if let Some(language) = self.language.as_deref().or(page_language) {
-                    g = g.with_language(language);
-                }
-                if let Some(source) = &self.genesys_source {
-                    g = g.with_source(source);
-                }
-                Adapter::Genesys(g)
-            }
-            kind => Adapter::new(kind, &self.base_url),
+    /// The adapter for this source, its labels in `language` (else the page's), with its
+    /// settings.
+    ///
+    /// # Errors
+    /// As [`SourceConfig::check`].
+    pub fn adapter(&self, page_language: Option<&str>) -> Result<Adapter, PresenceError> {
+        let named = |why: String| PresenceError::Config(format!("source `{}`: {why}", self.name));
+        let unnamed = |e: PresenceError| match e {
+            PresenceError::Config(why) => named(why),
+            other => other,
+        };
+        if self.name.trim().is_empty() {
+            return Err(PresenceError::Config("a source needs a name".into()));
         }
+        check_base_url(&self.base_url).map_err(unnamed)?;
+        let mut adapter = Adapter::new(self.kind, &self.base_url).map_err(unnamed)?;
+        if let Some(language) = self.language.as_deref().or(page_language) {
+            adapter.set_language(language);
+        }
+        for (name, value) in &self.settings {
+            adapter.set(name, value).map_err(unnamed)?;
+        }
+        if let Auth::Value(credentials) = &self.auth {
+            adapter.check_credentials(credentials).map_err(unnamed)?;
+        }
+        Ok(adapter)
     }
 }

@@ -16,7 +16,6 @@ use wasm_bindgen::JsCast;
 
 use super::source::{Auth, SourceConfig};
 use super::transport::{now_ms, Transport};
-use crate::core::providers::superoffice::MAX_IN_FLIGHT;
 use crate::core::schedule::{next_delay_ms, Outcome, Policy};
 use crate::core::{
     Credentials, HttpRequest, HttpResponse, Plan, Presence, PresenceError, ProviderKind, Registry,
@@ -56,6 +55,8 @@ struct Inner {
     flush_scheduled: Cell<bool>,
     polling: Cell<bool>,
     timer: RefCell<Option<Timeout>>,
+    /// Fires when a presence shown despite a failed poll turns stale.
+    stale_timer: RefCell<Option<Timeout>>,
     next_poll_at: Cell<u64>,
     failures: Cell<u32>,
     last_error: RefCell<Option<PresenceError>>,
@@ -103,8 +104,8 @@ impl Store {
     /// # Errors
     /// [`PresenceError::Config`] when the configuration is unusable (see [`SourceConfig::check`]).
     pub fn new(config: SourceConfig) -> Result<Self, PresenceError> {
-        config.check()?;
-        let adapter = config.adapter(page_language().as_deref());
+        let adapter = config.adapter(page_language().as_deref())?;
+        let policy = config.policy()?;
         let transport = Transport {
             timeout_ms: config.timeout_ms,
             send_cookies: config.send_cookies,
@@ -114,16 +115,17 @@ impl Store {
             Auth::Callback(_) | Auth::None => None,
         };
         let store = Store(Rc::new(Inner {
-            policy: config.policy(),
+            policy,
             config,
             transport,
-            registry: RefCell::new(Registry::new(adapter)),
+            registry: RefCell::new(Registry::new(adapter).with_stale_after(policy.stale_after_ms)),
             listeners: RefCell::new(HashMap::new()),
             next_listener: Cell::new(0),
             credentials: RefCell::new(credentials),
             flush_scheduled: Cell::new(false),
             polling: Cell::new(false),
             timer: RefCell::new(None),
+            stale_timer: RefCell::new(None),
             next_poll_at: Cell::new(0),
             failures: Cell::new(0),
             last_error: RefCell::new(None),
@@ -196,7 +198,11 @@ impl Store {
 
     /// What a widget shows for `id` now: `Loading` until the first answer.
     pub fn state(&self, id: &UserId) -> State {
-        self.0.registry.borrow().state(id).unwrap_or(State::Loading)
+        self.0
+            .registry
+            .borrow()
+            .state(id, now_ms())
+            .unwrap_or(State::Loading)
     }
 
     /// Everyone subscribed.
@@ -287,12 +293,9 @@ impl Store {
             let Some(request) = self.0.registry.borrow().plan_setup() else {
                 return;
             };
-            self.0.registry.borrow_mut().setup_sent();
+            self.0.registry.borrow_mut().setup_sent(&request);
             let answer = self.send(&request).await;
-            self.0
-                .registry
-                .borrow_mut()
-                .apply(&request, answer, now_ms());
+            self.0.registry.borrow_mut().apply_setup(&request, answer);
             if self.0.registry.borrow().plan_setup().as_ref() == Some(&request) {
                 return;
             }
@@ -322,13 +325,11 @@ impl Store {
         }
     }
 
-    /// Sends the requests (at most [`MAX_IN_FLIGHT`] at once for SuperOffice, all at once for the
-    /// batched providers), applies each answer, tells the widgets. Returns the last failure.
+    /// Sends the requests (as many at once as the adapter allows), applies each answer, tells
+    /// the widgets. Returns the last failure.
     async fn run(&self, requests: Vec<HttpRequest>) -> Option<PresenceError> {
-        let width = match self.kind() {
-            ProviderKind::SuperOffice => MAX_IN_FLIGHT,
-            _ => requests.len().max(1),
-        };
+        let limit = self.0.registry.borrow().adapter().max_in_flight();
+        let width = limit.unwrap_or(requests.len()).max(1);
         let mut failure = None;
         let mut pending = requests.into_iter().peekable();
         while pending.peek().is_some() {
@@ -346,7 +347,31 @@ impl Store {
                 self.notify(&applied.changed);
             }
         }
+        if failure.is_some() {
+            self.watch_staleness();
+        }
         failure
+    }
+
+    /// Re-renders the people shown despite a failed poll when the first of them turns stale,
+    /// then waits for the next.
+    fn watch_staleness(&self) {
+        let Some(at) = self.0.registry.borrow().next_stale(now_ms()) else {
+            self.0.stale_timer.borrow_mut().take();
+            return;
+        };
+        let delay = at.saturating_sub(now_ms());
+        let weak = Rc::downgrade(&self.0);
+        let ms = u32::try_from(delay).unwrap_or(u32::MAX);
+        let timeout = Timeout::new(ms, move || {
+            if let Some(inner) = weak.upgrade() {
+                let store = Store(inner);
+                let failing = store.0.registry.borrow().failing();
+                store.notify(&failing);
+                store.watch_staleness();
+            }
+        });
+        *self.0.stale_timer.borrow_mut() = Some(timeout);
     }
 
     /// One request with the source's credentials. After a 401, a callback is asked for new
@@ -386,7 +411,11 @@ impl Store {
                 self.name()
             ))
         })?;
-        credentials.check(self.kind())?;
+        self.0
+            .registry
+            .borrow()
+            .adapter()
+            .check_credentials(&credentials)?;
         *self.0.credentials.borrow_mut() = Some(credentials.clone());
         Ok(Some(credentials))
     }

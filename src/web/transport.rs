@@ -5,7 +5,7 @@
 //! resolves on 404 and 500 alike) and reads the body as text for the adapter to parse.
 
 use gloo_net::http::{Headers, Method as GlooMethod, RequestBuilder};
-use wasm_bindgen::closure::Closure;
+use gloo_timers::callback::Timeout;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AbortController, RequestCredentials};
 
@@ -78,7 +78,9 @@ impl Transport {
         }
         .map_err(|e| network(e.to_string()))?;
 
-        let _timer = Timeout::start(&controller, self.timeout_ms);
+        // Aborts the request when the time runs out; cleared when dropped, once the body is in.
+        let aborter = controller.clone();
+        let _timer = Timeout::new(self.timeout_ms, move || aborter.abort());
         let requested_at_ms = now_ms();
         let response = built.send().await.map_err(|e| {
             if controller.signal().aborted() {
@@ -108,38 +110,6 @@ pub async fn execute(
     credentials: Option<&Credentials>,
 ) -> Result<HttpResponse, PresenceError> {
     Transport::default().send(request, credentials).await
-}
-
-/// Aborts the controller when the time runs out; cleared when dropped.
-struct Timeout {
-    handle: Option<i32>,
-    _callback: Closure<dyn FnMut()>,
-}
-
-impl Timeout {
-    fn start(controller: &AbortController, ms: u32) -> Self {
-        let controller = controller.clone();
-        let callback = Closure::<dyn FnMut()>::new(move || controller.abort());
-        let handle = web_sys::window().and_then(|w| {
-            w.set_timeout_with_callback_and_timeout_and_arguments_0(
-                callback.as_ref().unchecked_ref(),
-                i32::try_from(ms).unwrap_or(i32::MAX),
-            )
-            .ok()
-        });
-        Self {
-            handle,
-            _callback: callback,
-        }
-    }
-}
-
-impl Drop for Timeout {
-    fn drop(&mut self) {
-        if let (Some(handle), Some(window)) = (self.handle, web_sys::window()) {
-            window.clear_timeout_with_handle(handle);
-        }
-    }
 }
 
 /// Milliseconds since the Unix epoch, from the browser's clock.

@@ -10,21 +10,71 @@ use std::borrow::Cow;
 use serde::{Serialize, Serializer};
 
 use super::{
-    checked, decode, error_fields, fields, http_error, items, optional, seconds_in_text,
-    wrong_endpoint, Cursor, Endpoint, Plan, Provider, Update,
+    checked, expect_bearer, first_value, http_error, problems_text, seconds_in_text,
+    unreadable_entry, CredentialField, Cursor, Plan, Provider, Update, TOKEN,
 };
+use crate::core::auth::{Credentials, Secret};
 use crate::core::error::PresenceError;
-use crate::core::http::{encode_component, is_dot_segment, join, HttpRequest, HttpResponse};
-use crate::core::json::{JsonError, Reader};
+use crate::core::http::{
+    encode_component, is_dot_segment, join, Endpoint, HttpRequest, HttpResponse,
+};
+use crate::core::json::{decode, error_fields, Entry, JsonError, Reader};
 use crate::core::model::{
     loose_eq, non_empty, Activity, Availability, Presence, ProviderKind, UserId,
 };
+use crate::core::schedule::Cadence;
 
 /// At most this many ids go in one bulk request.
 pub const BATCH_LIMIT: usize = 50;
 
 /// The page size asked of the deprecated, paged definitions listing.
 pub const DEFINITIONS_PAGE_SIZE: u32 = 100;
+
+/// `GET /api/v2/users/{userId}/presences/{sourceId}`.
+pub const USER_PRESENCE: Endpoint = Endpoint::new(KIND, "users/{userId}/presences/{sourceId}");
+
+/// `GET /api/v2/users/presences/{sourceId}/bulk`.
+pub const BULK: Endpoint = Endpoint::new(KIND, "users/presences/{sourceId}/bulk");
+
+/// `GET /api/v2/presence/definitions` (unpaged).
+pub const DEFINITIONS: Endpoint = Endpoint::new(KIND, "presence/definitions");
+
+/// `GET /api/v2/presencedefinitions` (deprecated, paged).
+pub const DEFINITIONS_PAGED: Endpoint = Endpoint::new(KIND, "presencedefinitions");
+
+/// `GET /api/v2/systempresences`.
+pub const SYSTEM_PRESENCES: Endpoint = Endpoint::new(KIND, "systempresences");
+
+/// `GET /api/v2/presence/sources`.
+pub const SOURCES: Endpoint = Endpoint::new(KIND, "presence/sources");
+
+/// `GET /api/v2/presence/users/{userId}/primarysource`.
+pub const PRIMARY_SOURCE: Endpoint = Endpoint::new(KIND, "presence/users/{userId}/primarysource");
+
+/// Polled every 30 s by default: 300 requests per minute per client; a page may ask for down to
+/// 1 s.
+pub const CADENCE: Cadence = Cadence {
+    interval_ms: 30_000,
+    floor_ms: 1_000,
+};
+
+/// The setting that picks the presence source (`purecloud` unless set).
+pub const SOURCE_SETTING: &str = "genesysSource";
+
+const KIND: ProviderKind = ProviderKind::Genesys;
+
+/// Where fetching the presence definitions (for labels) stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Setup {
+    /// Not asked yet.
+    Wanted,
+    /// The unpaged listing is asked for.
+    Asked,
+    /// The deprecated paged listing, at this page.
+    Paged(u32),
+    /// Learned, or given up (labels fall back to ours).
+    Done,
+}
 
 /// The Genesys Cloud adapter.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,6 +84,7 @@ pub struct Genesys {
     language: String,
     /// Sorted by id.
     definitions: Vec<(String, Known)>,
+    setup: Setup,
 }
 
 /// What the adapter remembers of one definition.
@@ -52,6 +103,7 @@ impl Genesys {
             source: "purecloud".into(),
             language: "en_US".into(),
             definitions: Vec::new(),
+            setup: Setup::Wanted,
         }
     }
 
@@ -121,7 +173,7 @@ impl Genesys {
         );
         Ok(HttpRequest::get(
             join(&self.base_url, &path),
-            Endpoint::GenesysUserPresence,
+            USER_PRESENCE,
             vec![id.clone()],
         ))
     }
@@ -133,7 +185,7 @@ impl Genesys {
                 &self.base_url,
                 "/api/v2/presence/definitions?localeCode=ALL",
             ),
-            Endpoint::GenesysDefinitions,
+            DEFINITIONS,
             Vec::new(),
         )
     }
@@ -145,18 +197,14 @@ impl Genesys {
             "/api/v2/presencedefinitions?pageNumber={}&pageSize={DEFINITIONS_PAGE_SIZE}",
             page.max(1)
         );
-        HttpRequest::get(
-            join(&self.base_url, &path),
-            Endpoint::GenesysDefinitionsPaged,
-            Vec::new(),
-        )
+        HttpRequest::get(join(&self.base_url, &path), DEFINITIONS_PAGED, Vec::new())
     }
 
     /// `GET /api/v2/systempresences`.
     pub fn plan_system_presences(&self) -> HttpRequest {
         HttpRequest::get(
             join(&self.base_url, "/api/v2/systempresences"),
-            Endpoint::GenesysSystemPresences,
+            SYSTEM_PRESENCES,
             Vec::new(),
         )
     }
@@ -165,7 +213,7 @@ impl Genesys {
     pub fn plan_sources(&self) -> HttpRequest {
         HttpRequest::get(
             join(&self.base_url, "/api/v2/presence/sources"),
-            Endpoint::GenesysSources,
+            SOURCES,
             Vec::new(),
         )
     }
@@ -182,7 +230,7 @@ impl Genesys {
         );
         Ok(HttpRequest::get(
             join(&self.base_url, &path),
-            Endpoint::GenesysPrimarySource,
+            PRIMARY_SOURCE,
             vec![id.clone()],
         ))
     }
@@ -205,16 +253,18 @@ impl Genesys {
     pub fn parse_notification(&self, text: &str) -> Result<Option<Presence>, PresenceError> {
         let mut topic_name = None;
         let mut event_body = None;
-        decode(ProviderKind::Genesys, text, |r| {
-            fields(r, |r, key| {
-                match key {
+        decode(text, |r| {
+            r.object()?;
+            while let Some(key) = r.key()? {
+                match key.as_ref() {
                     "topicName" => topic_name = r.opt_string()?,
-                    "eventBody" => event_body = optional(r, read_user_presence)?,
-                    _ => return Ok(false),
+                    "eventBody" => event_body = r.optional(read_user_presence)?,
+                    _ => r.skip()?,
                 }
-                Ok(true)
-            })
-        })?;
+            }
+            Ok(())
+        })
+        .map_err(|e| PresenceError::json(KIND, e))?;
         let user = topic_name
             .as_deref()
             .and_then(|t| t.strip_prefix("v2.users."))
@@ -223,10 +273,76 @@ impl Genesys {
         let (Some(user), Some(body)) = (user, event_body) else {
             return Ok(None);
         };
-        Ok(Some(self.normalize(UserId::new(user), &body)))
+        Ok(Some(self.normalize(UserId::new(user), &body, &[])))
     }
 
-    fn normalize(&self, user: UserId, wire: &WireUserPresence<'_>) -> Presence {
+    /// Reads an answer to one of the organisation's listings: definitions, system presences,
+    /// sources, a primary source.
+    ///
+    /// # Errors
+    /// As [`Provider::parse`]; [`PresenceError::Config`] for a request that is not a listing.
+    pub fn parse_catalog(
+        &self,
+        request: &HttpRequest,
+        response: &HttpResponse,
+    ) -> Result<Catalog, PresenceError> {
+        if !response.is_success() {
+            return Err(error(response));
+        }
+        let body = response.body.as_str();
+        let json = |e| PresenceError::json(KIND, e);
+        Ok(match request.endpoint {
+            DEFINITIONS => Catalog::Definitions {
+                definitions: decode(body, |r| listing(r, definition))
+                    .map_err(json)?
+                    .entities,
+                next_page: None,
+            },
+            DEFINITIONS_PAGED => {
+                let listing = decode(body, |r| listing(r, definition)).map_err(json)?;
+                let next_page = match (listing.page_number, listing.page_count) {
+                    (Some(n), Some(count)) if n < count => n.checked_add(1),
+                    _ => None,
+                };
+                Catalog::Definitions {
+                    definitions: listing.entities,
+                    next_page,
+                }
+            }
+            SYSTEM_PRESENCES => Catalog::SystemPresences(
+                decode(body, |r| r.items(system_presence_entity)).map_err(json)?,
+            ),
+            SOURCES => {
+                Catalog::Sources(decode(body, |r| listing(r, source)).map_err(json)?.entities)
+            }
+            PRIMARY_SOURCE => Catalog::PrimarySource {
+                user: request
+                    .ids
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| UserId::new("")),
+                source: decode(body, primary_source).map_err(json)?,
+            },
+            _ => return Err(super::wrong_endpoint(KIND, request)),
+        })
+    }
+
+    fn normalize(
+        &self,
+        user: UserId,
+        wire: &WireUserPresence<'_>,
+        problems: &[JsonError],
+    ) -> Presence {
+        if !problems.is_empty() || (wire.definition_id.is_none() && wire.system_presence.is_none())
+        {
+            let mut p = Presence::new(user, KIND, Availability::Unknown);
+            p.raw = if problems.is_empty() {
+                "missing `presenceDefinition`".to_owned()
+            } else {
+                problems_text(problems)
+            };
+            return p;
+        }
         let known = wire
             .definition_id
             .as_deref()
@@ -239,7 +355,7 @@ impl Genesys {
             .or_else(|| known.and_then(|k| k.system_presence.as_deref()))
             .unwrap_or("");
         let (availability, activity, idle, out_of_office) = system_presence(system);
-        let mut p = Presence::new(user, ProviderKind::Genesys, availability);
+        let mut p = Presence::new(user, KIND, availability);
         p.activity = activity;
         p.idle = idle;
         p.out_of_office = out_of_office;
@@ -324,7 +440,83 @@ fn system_presence(raw: &str) -> (Availability, Option<Activity>, bool, bool) {
 
 impl Provider for Genesys {
     fn kind(&self) -> ProviderKind {
-        ProviderKind::Genesys
+        KIND
+    }
+
+    fn cadence(&self) -> Cadence {
+        CADENCE
+    }
+
+    fn credential_fields(&self) -> &'static [CredentialField] {
+        TOKEN
+    }
+
+    fn credentials(&self, values: &[Option<String>]) -> Result<Credentials, PresenceError> {
+        first_value(KIND, values).map(|token| Credentials::Bearer(Secret::new(token)))
+    }
+
+    fn check_credentials(&self, credentials: &Credentials) -> Result<(), PresenceError> {
+        expect_bearer(KIND, credentials)
+    }
+
+    fn setting_names(&self) -> &'static [&'static str] {
+        &[SOURCE_SETTING]
+    }
+
+    fn set(&mut self, name: &str, value: &str) -> Result<(), PresenceError> {
+        if name != SOURCE_SETTING {
+            return Err(PresenceError::Config(format!(
+                "genesys: no setting named `{name}`"
+            )));
+        }
+        if is_dot_segment(value.trim()) {
+            return Err(PresenceError::Config(format!(
+                "genesys: `{value}` is not a presence source"
+            )));
+        }
+        self.source = value.trim().to_owned();
+        Ok(())
+    }
+
+    fn set_language(&mut self, language: &str) {
+        self.language = language.replace('-', "_");
+    }
+
+    /// The definitions, for labels in the page's language: the unpaged listing first (it needs a
+    /// permission), then the deprecated paged one (it needs none), then our own labels.
+    fn plan_setup(&self) -> Option<HttpRequest> {
+        match self.setup {
+            Setup::Wanted | Setup::Asked => Some(self.plan_definitions()),
+            Setup::Paged(page) => Some(self.plan_definitions_paged(page)),
+            Setup::Done => None,
+        }
+    }
+
+    fn setup_sent(&mut self, _request: &HttpRequest) {
+        if self.setup == Setup::Wanted {
+            self.setup = Setup::Asked;
+        }
+    }
+
+    fn absorb_setup(&mut self, request: &HttpRequest, answer: Result<HttpResponse, PresenceError>) {
+        let catalog = answer.and_then(|response| self.parse_catalog(request, &response));
+        self.setup = match (catalog, request.endpoint) {
+            (
+                Ok(Catalog::Definitions {
+                    definitions,
+                    next_page,
+                }),
+                endpoint,
+            ) => {
+                self.learn(&definitions);
+                match (endpoint, next_page) {
+                    (DEFINITIONS_PAGED, Some(n)) => Setup::Paged(n),
+                    _ => Setup::Done,
+                }
+            }
+            (_, DEFINITIONS) => Setup::Paged(1),
+            _ => Setup::Done,
+        };
     }
 
     /// One bulk request per 50 ids: `…/bulk?id=a&id=b`.
@@ -341,93 +533,76 @@ impl Provider for Genesys {
                 .collect();
             plan.requests.push(HttpRequest::get(
                 format!("{base}?{}", query.join("&")),
-                Endpoint::GenesysBulk,
+                BULK,
                 batch.to_vec(),
             ));
         }
         plan
     }
 
-    fn parse(
+    fn read(
         &self,
         request: &HttpRequest,
         response: &HttpResponse,
     ) -> Result<Update, PresenceError> {
-        if request.endpoint.provider() != ProviderKind::Genesys {
-            return Err(wrong_endpoint(ProviderKind::Genesys, request));
+        if !matches!(request.endpoint, USER_PRESENCE | BULK) {
+            return Err(PresenceError::Config(format!(
+                "genesys: the answer to a {} request is not presences: read it with \
+                 Genesys::parse_catalog",
+                request.endpoint
+            )));
         }
         if !response.is_success() {
             return Err(error(response));
         }
         let body = response.body.as_str();
-        let g = ProviderKind::Genesys;
+        let json = |e| PresenceError::json(KIND, e);
         let mut update = Update::default();
-        match request.endpoint {
-            Endpoint::GenesysUserPresence => {
-                let wire = decode(g, body, read_user_presence)?;
-                let user = match request.ids.first() {
-                    Some(id) => id.clone(),
-                    None => missing(wire.user_id.as_deref(), "userId")?,
-                };
-                update.presences.push(self.normalize(user, &wire));
-            }
-            Endpoint::GenesysBulk => {
-                let list = decode(g, body, |r| items(r, read_user_presence))?;
-                update.presences.reserve(list.len());
-                for (i, wire) in list.iter().enumerate() {
-                    let user = missing(wire.user_id.as_deref(), &format!("[{i}].userId"))?;
-                    update.presences.push(self.normalize(user, wire));
+        if request.endpoint == USER_PRESENCE {
+            let (wire, problems) = decode(body, |r| {
+                let wire = read_user_presence(r)?;
+                Ok((wire, r.take_problems()))
+            })
+            .map_err(json)?;
+            let user = match (request.ids.first(), wire.user_id.as_deref()) {
+                (Some(id), _) => id.clone(),
+                (None, Some(id)) if !id.is_empty() => UserId::new(id),
+                (None, _) => {
+                    return Err(PresenceError::Decode {
+                        provider: KIND,
+                        path: "userId".into(),
+                        message: "missing the user's id".into(),
+                    })
                 }
+            };
+            update
+                .presences
+                .push(self.normalize(user, &wire, &problems));
+            return Ok(update);
+        }
+        let list = decode(body, |r| r.entries(read_user_presence)).map_err(json)?;
+        update.presences.reserve(list.len());
+        for (i, Entry { value, problems }) in list.iter().enumerate() {
+            let id = value
+                .as_ref()
+                .and_then(|w| w.user_id.as_deref())
+                .filter(|id| !id.is_empty());
+            match (id, value) {
+                (Some(id), Some(wire)) => {
+                    update
+                        .presences
+                        .push(self.normalize(UserId::new(id), wire, problems));
+                }
+                _ => update
+                    .skipped
+                    .push(unreadable_entry(KIND, format!("[{i}].userId"), problems)),
             }
-            Endpoint::GenesysDefinitions => {
-                let listing = decode(g, body, |r| listing(r, definition))?;
-                update.catalog = Some(Catalog::Definitions {
-                    definitions: listing.entities,
-                    next_page: None,
-                });
-            }
-            Endpoint::GenesysDefinitionsPaged => {
-                let listing = decode(g, body, |r| listing(r, definition))?;
-                let next_page = match (listing.page_number, listing.page_count) {
-                    (Some(n), Some(count)) if n < count => n.checked_add(1),
-                    _ => None,
-                };
-                update.catalog = Some(Catalog::Definitions {
-                    definitions: listing.entities,
-                    next_page,
-                });
-            }
-            Endpoint::GenesysSystemPresences => {
-                let list = decode(g, body, |r| items(r, system_presence_entity))?;
-                update.catalog = Some(Catalog::SystemPresences(list));
-            }
-            Endpoint::GenesysSources => {
-                let listing = decode(g, body, |r| listing(r, source))?;
-                update.catalog = Some(Catalog::Sources(listing.entities));
-            }
-            Endpoint::GenesysPrimarySource => {
-                let source = decode(g, body, primary_source)?;
-                let user = request
-                    .ids
-                    .first()
-                    .cloned()
-                    .unwrap_or_else(|| UserId::new(""));
-                update.catalog = Some(Catalog::PrimarySource { user, source });
-            }
-            _ => return Err(wrong_endpoint(g, request)),
         }
         Ok(update)
     }
-}
 
-fn missing(id: Option<&str>, path: &str) -> Result<UserId, PresenceError> {
-    match id {
-        Some(id) if !id.is_empty() => Ok(UserId::new(id)),
-        _ => Err(PresenceError::Decode {
-            provider: ProviderKind::Genesys,
-            path: path.to_owned(),
-            message: "missing the user's id".into(),
-        }),
+    fn boxed(&self) -> Box<dyn Provider> {
+        Box::new(self.clone())
     }
 }
 
@@ -538,15 +713,15 @@ fn listing<'a, T>(
         page_number: None,
         page_count: None,
     };
-    fields(r, |r, key| {
-        match key {
-            "entities" => page.entities = items(r, entity)?,
+    r.object()?;
+    while let Some(key) = r.key()? {
+        match key.as_ref() {
+            "entities" => page.entities = r.items(entity)?,
             "pageNumber" => page.page_number = r.opt_u32()?,
             "pageCount" => page.page_count = r.opt_u32()?,
-            _ => return Ok(false),
+            _ => r.skip()?,
         }
-        Ok(true)
-    })?;
+    }
     Ok(page)
 }
 
@@ -558,71 +733,73 @@ fn required_id(r: &Reader<'_>, id: Option<String>) -> Result<String, JsonError> 
 fn definition(r: &mut Reader<'_>) -> Result<Definition, JsonError> {
     let mut d = Definition::default();
     let mut id = None;
-    fields(r, |r, key| {
-        match key {
+    r.object()?;
+    while let Some(key) = r.key()? {
+        match key.as_ref() {
             "id" => id = r.opt_owned()?,
             "name" => d.name = r.opt_owned()?,
             "type" => d.kind = r.opt_owned()?,
             "systemPresence" => d.system_presence = r.opt_owned()?,
             "deactivated" => d.deactivated = r.opt_bool()?,
             "primary" => d.primary = r.opt_bool()?,
-            "languageLabels" => fields(r, |r, language| {
-                if let Some(label) = r.opt_owned()? {
-                    d.language_labels.push((language.to_owned(), label));
+            "languageLabels" => {
+                r.object()?;
+                while let Some(language) = r.key()? {
+                    if let Some(label) = r.opt_owned()? {
+                        d.language_labels.push((language.into_owned(), label));
+                    }
                 }
-                Ok(true)
-            })?,
-            _ => return Ok(false),
+            }
+            _ => r.skip()?,
         }
-        Ok(true)
-    })?;
+    }
     d.id = required_id(r, id)?;
     Ok(d)
 }
 
 fn system_presence_entity(r: &mut Reader<'_>) -> Result<SystemPresence, JsonError> {
     let mut s = SystemPresence::default();
-    fields(r, |r, key| {
-        match key {
+    r.object()?;
+    while let Some(key) = r.key()? {
+        match key.as_ref() {
             "id" => s.id = r.opt_owned()?,
             "name" => s.name = r.opt_owned()?,
-            _ => return Ok(false),
+            _ => r.skip()?,
         }
-        Ok(true)
-    })?;
+    }
     Ok(s)
 }
 
 fn source(r: &mut Reader<'_>) -> Result<Source, JsonError> {
     let mut s = Source::default();
     let mut id = None;
-    fields(r, |r, key| {
-        match key {
+    r.object()?;
+    while let Some(key) = r.key()? {
+        match key.as_ref() {
             "id" => id = r.opt_owned()?,
             "name" => s.name = r.opt_owned()?,
             "description" => s.description = r.opt_owned()?,
             "type" => s.kind = r.opt_owned()?,
             "deactivated" => s.deactivated = r.opt_bool()?,
-            _ => return Ok(false),
+            _ => r.skip()?,
         }
-        Ok(true)
-    })?;
+    }
     s.id = required_id(r, id)?;
     Ok(s)
 }
 
 fn primary_source(r: &mut Reader<'_>) -> Result<PrimarySource, JsonError> {
     let mut s = PrimarySource::default();
-    fields(r, |r, key| {
-        match key {
+    r.object()?;
+    while let Some(key) = r.key()? {
+        match key.as_ref() {
             "id" => s.id = r.opt_owned()?,
             "name" => s.name = r.opt_owned()?,
             "sourceId" => s.source_id = r.opt_owned()?,
             "registered" => s.registered = r.opt_bool()?,
-            _ => return Ok(false),
+            _ => r.skip()?,
         }
-        Ok(true)
-    })?;
+    }
     Ok(s)
 }
 
@@ -639,23 +816,30 @@ struct WireUserPresence<'a> {
 
 fn read_user_presence<'a>(r: &mut Reader<'a>) -> Result<WireUserPresence<'a>, JsonError> {
     let mut wire = WireUserPresence::default();
-    fields(r, |r, key| {
-        match key {
-            "userId" => wire.user_id = r.opt_string()?,
-            "message" => wire.message = r.opt_string()?,
-            "modifiedDate" => wire.modified_date = r.opt_string()?,
-            "presenceDefinition" => fields(r, |r, key| {
-                match key {
-                    "id" => wire.definition_id = r.opt_string()?,
-                    "systemPresence" => wire.system_presence = r.opt_string()?,
-                    _ => return Ok(false),
-                }
-                Ok(true)
-            })?,
-            _ => return Ok(false),
+    r.object()?;
+    while let Some(key) = r.key()? {
+        match key.as_ref() {
+            "userId" => wire.user_id = r.soft(Reader::opt_string)?.flatten(),
+            "message" => wire.message = r.soft(Reader::opt_string)?.flatten(),
+            "modifiedDate" => wire.modified_date = r.soft(Reader::opt_string)?.flatten(),
+            "presenceDefinition" => {
+                r.soft(|r| {
+                    r.object()?;
+                    while let Some(key) = r.key()? {
+                        match key.as_ref() {
+                            "id" => wire.definition_id = r.soft(Reader::opt_string)?.flatten(),
+                            "systemPresence" => {
+                                wire.system_presence = r.soft(Reader::opt_string)?.flatten()
+                            }
+                            _ => r.skip()?,
+                        }
+                    }
+                    Ok(())
+                })?;
+            }
+            _ => r.skip()?,
         }
-        Ok(true)
-    })?;
+    }
     Ok(wire)
 }
 
@@ -665,7 +849,7 @@ fn error(response: &HttpResponse) -> PresenceError {
     let retry = response
         .retry_after()
         .or_else(|| message.as_deref().and_then(seconds_in_text));
-    http_error(ProviderKind::Genesys, response, code, message, retry)
+    http_error(KIND, response, code, message, retry)
 }
 
 #[cfg(test)]

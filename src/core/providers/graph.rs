@@ -3,18 +3,38 @@
 use std::borrow::Cow;
 
 use super::{
-    checked, decode, error_fields, fields, http_error, items, optional, wrong_endpoint, Cursor,
-    Endpoint, Plan, Provider, Update,
+    checked, expect_bearer, first_value, http_error, problems_text, unreadable_entry, Cursor, Plan,
+    Provider, Update, TOKEN,
 };
+use crate::core::auth::{Credentials, Secret};
 use crate::core::error::PresenceError;
-use crate::core::http::{encode_component, is_dot_segment, join, HttpRequest, HttpResponse};
-use crate::core::json::{push_string, JsonError, Reader};
+use crate::core::http::{
+    encode_component, is_dot_segment, join, Endpoint, HttpRequest, HttpResponse,
+};
+use crate::core::json::{decode, error_fields, push_string, Entry, JsonError, Reader};
 use crate::core::model::{
     loose_eq, non_empty, Activity, Availability, Presence, ProviderKind, UserId,
 };
+use crate::core::providers::CredentialField;
+use crate::core::schedule::Cadence;
 
 /// At most this many ids go in one getPresencesByUserId request.
 pub const BATCH_LIMIT: usize = 650;
+
+/// `POST /communications/getPresencesByUserId`.
+pub const PRESENCES_BY_USER_ID: Endpoint = Endpoint::new(KIND, "getPresencesByUserId");
+
+/// `GET /users/{id}/presence`.
+pub const USER_PRESENCE: Endpoint = Endpoint::new(KIND, "users/{id}/presence");
+
+/// Polled every 30 s by default: 1,500 requests per 30 s per app per tenant, shared by every user
+/// of the app; a page may ask for down to 1 s.
+pub const CADENCE: Cadence = Cadence {
+    interval_ms: 30_000,
+    floor_ms: 1_000,
+};
+
+const KIND: ProviderKind = ProviderKind::Graph;
 
 /// The Microsoft Graph adapter.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,7 +67,7 @@ impl Graph {
         let path = format!("/users/{}/presence", encode_component(id.as_str()));
         Ok(HttpRequest::get(
             join(&self.base_url, &path),
-            Endpoint::GraphUserPresence,
+            USER_PRESENCE,
             vec![id.clone()],
         ))
     }
@@ -59,7 +79,23 @@ fn bad_id(id: &UserId) -> PresenceError {
 
 impl Provider for Graph {
     fn kind(&self) -> ProviderKind {
-        ProviderKind::Graph
+        KIND
+    }
+
+    fn cadence(&self) -> Cadence {
+        CADENCE
+    }
+
+    fn credential_fields(&self) -> &'static [CredentialField] {
+        TOKEN
+    }
+
+    fn credentials(&self, values: &[Option<String>]) -> Result<Credentials, PresenceError> {
+        first_value(KIND, values).map(|token| Credentials::Bearer(Secret::new(token)))
+    }
+
+    fn check_credentials(&self, credentials: &Credentials) -> Result<(), PresenceError> {
+        expect_bearer(KIND, credentials)
     }
 
     /// One `getPresencesByUserId` POST per 650 ids; the body is `{"ids": [...]}`.
@@ -84,82 +120,84 @@ impl Provider for Graph {
             plan.requests.push(HttpRequest::post_json(
                 url.clone(),
                 body,
-                Endpoint::GraphPresencesByUserId,
+                PRESENCES_BY_USER_ID,
                 batch.to_vec(),
             ));
         }
         plan
     }
 
-    fn parse(
+    fn read(
         &self,
         request: &HttpRequest,
         response: &HttpResponse,
     ) -> Result<Update, PresenceError> {
-        if !matches!(
-            request.endpoint,
-            Endpoint::GraphPresencesByUserId | Endpoint::GraphUserPresence
-        ) {
-            return Err(wrong_endpoint(ProviderKind::Graph, request));
+        if !matches!(request.endpoint, PRESENCES_BY_USER_ID | USER_PRESENCE) {
+            return Err(super::wrong_endpoint(KIND, request));
         }
         if !response.is_success() {
             return Err(error(response));
         }
-        let body = decode(ProviderKind::Graph, &response.body, read_body)?;
-        let presences = match (request.endpoint, body.value) {
+        let body = decode(&response.body, read_body).map_err(|e| PresenceError::json(KIND, e))?;
+        let single = request.endpoint == USER_PRESENCE;
+        let mut update = Update::default();
+        match body.value {
             // The collection answer, and the old v1.0 example that wraps one presence in `value`.
-            (_, Some(list)) => list
-                .into_iter()
-                .enumerate()
-                .map(|(i, wire)| {
-                    let id = match (&wire.id, request.endpoint, request.ids.first()) {
-                        (Some(id), _, _) => UserId::new(id.as_ref()),
-                        (None, Endpoint::GraphUserPresence, Some(asked)) => asked.clone(),
-                        (None, _, _) => {
-                            return Err(PresenceError::Decode {
-                                provider: ProviderKind::Graph,
-                                path: format!("value[{i}].id"),
-                                message: "missing field `id`".into(),
-                            })
+            Some(list) => {
+                update.presences.reserve(list.len());
+                for (i, Entry { value, problems }) in list.into_iter().enumerate() {
+                    let wire = value.unwrap_or_default();
+                    let id = match (wire.id.as_deref(), single, request.ids.first()) {
+                        (Some(id), _, _) if !id.is_empty() => UserId::new(id),
+                        (_, true, Some(asked)) => asked.clone(),
+                        _ => {
+                            let path = format!("value[{i}].id");
+                            update.skipped.push(unreadable_entry(KIND, path, &problems));
+                            continue;
                         }
                     };
-                    Ok(normalize(id, wire))
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-            (Endpoint::GraphUserPresence, None) => {
+                    update.presences.push(normalize(id, wire, &problems));
+                }
+            }
+            None if single => {
                 let id = match (&body.single.id, request.ids.first()) {
                     (_, Some(asked)) => asked.clone(),
                     (Some(id), None) => UserId::new(id.as_ref()),
                     (None, None) => {
                         return Err(PresenceError::Decode {
-                            provider: ProviderKind::Graph,
+                            provider: KIND,
                             path: "id".into(),
                             message: "missing field `id`".into(),
                         })
                     }
                 };
-                vec![normalize(id, body.single)]
+                update
+                    .presences
+                    .push(normalize(id, body.single, &body.problems));
             }
-            (_, None) => {
+            None => {
                 return Err(PresenceError::Decode {
-                    provider: ProviderKind::Graph,
+                    provider: KIND,
                     path: "value".into(),
                     message: "missing field `value`".into(),
                 })
             }
-        };
-        Ok(Update {
-            presences,
-            ..Update::default()
-        })
+        }
+        Ok(update)
+    }
+
+    fn boxed(&self) -> Box<dyn Provider> {
+        Box::new(self.clone())
     }
 }
 
 /// Either a presence collection `{ "value": [...] }` or one presence.
 #[derive(Default)]
 struct WireBody<'a> {
-    value: Option<Vec<WirePresence<'a>>>,
+    value: Option<Vec<Entry<WirePresence<'a>>>>,
     single: WirePresence<'a>,
+    /// What was wrong in the single presence.
+    problems: Vec<JsonError>,
 }
 
 /// A `presence`, with `outOfOfficeSettings` and `statusMessage` read into it.
@@ -177,64 +215,80 @@ struct WirePresence<'a> {
 
 fn read_body<'a>(r: &mut Reader<'a>) -> Result<WireBody<'a>, JsonError> {
     let mut body = WireBody::default();
-    fields(r, |r, key| {
-        if key == "value" {
-            body.value = optional(r, |r| items(r, read_presence))?;
-            Ok(true)
-        } else {
-            presence_field(r, key, &mut body.single)
+    r.object()?;
+    while let Some(key) = r.key()? {
+        match key.as_ref() {
+            "value" => body.value = r.optional(|r| r.entries(read_presence))?,
+            key => presence_field(r, key, &mut body.single)?,
         }
-    })?;
+    }
+    body.problems = r.take_problems();
     Ok(body)
 }
 
 fn read_presence<'a>(r: &mut Reader<'a>) -> Result<WirePresence<'a>, JsonError> {
     let mut wire = WirePresence::default();
-    fields(r, |r, key| presence_field(r, key, &mut wire))?;
+    r.object()?;
+    while let Some(key) = r.key()? {
+        presence_field(r, &key, &mut wire)?;
+    }
     Ok(wire)
 }
 
-/// Reads the field `key` of a presence into `wire`; `false` for a field it does not know.
+/// Reads the field `key` of a presence into `wire`, skipping fields it does not know. A value of
+/// the wrong type is the entry's problem (see [`Reader::soft`]), not the answer's.
 fn presence_field<'a>(
     r: &mut Reader<'a>,
     key: &str,
     wire: &mut WirePresence<'a>,
-) -> Result<bool, JsonError> {
+) -> Result<(), JsonError> {
     match key {
-        "id" => wire.id = r.opt_string()?,
-        "availability" => wire.availability = r.opt_string()?,
-        "activity" => wire.activity = r.opt_string()?,
-        "sequenceNumber" => wire.sequence_number = r.opt_owned()?,
-        "outOfOfficeSettings" => fields(r, |r, key| {
-            match key {
-                "isOutOfOffice" => wire.is_out_of_office = r.opt_bool()?,
-                "message" => wire.out_of_office_message = r.opt_owned()?,
-                _ => return Ok(false),
-            }
-            Ok(true)
-        })?,
-        "statusMessage" => fields(r, |r, key| {
-            match key {
-                "message" => fields(r, |r, key| {
-                    let content = key == "content";
-                    if content {
-                        wire.status_message = r.opt_owned()?;
+        "id" => wire.id = r.soft(Reader::opt_string)?.flatten(),
+        "availability" => wire.availability = r.soft(Reader::opt_string)?.flatten(),
+        "activity" => wire.activity = r.soft(Reader::opt_string)?.flatten(),
+        "sequenceNumber" => wire.sequence_number = r.soft(Reader::opt_owned)?.flatten(),
+        "outOfOfficeSettings" => {
+            r.soft(|r| {
+                r.object()?;
+                while let Some(key) = r.key()? {
+                    match key.as_ref() {
+                        "isOutOfOffice" => wire.is_out_of_office = r.opt_bool()?,
+                        "message" => wire.out_of_office_message = r.opt_owned()?,
+                        _ => r.skip()?,
                     }
-                    Ok(content)
-                })?,
-                "publishedDateTime" => wire.published_date_time = r.opt_owned()?,
-                _ => return Ok(false),
-            }
-            Ok(true)
-        })?,
-        _ => return Ok(false),
+                }
+                Ok(())
+            })?;
+        }
+        "statusMessage" => {
+            r.soft(|r| {
+                r.object()?;
+                while let Some(key) = r.key()? {
+                    match key.as_ref() {
+                        "message" => {
+                            r.object()?;
+                            while let Some(key) = r.key()? {
+                                match key.as_ref() {
+                                    "content" => wire.status_message = r.opt_owned()?,
+                                    _ => r.skip()?,
+                                }
+                            }
+                        }
+                        "publishedDateTime" => wire.published_date_time = r.opt_owned()?,
+                        _ => r.skip()?,
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        _ => r.skip()?,
     }
-    Ok(true)
+    Ok(())
 }
 
 fn error(response: &HttpResponse) -> PresenceError {
     let [code, message] = error_fields(&response.body, Some("error"), ["code", "message"]);
-    http_error(ProviderKind::Graph, response, code, message, None)
+    http_error(KIND, response, code, message, None)
 }
 
 /// What a Graph `availability` value means: the availability, an activity it implies, and idle.
@@ -318,7 +372,18 @@ fn activity(raw: &str, availability: Availability) -> Option<Activity> {
     }
 }
 
-fn normalize(user: UserId, wire: WirePresence<'_>) -> Presence {
+/// The presence of one entry. An entry with a value of the wrong type, or without its
+/// availability, is `Unknown`, `raw` saying what was wrong.
+fn normalize(user: UserId, wire: WirePresence<'_>, problems: &[JsonError]) -> Presence {
+    if !problems.is_empty() || wire.availability.is_none() {
+        let mut p = Presence::new(user, KIND, Availability::Unknown);
+        p.raw = if problems.is_empty() {
+            "missing `availability`".to_owned()
+        } else {
+            problems_text(problems)
+        };
+        return p;
+    }
     let raw_availability = wire.availability.as_deref().unwrap_or("");
     let raw_activity = wire.activity.as_deref().unwrap_or("");
     let (avail, implied, idle) = availability(raw_availability);
@@ -327,7 +392,7 @@ fn normalize(user: UserId, wire: WirePresence<'_>) -> Presence {
     let out_of_office = oof_settings || activity == Some(Activity::OutOfOffice);
     let (status_text, since) = (wire.status_message, wire.published_date_time);
     let oof_text = wire.out_of_office_message.filter(|_| out_of_office);
-    let mut presence = Presence::new(user, ProviderKind::Graph, avail);
+    let mut presence = Presence::new(user, KIND, avail);
     presence.activity = activity;
     presence.idle = idle;
     presence.out_of_office = out_of_office;

@@ -9,15 +9,17 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 
 use super::{
-    checked, decode, error_fields, fields, http_error, items, optional, seconds_in_text,
-    wrong_endpoint, Cursor, Endpoint, Plan, Provider, Update,
+    checked, http_error, problems_text, seconds_in_text, unreadable_entry, CredentialField, Cursor,
+    Plan, Provider, Update,
 };
+use crate::core::auth::{Credentials, Secret};
 use crate::core::error::{PresenceError, Retry};
 use crate::core::http::{
-    encode_component, format_iso8601, join, parse_http_date, HttpRequest, HttpResponse,
+    encode_component, format_iso8601, join, parse_http_date, Endpoint, HttpRequest, HttpResponse,
 };
-use crate::core::json::{JsonError, Kind, Reader};
+use crate::core::json::{decode, error_fields, Entry, JsonError, Kind, Reader};
 use crate::core::model::{loose_eq, non_empty, Availability, Presence, ProviderKind, UserId};
+use crate::core::schedule::Cadence;
 
 /// The longest query string one `ids` request carries; more ids go in another request.
 pub const MAX_QUERY_LEN: usize = 6000;
@@ -25,6 +27,38 @@ pub const MAX_QUERY_LEN: usize = 6000;
 /// How far before the answer's time the next `from` starts, so that a change made while the
 /// answer was being written, or a small clock difference, is read again rather than missed.
 pub const CURSOR_MARGIN_MS: u64 = 2_000;
+
+/// `GET /api/v1/users.presence?ids=…`.
+pub const USERS_PRESENCE: Endpoint = Endpoint::new(KIND, "users.presence");
+
+/// `GET /api/v1/users.presence?from=…`: who changed since.
+pub const USERS_PRESENCE_DELTA: Endpoint = Endpoint::new(KIND, "users.presence?from");
+
+/// `GET /api/v1/users.getPresence?userId=…`.
+pub const GET_PRESENCE: Endpoint = Endpoint::new(KIND, "users.getPresence");
+
+/// `GET /api/v1/users.getStatus?userId=…`.
+pub const GET_STATUS: Endpoint = Endpoint::new(KIND, "users.getStatus");
+
+/// Polled every 15 s by default: 10 calls per endpoint per minute per user, and 4 a minute leaves
+/// room for other tabs; a page may ask for down to 6 s.
+pub const CADENCE: Cadence = Cadence {
+    interval_ms: 15_000,
+    floor_ms: 6_000,
+};
+
+const KIND: ProviderKind = ProviderKind::RocketChat;
+
+const FIELDS: &[CredentialField] = &[
+    CredentialField {
+        name: "userId",
+        required: true,
+    },
+    CredentialField {
+        name: "authToken",
+        required: true,
+    },
+];
 
 /// The Rocket.Chat adapter.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,7 +79,7 @@ impl RocketChat {
     /// # Errors
     /// [`PresenceError::Config`] for an empty id.
     pub fn plan_get_presence(&self, id: &UserId) -> Result<HttpRequest, PresenceError> {
-        self.single(id, "users.getPresence", Endpoint::RocketChatGetPresence)
+        self.single(id, "users.getPresence", GET_PRESENCE)
     }
 
     /// `GET /api/v1/users.getStatus?userId=…`: one person's status and status text.
@@ -53,7 +87,7 @@ impl RocketChat {
     /// # Errors
     /// [`PresenceError::Config`] for an empty id.
     pub fn plan_get_status(&self, id: &UserId) -> Result<HttpRequest, PresenceError> {
-        self.single(id, "users.getStatus", Endpoint::RocketChatGetStatus)
+        self.single(id, "users.getStatus", GET_STATUS)
     }
 
     fn single(
@@ -97,22 +131,25 @@ fn empty_id() -> PresenceError {
 pub fn parse_stream_event(text: &str) -> Result<Vec<Presence>, PresenceError> {
     let mut event_name = None;
     let mut args = Vec::new();
-    decode(ProviderKind::RocketChat, text, |r| {
-        fields(r, |r, key| {
+    decode(text, |r| {
+        r.object()?;
+        while let Some(key) = r.key()? {
             if key != "fields" {
-                return Ok(false);
+                r.skip()?;
+                continue;
             }
-            fields(r, |r, key| {
-                match key {
+            r.object()?;
+            while let Some(key) = r.key()? {
+                match key.as_ref() {
                     "eventName" => event_name = r.opt_string()?,
-                    "args" => args = items(r, read_arg)?,
-                    _ => return Ok(false),
+                    "args" => args = r.items(read_arg)?,
+                    _ => r.skip()?,
                 }
-                Ok(true)
-            })?;
-            Ok(true)
-        })
-    })?;
+            }
+        }
+        Ok(())
+    })
+    .map_err(|e| PresenceError::json(KIND, e))?;
     if event_name.as_deref() != Some("user-status") {
         return Ok(Vec::new());
     }
@@ -120,14 +157,14 @@ pub fn parse_stream_event(text: &str) -> Result<Vec<Presence>, PresenceError> {
     for (i, arg) in args.into_iter().enumerate() {
         let Some(arg) = arg else {
             return Err(PresenceError::Decode {
-                provider: ProviderKind::RocketChat,
+                provider: KIND,
                 path: format!("fields.args[{i}]"),
                 message: "expected [userId, username, status]".into(),
             });
         };
         let Some(id) = arg.id.filter(|id| !id.is_empty()) else {
             return Err(PresenceError::Decode {
-                provider: ProviderKind::RocketChat,
+                provider: KIND,
                 path: format!("fields.args[{i}][0]"),
                 message: "missing the user's id".into(),
             });
@@ -146,11 +183,7 @@ pub fn parse_stream_event(text: &str) -> Result<Vec<Presence>, PresenceError> {
             Status::Text(s) => (availability(&s), s.into_owned()),
             Status::None => (Availability::Unknown, String::new()),
         };
-        let mut p = Presence::new(
-            UserId::new(id.as_ref()),
-            ProviderKind::RocketChat,
-            availability,
-        );
+        let mut p = Presence::new(UserId::new(id.as_ref()), KIND, availability);
         p.display_name = non_empty(arg.username.map(Cow::into_owned));
         p.message = non_empty(arg.message.map(Cow::into_owned));
         p.raw = raw;
@@ -206,7 +239,37 @@ fn read_arg<'a>(r: &mut Reader<'a>) -> Result<Option<WireArg<'a>>, JsonError> {
 
 impl Provider for RocketChat {
     fn kind(&self) -> ProviderKind {
-        ProviderKind::RocketChat
+        KIND
+    }
+
+    fn cadence(&self) -> Cadence {
+        CADENCE
+    }
+
+    fn credential_fields(&self) -> &'static [CredentialField] {
+        FIELDS
+    }
+
+    fn credentials(&self, values: &[Option<String>]) -> Result<Credentials, PresenceError> {
+        let value = |i: usize| values.get(i).cloned().flatten().unwrap_or_default();
+        let credentials = Credentials::RocketChat {
+            user_id: value(0),
+            auth_token: Secret::new(value(1)),
+        };
+        self.check_credentials(&credentials)?;
+        Ok(credentials)
+    }
+
+    fn check_credentials(&self, credentials: &Credentials) -> Result<(), PresenceError> {
+        match credentials {
+            Credentials::RocketChat {
+                user_id,
+                auth_token,
+            } if !user_id.trim().is_empty() && !auth_token.expose().trim().is_empty() => Ok(()),
+            _ => Err(PresenceError::Config(
+                "rocketchat: credentials must be a user id and an auth token".into(),
+            )),
+        }
     }
 
     /// Without a cursor: `?ids=a,b,c`, split so that no query is longer than [`MAX_QUERY_LEN`].
@@ -223,11 +286,8 @@ impl Provider for RocketChat {
         if let Some(cursor) = cursor {
             if !valid.is_empty() {
                 let url = format!("{url}?from={}", encode_component(cursor.as_str()));
-                plan.requests.push(HttpRequest::get(
-                    url,
-                    Endpoint::RocketChatUsersPresence { delta: true },
-                    valid,
-                ));
+                plan.requests
+                    .push(HttpRequest::get(url, USERS_PRESENCE_DELTA, valid));
             }
             return plan;
         }
@@ -252,25 +312,24 @@ impl Provider for RocketChat {
         plan
     }
 
-    fn parse(
+    fn read(
         &self,
         request: &HttpRequest,
         response: &HttpResponse,
     ) -> Result<Update, PresenceError> {
         let delta = match request.endpoint {
-            Endpoint::RocketChatUsersPresence { delta } => delta,
-            Endpoint::RocketChatGetPresence | Endpoint::RocketChatGetStatus => {
-                return parse_single(request, response)
-            }
-            _ => return Err(wrong_endpoint(ProviderKind::RocketChat, request)),
+            USERS_PRESENCE => false,
+            USERS_PRESENCE_DELTA => true,
+            GET_PRESENCE | GET_STATUS => return parse_single(request, response),
+            _ => return Err(super::wrong_endpoint(KIND, request)),
         };
         if !response.is_success() {
             return Err(error(response));
         }
-        let body = decode(ProviderKind::RocketChat, &response.body, read_body)?;
+        let body = decode(&response.body, read_body).map_err(|e| PresenceError::json(KIND, e))?;
         if body.success == Some(false) {
             return Err(http_error(
-                ProviderKind::RocketChat,
+                KIND,
                 response,
                 body.error_type,
                 body.error,
@@ -279,38 +338,62 @@ impl Provider for RocketChat {
         }
         let Some(users) = body.users else {
             return Err(PresenceError::Decode {
-                provider: ProviderKind::RocketChat,
+                provider: KIND,
                 path: "users".into(),
                 message: "missing field `users`".into(),
             });
         };
         let asked: HashSet<&str> = request.ids.iter().map(UserId::as_str).collect();
         let mut seen: HashSet<&str> = HashSet::with_capacity(users.len());
-        let mut presences = Vec::with_capacity(request.ids.len().max(users.len()));
-        for user in &users {
+        let mut update = Update {
+            cursor: next_cursor(response),
+            // `from` older than ten minutes silently answers a full snapshot.
+            delta: delta && body.full != Some(true),
+            ..Update::default()
+        };
+        update.presences.reserve(request.ids.len().max(users.len()));
+        for (i, Entry { value, problems }) in users.iter().enumerate() {
+            let Some(id) = value
+                .as_ref()
+                .and_then(|u| u.id.as_deref())
+                .filter(|id| !id.is_empty())
+            else {
+                let path = format!("users[{i}]._id");
+                update.skipped.push(unreadable_entry(KIND, path, problems));
+                continue;
+            };
             // A delta lists everyone who changed; keep the people this request is about.
-            if !asked.is_empty() && !asked.contains(user.id.as_ref()) {
+            if !asked.is_empty() && !asked.contains(id) {
                 continue;
             }
-            seen.insert(user.id.as_ref());
-            presences.push(normalize(user));
+            seen.insert(id);
+            update
+                .presences
+                .push(normalize(id, value.as_ref(), problems));
         }
-        // With `ids`, or when `from` fell back to a full snapshot, absence means offline.
-        if !delta || body.full == Some(true) {
+        // With `ids`, or when `from` fell back to a full snapshot, absence means offline; unless
+        // an entry could not be read, which may have been any of them.
+        if !update.delta {
             for id in &request.ids {
                 if !seen.contains(id.as_str()) {
-                    let mut p =
-                        Presence::new(id.clone(), ProviderKind::RocketChat, Availability::Offline);
-                    p.raw = "offline (absent)".into();
-                    presences.push(p);
+                    let p = if update.skipped.is_empty() {
+                        let mut p = Presence::new(id.clone(), KIND, Availability::Offline);
+                        p.raw = "offline (absent)".into();
+                        p
+                    } else {
+                        let mut p = Presence::new(id.clone(), KIND, Availability::Unknown);
+                        p.raw = "absent, and an entry of the answer could not be read".into();
+                        p
+                    };
+                    update.presences.push(p);
                 }
             }
         }
-        Ok(Update {
-            presences,
-            cursor: next_cursor(response),
-            catalog: None,
-        })
+        Ok(update)
+    }
+
+    fn boxed(&self) -> Box<dyn Provider> {
+        Box::new(self.clone())
     }
 }
 
@@ -323,19 +406,13 @@ fn parse_single(request: &HttpRequest, response: &HttpResponse) -> Result<Update
     let Some(user) = request.ids.first().cloned() else {
         return Err(empty_id());
     };
-    let body = decode(ProviderKind::RocketChat, &response.body, read_single)?;
+    let body = decode(&response.body, read_single).map_err(|e| PresenceError::json(KIND, e))?;
     if body.success == Some(false) {
-        return Err(http_error(
-            ProviderKind::RocketChat,
-            response,
-            None,
-            body.error,
-            None,
-        ));
+        return Err(http_error(KIND, response, None, body.error, None));
     }
     let status = body.presence.or(body.status).unwrap_or_default();
-    let mut p = Presence::new(user, ProviderKind::RocketChat, availability(&status));
-    if request.endpoint == Endpoint::RocketChatGetStatus {
+    let mut p = Presence::new(user, KIND, availability(&status));
+    if request.endpoint == GET_STATUS {
         p.message = non_empty(body.message.or(body.status_text));
     }
     p.raw = status;
@@ -357,27 +434,23 @@ struct WireSingle {
 
 fn read_single(r: &mut Reader<'_>) -> Result<WireSingle, JsonError> {
     let mut body = WireSingle::default();
-    fields(r, |r, key| {
-        match key {
+    r.object()?;
+    while let Some(key) = r.key()? {
+        match key.as_ref() {
             "presence" => body.presence = r.opt_owned()?,
             "status" => body.status = r.opt_owned()?,
             "message" => body.message = r.opt_owned()?,
             "statusText" => body.status_text = r.opt_owned()?,
             "success" => body.success = r.opt_bool()?,
             "error" => body.error = r.opt_owned()?,
-            _ => return Ok(false),
+            _ => r.skip()?,
         }
-        Ok(true)
-    })?;
+    }
     Ok(body)
 }
 
 fn ids_request(url: &str, query: &str, batch: Vec<UserId>) -> HttpRequest {
-    HttpRequest::get(
-        format!("{url}?ids={query}"),
-        Endpoint::RocketChatUsersPresence { delta: false },
-        batch,
-    )
+    HttpRequest::get(format!("{url}?ids={query}"), USERS_PRESENCE, batch)
 }
 
 /// The next `from`: the server's own `Date` where the browser lets us read it, else when the
@@ -394,7 +467,7 @@ fn next_cursor(response: &HttpResponse) -> Option<Cursor> {
 
 #[derive(Default)]
 struct WireBody<'a> {
-    users: Option<Vec<WireUser<'a>>>,
+    users: Option<Vec<Entry<WireUser<'a>>>>,
     full: Option<bool>,
     success: Option<bool>,
     error: Option<String>,
@@ -403,22 +476,24 @@ struct WireBody<'a> {
 
 fn read_body<'a>(r: &mut Reader<'a>) -> Result<WireBody<'a>, JsonError> {
     let mut body = WireBody::default();
-    fields(r, |r, key| {
-        match key {
-            "users" => body.users = optional(r, |r| items(r, read_user))?,
+    r.object()?;
+    while let Some(key) = r.key()? {
+        match key.as_ref() {
+            "users" => body.users = r.optional(|r| r.entries(read_user))?,
             "full" => body.full = r.opt_bool()?,
             "success" => body.success = r.opt_bool()?,
             "error" => body.error = r.opt_owned()?,
             "errorType" => body.error_type = r.opt_owned()?,
-            _ => return Ok(false),
+            _ => r.skip()?,
         }
-        Ok(true)
-    })?;
+    }
     Ok(body)
 }
 
+/// One user of a `users.presence` answer; a value of the wrong type is the entry's problem.
+#[derive(Default)]
 struct WireUser<'a> {
-    id: Cow<'a, str>,
+    id: Option<Cow<'a, str>>,
     username: Option<Cow<'a, str>>,
     name: Option<Cow<'a, str>>,
     status: Option<Cow<'a, str>>,
@@ -426,32 +501,22 @@ struct WireUser<'a> {
 }
 
 fn read_user<'a>(r: &mut Reader<'a>) -> Result<WireUser<'a>, JsonError> {
-    let mut id = None;
-    let (mut username, mut name, mut status, mut status_text) = (None, None, None, None);
+    let mut user = WireUser::default();
     if r.kind() == Some(Kind::Null) {
         return Err(r.error("expected a user, found null"));
     }
-    fields(r, |r, key| {
-        match key {
-            "_id" => id = Some(r.string()?),
-            "username" => username = r.opt_string()?,
-            "name" => name = r.opt_string()?,
-            "status" => status = r.opt_string()?,
-            "statusText" => status_text = r.opt_string()?,
-            _ => return Ok(false),
+    r.object()?;
+    while let Some(key) = r.key()? {
+        match key.as_ref() {
+            "_id" => user.id = r.soft(Reader::string)?,
+            "username" => user.username = r.soft(Reader::opt_string)?.flatten(),
+            "name" => user.name = r.soft(Reader::opt_string)?.flatten(),
+            "status" => user.status = r.soft(Reader::opt_string)?.flatten(),
+            "statusText" => user.status_text = r.soft(Reader::opt_string)?.flatten(),
+            _ => r.skip()?,
         }
-        Ok(true)
-    })?;
-    let Some(id) = id else {
-        return Err(r.error("missing field `_id`"));
-    };
-    Ok(WireUser {
-        id,
-        username,
-        name,
-        status,
-        status_text,
-    })
+    }
+    Ok(user)
 }
 
 /// Both documented error shapes: `{status: "error", message}` (401) and
@@ -468,7 +533,7 @@ fn error(response: &HttpResponse) -> PresenceError {
         .retry_after()
         .or_else(|| response.header("x-ratelimit-reset").and_then(reset_time))
         .or_else(|| message.as_deref().and_then(seconds_in_text));
-    http_error(ProviderKind::RocketChat, response, code, message, retry)
+    http_error(KIND, response, code, message, retry)
 }
 
 /// `x-ratelimit-reset` is documented as epoch milliseconds; a value small enough to be seconds is
@@ -496,16 +561,25 @@ fn availability(status: &str) -> Availability {
         .map_or(Availability::Unknown, |(_, a)| a)
 }
 
-fn normalize(user: &WireUser<'_>) -> Presence {
-    let status = user.status.as_deref().unwrap_or("");
-    let mut p = Presence::new(
-        UserId::new(user.id.as_ref()),
-        ProviderKind::RocketChat,
-        availability(status),
-    );
-    p.message = non_empty(user.status_text.as_deref().map(str::to_owned));
-    p.display_name = non_empty(user.name.as_deref().map(str::to_owned))
-        .or_else(|| non_empty(user.username.as_deref().map(str::to_owned)));
+/// The presence of one user entry: `Unknown`, `raw` saying what was wrong, when a value had the
+/// wrong type or the status is missing.
+fn normalize(id: &str, user: Option<&WireUser<'_>>, problems: &[JsonError]) -> Presence {
+    let status = user.and_then(|u| u.status.as_deref());
+    let Some(status) = status.filter(|_| problems.is_empty()) else {
+        let mut p = Presence::new(UserId::new(id), KIND, Availability::Unknown);
+        p.raw = if problems.is_empty() {
+            "missing `status`".to_owned()
+        } else {
+            problems_text(problems)
+        };
+        return p;
+    };
+    let mut p = Presence::new(UserId::new(id), KIND, availability(status));
+    if let Some(user) = user {
+        p.message = non_empty(user.status_text.as_deref().map(str::to_owned));
+        p.display_name = non_empty(user.name.as_deref().map(str::to_owned))
+            .or_else(|| non_empty(user.username.as_deref().map(str::to_owned)));
+    }
     p.raw = status.to_owned();
     p
 }

@@ -5,18 +5,40 @@
 //! StatusNormal 1, StatusNotAvailable 2, StatusDeleted 3, StatusReadOnly 4, StatusSpm 5,
 //! StatusSystem 127. `Message` is the user's comment for when they are not present.
 
-use super::{
-    decode, error_fields, fields, http_error, unique, wrong_endpoint, Cursor, Endpoint, Plan,
-    Provider, Update,
-};
+use super::{http_error, problems_text, unique, CredentialField, Cursor, Plan, Provider, Update};
+use crate::core::auth::Credentials;
 use crate::core::error::PresenceError;
-use crate::core::http::{join, HttpRequest, HttpResponse};
-use crate::core::json::Kind;
+use crate::core::http::{join, Endpoint, HttpRequest, HttpResponse};
+use crate::core::json::{decode, error_fields, Kind, Reader};
 use crate::core::model::{non_empty, Availability, Presence, ProviderKind, UserId};
+use crate::core::schedule::Cadence;
 
 /// How many requests the store keeps in flight at once: SuperOffice documents no rate limit and
 /// has no bulk read, so we stay gentle.
 pub const MAX_IN_FLIGHT: usize = 4;
+
+/// `POST /api/v1/Agents/User/GetUserPresenceStatus`.
+pub const USER_PRESENCE_STATUS: Endpoint = Endpoint::new(KIND, "GetUserPresenceStatus");
+
+/// Polled every 60 s by default: one request per associate and no documented limit, so we stay
+/// gentle; a page may ask for down to 1 s.
+pub const CADENCE: Cadence = Cadence {
+    interval_ms: 60_000,
+    floor_ms: 1_000,
+};
+
+const KIND: ProviderKind = ProviderKind::SuperOffice;
+
+const FIELDS: &[CredentialField] = &[
+    CredentialField {
+        name: "authorization",
+        required: true,
+    },
+    CredentialField {
+        name: "appToken",
+        required: false,
+    },
+];
 
 /// The SuperOffice adapter.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,7 +83,35 @@ fn associate_id(id: &UserId) -> Result<i32, PresenceError> {
 
 impl Provider for SuperOffice {
     fn kind(&self) -> ProviderKind {
-        ProviderKind::SuperOffice
+        KIND
+    }
+
+    fn cadence(&self) -> Cadence {
+        CADENCE
+    }
+
+    fn max_in_flight(&self) -> Option<usize> {
+        Some(MAX_IN_FLIGHT)
+    }
+
+    fn credential_fields(&self) -> &'static [CredentialField] {
+        FIELDS
+    }
+
+    fn credentials(&self, values: &[Option<String>]) -> Result<Credentials, PresenceError> {
+        let authorization = values.first().cloned().flatten().unwrap_or_default();
+        let app_token = values.get(1).cloned().flatten();
+        Credentials::superoffice(&authorization, app_token.as_deref())
+    }
+
+    fn check_credentials(&self, credentials: &Credentials) -> Result<(), PresenceError> {
+        match credentials {
+            Credentials::SuperOffice { .. } => Ok(()),
+            _ => Err(PresenceError::Config(
+                "superoffice: credentials must be an authorization value (Basic, SOTicket or Bearer)"
+                    .into(),
+            )),
+        }
     }
 
     /// One POST per associate; ids that are not whole numbers are rejected.
@@ -73,7 +123,7 @@ impl Provider for SuperOffice {
                 Ok(n) => plan.requests.push(HttpRequest::post_json(
                     url.clone(),
                     format!("{{\"AssociateId\":{n}}}"),
-                    Endpoint::SuperOfficeUserPresenceStatus,
+                    USER_PRESENCE_STATUS,
                     vec![id.clone()],
                 )),
                 Err(e) => plan.rejected.push((id.clone(), e)),
@@ -82,13 +132,13 @@ impl Provider for SuperOffice {
         plan
     }
 
-    fn parse(
+    fn read(
         &self,
         request: &HttpRequest,
         response: &HttpResponse,
     ) -> Result<Update, PresenceError> {
-        if request.endpoint != Endpoint::SuperOfficeUserPresenceStatus {
-            return Err(wrong_endpoint(ProviderKind::SuperOffice, request));
+        if request.endpoint != USER_PRESENCE_STATUS {
+            return Err(super::wrong_endpoint(KIND, request));
         }
         let Some(user) = request.ids.first().cloned() else {
             return Err(PresenceError::Config(
@@ -100,24 +150,29 @@ impl Provider for SuperOffice {
         }
         let mut status = None;
         let mut message = None;
-        decode(ProviderKind::SuperOffice, &response.body, |r| {
-            fields(r, |r, key| {
-                match key {
+        let problems = decode(&response.body, |r| {
+            r.object()?;
+            while let Some(key) = r.key()? {
+                match key.as_ref() {
                     "Status" => {
-                        status = match r.kind() {
-                            Some(Kind::String) => Some(Ok(r.string()?)),
-                            Some(Kind::Number) => Some(Err(r.number()?)),
-                            Some(Kind::Null) => r.skip().map(|()| None)?,
-                            _ => return Err(r.error("expected a status name or number")),
-                        }
+                        status = r
+                            .soft(|r| match r.kind() {
+                                Some(Kind::String) => Ok(Some(Ok(r.string()?))),
+                                Some(Kind::Number) => Ok(Some(Err(r.number()?))),
+                                Some(Kind::Null) => r.skip().map(|()| None),
+                                _ => Err(r.error("expected a status name or number")),
+                            })?
+                            .flatten()
                     }
-                    "Message" => message = r.opt_owned()?,
-                    _ => return Ok(false),
+                    "Message" => message = r.soft(Reader::opt_owned)?.flatten(),
+                    _ => r.skip()?,
                 }
-                Ok(true)
-            })
-        })?;
+            }
+            Ok(r.take_problems())
+        })
+        .map_err(|e| PresenceError::json(KIND, e))?;
         let (availability, raw) = match status {
+            _ if !problems.is_empty() => (Availability::Unknown, problems_text(&problems)),
             Some(Ok(name)) => (
                 STATUSES
                     .iter()
@@ -135,15 +190,19 @@ impl Provider for SuperOffice {
                     None => (Availability::Unknown, number.to_owned()),
                 }
             }
-            None => (Availability::Unknown, String::new()),
+            None => (Availability::Unknown, "missing `Status`".to_owned()),
         };
-        let mut p = Presence::new(user, ProviderKind::SuperOffice, availability);
-        p.message = non_empty(message);
+        let mut p = Presence::new(user, KIND, availability);
+        p.message = non_empty(message).filter(|_| problems.is_empty());
         p.raw = raw;
         Ok(Update {
             presences: vec![p],
             ..Update::default()
         })
+    }
+
+    fn boxed(&self) -> Box<dyn Provider> {
+        Box::new(self.clone())
     }
 }
 
@@ -152,13 +211,7 @@ impl Provider for SuperOffice {
 fn error(response: &HttpResponse) -> PresenceError {
     let [error, error_type, message] =
         error_fields(&response.body, None, ["Error", "ErrorType", "Message"]);
-    http_error(
-        ProviderKind::SuperOffice,
-        response,
-        error_type,
-        error.or(message),
-        None,
-    )
+    http_error(KIND, response, error_type, error.or(message), None)
 }
 
 #[cfg(test)]

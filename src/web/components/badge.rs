@@ -86,13 +86,15 @@ pub(crate) fn use_badge(state: &State, size: u32, show_label: bool, root: NodeRe
     let text = show_label.then(|| match state {
         State::Loading => labels.text("loading").into_owned(),
         State::Error(_) => labels.text("error").into_owned(),
-        State::Fresh(p) | State::Stale { presence: p, .. } => labels.label(p).into_owned(),
+        State::Fresh(p) | State::Failing { presence: p, .. } | State::Stale { presence: p, .. } => {
+            labels.label(p).into_owned()
+        }
     });
     let variant = match state {
         State::Loading => "presence-badge--loading",
         State::Error(_) => "presence-badge--error",
         State::Stale { .. } => "presence-badge--stale",
-        State::Fresh(_) => "presence-badge--fresh",
+        State::Fresh(_) | State::Failing { .. } => "presence-badge--fresh",
     };
     html! {
         <span ref={root} class={classes!("presence-badge", variant)} part="base"

@@ -33,7 +33,9 @@ impl Look {
         match state {
             State::Loading => Look::Loading,
             State::Error(_) => Look::Error,
-            State::Fresh(p) | State::Stale { presence: p, .. } => Look::Presence {
+            State::Fresh(p)
+            | State::Failing { presence: p, .. }
+            | State::Stale { presence: p, .. } => Look::Presence {
                 availability: p.availability,
                 out_of_office: p.out_of_office,
                 idle: p.idle,

@@ -410,7 +410,9 @@ fn events(element: &HtmlElement, props: &HostProps) -> Vec<Subscription> {
                 State::Stale { error, .. } => {
                     dispatch_error(&element, &source, Some(id), error, true)
                 }
-                State::Error(error) => dispatch_error(&element, &source, Some(id), error, false),
+                State::Failing { error, .. } | State::Error(error) => {
+                    dispatch_error(&element, &source, Some(id), error, false)
+                }
                 State::Loading => {}
             })
         })

@@ -8,7 +8,7 @@ use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::core::{Credentials, Labels, PresenceError, ProviderKind, Secret};
+use crate::core::{Adapter, Labels, PresenceError, ProviderKind};
 use crate::web::source::{Auth, CredentialsFuture, SourceConfig};
 
 /// What `configure()` was given.
@@ -42,6 +42,14 @@ fn whole(object: &JsValue, name: &str) -> Option<u64> {
 
 fn config_error(name: &str, why: &str) -> PresenceError {
     PresenceError::Config(format!("source `{name}`: {why}"))
+}
+
+/// A configuration error of the adapter's, naming the source.
+fn named(name: &str, error: PresenceError) -> PresenceError {
+    match error {
+        PresenceError::Config(why) => config_error(name, &why),
+        other => other,
+    }
 }
 
 /// Reads `configure()`'s argument.
@@ -95,21 +103,27 @@ fn source(name: &str, value: &JsValue) -> Result<SourceConfig, PresenceError> {
     }
     let kind_text = text(value, "kind").unwrap_or_default();
     let kind = ProviderKind::from_name(&kind_text).ok_or_else(|| {
+        let kinds: Vec<&str> = Adapter::kinds().map(ProviderKind::name).collect();
         config_error(
             name,
-            &format!("unknown kind `{kind_text}`: use graph, rocketchat, genesys or superoffice"),
+            &format!("unknown kind `{kind_text}`: use {}", kinds.join(", ")),
         )
     })?;
     let base_url = text(value, "baseUrl")
         .ok_or_else(|| config_error(name, "set `baseUrl`, the service's API root"))?;
-    let auth = auth(name, kind, value)?;
+    let adapter = Adapter::new(kind, &base_url).map_err(|e| named(name, e))?;
+    let auth = auth(name, &adapter, value)?;
     let mut config = SourceConfig::new(name, kind, &base_url, auth);
     config.interval_ms = whole(value, "intervalMs");
     if let Some(timeout) = whole(value, "timeoutMs").and_then(|t| u32::try_from(t).ok()) {
         config.timeout_ms = timeout;
     }
     config.language = text(value, "language");
-    config.genesys_source = text(value, "genesysSource");
+    config.settings = adapter
+        .setting_names()
+        .iter()
+        .filter_map(|setting| Some(((*setting).to_owned(), text(value, setting)?)))
+        .collect();
     config.send_cookies = field(value, "sendCookies").and_then(|v| v.as_bool()) == Some(true);
     config.check()?;
     Ok(config)
@@ -164,86 +178,66 @@ fn describe(error: &JsValue) -> String {
         .unwrap_or_else(|| "an error".to_owned())
 }
 
-/// The fields each kind authenticates with.
-fn auth(name: &str, kind: ProviderKind, value: &JsValue) -> Result<Auth, PresenceError> {
-    let fields: &[&str] = match kind {
-        ProviderKind::Graph | ProviderKind::Genesys => &["token"],
-        ProviderKind::RocketChat => &["userId", "authToken"],
-        ProviderKind::SuperOffice => &["authorization"],
-    };
+/// The credentials the adapter takes, read from the fields it names: values now, or any
+/// function among them asked at each request.
+fn auth(name: &str, adapter: &Adapter, value: &JsValue) -> Result<Auth, PresenceError> {
+    let fields = adapter.credential_fields();
     let mut given = Vec::with_capacity(fields.len());
     for f in fields {
-        match Given::read(value, f) {
-            Some(g) => given.push(g),
+        match Given::read(value, f.name) {
+            Some(g) => given.push(Some(g)),
+            None if !f.required => given.push(None),
             None if field(value, "auth").and_then(|a| a.as_string()).as_deref() == Some("none") => {
                 return Ok(Auth::None)
             }
             None => {
+                let required: Vec<String> = fields
+                    .iter()
+                    .filter(|f| f.required)
+                    .map(|f| format!("`{}`", f.name))
+                    .collect();
                 return Err(config_error(
                     name,
                     &format!(
-                        "{kind} needs {} (strings or async functions)",
-                        fields
-                            .iter()
-                            .map(|f| format!("`{f}`"))
-                            .collect::<Vec<_>>()
-                            .join(" and ")
+                        "{} needs {} (strings or async functions), or `auth: \"none\"`",
+                        adapter.kind(),
+                        required.join(" and ")
                     ),
-                ))
+                ));
             }
         }
     }
-    let app_token = match kind {
-        ProviderKind::SuperOffice => Given::read(value, "appToken"),
-        _ => None,
-    };
     // Only values: fixed credentials, checked now. Any function: asked for at each request.
-    let values: Option<Vec<String>> = given.iter().map(Given::value).collect();
-    let app_value = match &app_token {
-        None => Some(None),
-        Some(g) => g.value().map(Some),
-    };
-    if let (Some(texts), Some(app)) = (values, app_value) {
-        let credentials = credentials(kind, &texts, app).map_err(|e| match e {
-            PresenceError::Config(why) => config_error(name, &why),
-            other => other,
-        })?;
-        credentials.check(kind)?;
+    let values: Option<Vec<Option<String>>> = given
+        .iter()
+        .map(|g| match g {
+            None => Some(None),
+            Some(g) => g.value().map(Some),
+        })
+        .collect();
+    if let Some(values) = values {
+        let credentials = adapter.credentials(&values).map_err(|e| named(name, e))?;
         return Ok(Auth::Value(credentials));
     }
-    let fields: Vec<&'static str> = fields.to_vec();
+    let names: Vec<&'static str> = fields.iter().map(|f| f.name).collect();
     let given = Rc::new(given);
-    let app_token = Rc::new(app_token);
+    let adapter = Rc::new(adapter.clone());
     Ok(Auth::Callback(Rc::new(move || -> CredentialsFuture {
         let given = given.clone();
-        let app_token = app_token.clone();
-        let fields = fields.clone();
+        let adapter = adapter.clone();
+        let names = names.clone();
         Box::pin(async move {
-            let mut texts = Vec::with_capacity(given.len());
-            for (g, f) in given.iter().zip(&fields) {
-                texts.push(g.get(f).await?);
+            let mut values = Vec::with_capacity(given.len());
+            for (g, f) in given.iter().zip(&names) {
+                values.push(match g {
+                    Some(g) => Some(g.get(f).await?),
+                    None => None,
+                });
             }
-            let app = match app_token.as_ref() {
-                Some(g) => Some(g.get("appToken").await?),
-                None => None,
-            };
-            credentials(kind, &texts, app).map_err(|e| e.to_string())
+            adapter.credentials(&values).map_err(|e| match e {
+                PresenceError::Config(why) => why,
+                other => other.to_string(),
+            })
         })
     })))
-}
-
-fn credentials(
-    kind: ProviderKind,
-    texts: &[String],
-    app_token: Option<String>,
-) -> Result<Credentials, PresenceError> {
-    let first = texts.first().cloned().unwrap_or_default();
-    Ok(match kind {
-        ProviderKind::Graph | ProviderKind::Genesys => Credentials::Bearer(Secret::new(first)),
-        ProviderKind::RocketChat => Credentials::RocketChat {
-            user_id: first,
-            auth_token: Secret::new(texts.get(1).cloned().unwrap_or_default()),
-        },
-        ProviderKind::SuperOffice => Credentials::superoffice(&first, app_token.as_deref())?,
-    })
 }
