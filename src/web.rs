@@ -3,9 +3,10 @@
 
 pub mod components;
 pub mod context;
+pub mod directory;
 #[cfg(feature = "element")]
 pub mod elements;
-pub mod registry;
+pub mod hooks;
 pub mod source;
 pub mod store;
 pub mod transport;
@@ -14,8 +15,9 @@ pub use components::{
     PresenceBadge, PresenceBadgeProps, PresenceList, PresenceListProps, PresenceSummary,
     PresenceSummaryProps, StateBadge, StateBadgeProps, STYLESHEET,
 };
-pub use context::{use_presence, PresenceProvider, PresenceProviderProps, Stores};
-pub use registry::{configure, store, stores};
+pub use context::{PresenceProvider, PresenceProviderProps, Stores};
+pub use directory::{configure, store, stores};
+pub use hooks::{use_labels, use_presence, use_roster, RosterHandle};
 pub use source::{Auth, CredentialsFuture, SourceConfig};
 pub use store::{Listener, Store, Subscription};
 pub use transport::{execute, Transport};

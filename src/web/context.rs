@@ -1,11 +1,12 @@
-//! The yew side: a context provider holding the page's stores, and `use_presence`.
+//! The yew side: the page's stores by name, and the context provider that holds them and the
+//! page's words for the components below it (read through [`super::hooks`]).
 
 use std::rc::Rc;
 
 use yew::prelude::*;
 
 use super::store::Store;
-use crate::core::{Labels, PresenceError, State, UserId};
+use crate::core::{Labels, PresenceError};
 
 /// The page's stores by source name, and why the sources that could not be configured failed.
 /// Compares by identity, so components re-render only when the set is replaced.
@@ -97,12 +98,6 @@ pub(crate) struct Page {
     pub(crate) labels: Labels,
 }
 
-/// The page's stores and words around a component; empty and English outside a provider.
-#[hook]
-pub(crate) fn use_page() -> Page {
-    use_context::<Page>().unwrap_or_default()
-}
-
 /// Props of [`PresenceProvider`].
 #[derive(Properties, PartialEq)]
 pub struct PresenceProviderProps {
@@ -147,43 +142,4 @@ pub(crate) fn missing_source(source: &str) -> PresenceError {
     PresenceError::Config(format!(
         "no presence source named `{source}` around this component"
     ))
-}
-
-/// The state of one person from a source of the surrounding [`PresenceProvider`]: `Loading`,
-/// then `Fresh`, `Stale` after a failed poll (with the last good presence), or `Error` when it
-/// never loaded. The component re-renders when, and only when, that person's state changes.
-#[hook]
-pub fn use_presence(source: &str, id: &str) -> State {
-    let stores = use_page().stores;
-    let store = stores.get(source).cloned();
-    // Compared instead of the whole set of stores, so that configuring another source leaves
-    // this subscription (and the presence it holds) alone.
-    let missing = store.is_none().then(|| stores.missing(source));
-    let user = UserId::new(id);
-    let state = use_state(|| match (&store, &missing) {
-        (Some(s), _) => s.state(&user),
-        (None, Some(e)) => State::Error(e.clone()),
-        (None, None) => State::Loading,
-    });
-    {
-        let state = state.clone();
-        use_effect_with((store, user, missing), move |(store, user, missing)| {
-            let subscription = match store {
-                Some(store) => {
-                    let setter = state.clone();
-                    let subscription = store.subscribe(user, move |_, s| setter.set(s.clone()));
-                    state.set(store.state(user));
-                    Some(subscription)
-                }
-                None => {
-                    if let Some(e) = missing {
-                        state.set(State::Error(e.clone()));
-                    }
-                    None
-                }
-            };
-            move || drop(subscription)
-        });
-    }
-    (*state).clone()
 }

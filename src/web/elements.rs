@@ -66,7 +66,7 @@ pub mod options;
 
 use wasm_bindgen::prelude::*;
 
-use super::registry;
+use super::directory;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
@@ -171,9 +171,9 @@ pub fn configure_js(
             }
             for (name, config) in read.sources {
                 let made = match config {
-                    Ok(config) => registry::configure(config).map(|_| ()),
+                    Ok(config) => directory::configure(config).map(|_| ()),
                     Err(e) => {
-                        registry::fail(&name, e.clone());
+                        directory::fail(&name, e.clone());
                         Err(e)
                     }
                 };
@@ -186,7 +186,7 @@ pub fn configure_js(
     for problem in &problems {
         web_sys::console::error_1(&JsValue::from_str(&format!("presence-widgets: {problem}")));
     }
-    host::set_page(registry::stores(), labels);
+    host::set_page(directory::stores(), labels);
     host::define_all();
     problems
 }
@@ -195,14 +195,14 @@ pub fn configure_js(
 /// anything (they show an error until their source is configured). Calling it again is harmless.
 #[wasm_bindgen]
 pub fn define() {
-    host::set_page(registry::stores(), host::labels());
+    host::set_page(directory::stores(), host::labels());
     host::define_all();
 }
 
 /// Polls a source now (all sources when none is named), as when the page knows something changed.
 #[wasm_bindgen]
 pub fn refresh(source: Option<String>) {
-    let stores = registry::stores();
+    let stores = directory::stores();
     let names: Vec<String> = stores.names().map(str::to_owned).collect();
     for name in names {
         if source.as_deref().is_none_or(|s| s == name) {

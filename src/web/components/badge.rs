@@ -2,11 +2,11 @@
 
 use yew::prelude::*;
 
-use super::clock::{local_time, use_clock};
+use super::clock::local_time;
 use super::icon::{icon, Look};
 use super::style::use_stylesheet;
-use super::use_labels;
 use crate::core::State;
+use crate::web::hooks::{use_clock, use_labels};
 use crate::web::use_presence;
 
 /// Props of [`PresenceBadge`].

@@ -1,32 +1,10 @@
-//! Time for the components: now, a clock that ticks while something is stale (its age is
-//! shown), and provider timestamps in the page's own format.
+//! Time for the components: how often a stale age is refreshed, and provider timestamps in the
+//! page's own format. The ticking clock is [`crate::web::hooks::use_clock`].
 
-use gloo_timers::callback::Interval;
 use wasm_bindgen::JsValue;
-use yew::prelude::*;
-
-use crate::web::transport::now_ms;
 
 /// How often a stale badge's age is refreshed.
 pub const TICK_MS: u32 = 30_000;
-
-/// Now, in milliseconds since the Unix epoch; re-renders every [`TICK_MS`] while `ticking`.
-#[hook]
-pub fn use_clock(ticking: bool) -> u64 {
-    let now = use_state(now_ms);
-    {
-        let now = now.clone();
-        use_effect_with(ticking, move |ticking| {
-            let interval = ticking.then(|| Interval::new(TICK_MS, move || now.set(now_ms())));
-            move || drop(interval)
-        });
-    }
-    if ticking {
-        *now
-    } else {
-        now_ms()
-    }
-}
 
 /// A provider's ISO 8601 timestamp in the page's locale ("23/11/2026, 10:32:00"); the text as
 /// given when it is not a date.

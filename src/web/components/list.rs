@@ -11,11 +11,10 @@ use web_sys::{Element, HtmlElement, HtmlInputElement};
 use yew::prelude::*;
 
 use super::badge::use_badge;
-use super::roster::use_roster;
 use super::style::use_stylesheet;
-use super::use_labels;
 use crate::core::roster::window;
 use crate::core::{Group, Labels, Roster, Row, State, UserId};
+use crate::web::hooks::{use_labels, use_roster};
 
 /// Rows rendered beyond each edge of the visible ones, so that scrolling shows no gap.
 pub const OVERSCAN: usize = 8;

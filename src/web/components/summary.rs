@@ -4,10 +4,9 @@ use implicit_clone::unsync::{IArray, IMap};
 use yew::prelude::*;
 
 use super::icon::{icon, Look};
-use super::roster::use_roster;
 use super::style::use_stylesheet;
-use super::use_labels;
 use crate::core::Group;
+use crate::web::hooks::{use_labels, use_roster};
 
 /// Props of [`PresenceSummary`].
 #[derive(Properties, PartialEq)]

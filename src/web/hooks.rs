@@ -1,15 +1,88 @@
-//! `use_roster`: the people of a list or summary, subscribed at the source's store and kept in a
-//! [`Roster`]; the component re-renders once per batch of changes, however many people changed.
+//! Every hook of the yew side, in one place: the page's stores and words (`use_page`,
+//! [`use_labels`]), one person's state ([`use_presence`]), the people of a list or summary
+//! ([`use_roster`]), and a clock that ticks while an age is shown ([`use_clock`]).
 
 use std::cell::{Cell, Ref, RefCell};
 use std::rc::Rc;
 
+use gloo_timers::callback::Interval;
 use implicit_clone::unsync::{IArray, IMap};
 use yew::prelude::*;
 
-use crate::core::{Roster, State, UserId};
-use crate::web::context::use_page;
-use crate::web::Subscription;
+use super::components::clock::TICK_MS;
+use super::context::Page;
+use super::store::Subscription;
+use super::transport::now_ms;
+use crate::core::{Labels, Roster, State, UserId};
+
+/// The page's stores and words around a component; empty and English outside a provider.
+#[hook]
+pub(crate) fn use_page() -> Page {
+    use_context::<Page>().unwrap_or_default()
+}
+
+/// The labels of the surrounding [`super::PresenceProvider`], English when there is none.
+#[hook]
+pub fn use_labels() -> Labels {
+    use_page().labels
+}
+
+/// The state of one person from a source of the surrounding [`super::PresenceProvider`]: `Loading`,
+/// then `Fresh`, `Stale` after a failed poll (with the last good presence), or `Error` when it
+/// never loaded. The component re-renders when, and only when, that person's state changes.
+#[hook]
+pub fn use_presence(source: &str, id: &str) -> State {
+    let stores = use_page().stores;
+    let store = stores.get(source).cloned();
+    // Compared instead of the whole set of stores, so that configuring another source leaves
+    // this subscription (and the presence it holds) alone.
+    let missing = store.is_none().then(|| stores.missing(source));
+    let user = UserId::new(id);
+    let state = use_state(|| match (&store, &missing) {
+        (Some(s), _) => s.state(&user),
+        (None, Some(e)) => State::Error(e.clone()),
+        (None, None) => State::Loading,
+    });
+    {
+        let state = state.clone();
+        use_effect_with((store, user, missing), move |(store, user, missing)| {
+            let subscription = match store {
+                Some(store) => {
+                    let setter = state.clone();
+                    let subscription = store.subscribe(user, move |_, s| setter.set(s.clone()));
+                    state.set(store.state(user));
+                    Some(subscription)
+                }
+                None => {
+                    if let Some(e) = missing {
+                        state.set(State::Error(e.clone()));
+                    }
+                    None
+                }
+            };
+            move || drop(subscription)
+        });
+    }
+    (*state).clone()
+}
+
+/// Now, in milliseconds since the Unix epoch; re-renders every [`TICK_MS`] while `ticking`.
+#[hook]
+pub fn use_clock(ticking: bool) -> u64 {
+    let now = use_state(now_ms);
+    {
+        let now = now.clone();
+        use_effect_with(ticking, move |ticking| {
+            let interval = ticking.then(|| Interval::new(TICK_MS, move || now.set(now_ms())));
+            move || drop(interval)
+        });
+    }
+    if ticking {
+        *now
+    } else {
+        now_ms()
+    }
+}
 
 /// A component's roster. Compares by identity: a new one is made when the people or the source
 /// change.
