@@ -12,7 +12,6 @@
     reason = "tests fail loudly"
 )]
 
-use gloo_timers::future::TimeoutFuture;
 use implicit_clone::unsync::{IArray, IMap};
 use presence_widgets::core::{Labels, ProviderKind, UserId};
 use presence_widgets::web::{
@@ -596,9 +595,16 @@ async fn configuring_another_source_keeps_what_is_shown_without_asking_again() {
         app.update(props(Stores::new([graph.clone(), other])));
         yew::scheduler::flush().await;
         assert!(none_loading(&root), "went back to loading");
-        TimeoutFuture::new(100).await;
+        // A poll asked for now runs after anything the new configuration set going: once it is
+        // sent, a request for someone re-subscribed would have been sent before it.
+        graph.poll_now();
+        until(10_000, "the poll", || graph.requests_sent() > sent).await;
         yew::scheduler::flush().await;
         assert!(none_loading(&root));
-        assert_eq!(graph.requests_sent(), sent, "nobody was asked for again");
+        assert_eq!(
+            graph.requests_sent(),
+            sent + 1,
+            "one poll of six people, and nobody asked for again"
+        );
     }
 }

@@ -194,6 +194,10 @@ thread_local! {
     static NEXT: Cell<u32> = const { Cell::new(0) };
     static PAGE: RefCell<(Stores, Labels)> = RefCell::new(Default::default());
     static WARNED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    /// Instances whose attributes changed while they were out of the list (an event listener of
+    /// the page set an attribute synchronously while the instance was being connected or
+    /// updated): read again as soon as they are back.
+    static PENDING: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
 }
 
 const KEY: &str = "__presenceWidget";
@@ -207,13 +211,23 @@ fn take(id: u32) -> Option<Instance> {
     })
 }
 
-/// Puts the instance `id` (back) in the list.
+/// Puts the instance `id` (back) in the list, then applies any attribute change that arrived
+/// while it was out.
 fn put(id: u32, instance: Instance) {
     INSTANCES.with(|i| {
         let mut list = i.borrow_mut();
         let at = list.partition_point(|(k, _)| *k < id);
         list.insert(at, (id, instance));
     });
+    let pending = PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        let found = p.contains(&id);
+        p.retain(|k| *k != id);
+        found
+    });
+    if pending {
+        update(id, true);
+    }
 }
 
 fn instance_id(element: &HtmlElement) -> Option<u32> {
@@ -328,6 +342,7 @@ fn disconnected(element: HtmlElement) {
         if element.is_connected() {
             return;
         }
+        PENDING.with(|p| p.borrow_mut().retain(|k| *k != id));
         if let Some(instance) = take(id) {
             drop(instance.events);
             instance.app.destroy();
@@ -349,6 +364,10 @@ fn changed(element: HtmlElement) {
 /// when anything differs.
 fn update(id: u32, attributes_changed: bool) {
     let Some(mut instance) = take(id) else {
+        // Out of the list for a moment (being connected or updated): read again when back.
+        if attributes_changed {
+            PENDING.with(|p| p.borrow_mut().push(id));
+        }
         return;
     };
     let (stores, labels) = page();
