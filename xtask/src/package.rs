@@ -7,10 +7,13 @@ use std::process::Stdio;
 use crate::process::{command, root, run, say};
 use crate::tools;
 
-/// Budget for the package's `.wasm` after gzip -9, in bytes.
-pub const WASM_BUDGET: u64 = 150 * 1024;
+/// Budget for the package's `.wasm` after gzip -9, in bytes (KB = 1,024 bytes). Still 12% under
+/// the 226 KB that Microsoft Graph Toolkit needs for one provider's badge; what is left is for
+/// push, the relay, the status picker, avatars and word tables. A feature that needs more finds
+/// the bytes elsewhere.
+pub const WASM_BUDGET: u64 = 190 * 1024;
 /// Budget for the `.wasm` and the JS glue together after gzip -9, in bytes.
-pub const TOTAL_BUDGET: u64 = 170 * 1024;
+pub const TOTAL_BUDGET: u64 = 200 * 1024;
 
 /// What the package weighs.
 pub struct Sizes {
@@ -157,8 +160,19 @@ pub fn report(sizes: &Sizes) -> Result<(), String> {
         kb(total),
         kb(TOTAL_BUDGET)
     ));
+    say(&format!(
+        "package budget: {} of the .wasm's left, {} of wasm + JS",
+        kb(WASM_BUDGET.saturating_sub(sizes.wasm_gzip)),
+        kb(TOTAL_BUDGET.saturating_sub(total)),
+    ));
     if sizes.wasm_gzip > WASM_BUDGET || total > TOTAL_BUDGET {
-        return Err("the package is over its size budget".into());
+        return Err(format!(
+            "the package is over its size budget (.wasm {} of {}, wasm + JS {} of {})",
+            kb(sizes.wasm_gzip),
+            kb(WASM_BUDGET),
+            kb(total),
+            kb(TOTAL_BUDGET)
+        ));
     }
     Ok(())
 }
