@@ -25,3 +25,8 @@ pub mod core;
 pub mod web;
 
 pub use crate::core::{Availability, Presence, PresenceError, ProviderKind, UserId};
+
+/// The README's examples, compiled (and the core's run) with the doc tests.
+#[cfg(all(doctest, feature = "element"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExamples;

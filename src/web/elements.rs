@@ -79,16 +79,19 @@ export type SourceOptions = {
   baseUrl: string;
   /** Milliseconds between polls (raised to the provider's floor); the provider's default otherwise. */
   intervalMs?: number;
-  /** Milliseconds before a request is aborted (default 10000). */
+  /** Milliseconds before a request is aborted (default 15000). */
   timeoutMs?: number;
   /** Whether cookies are sent (default false). */
   sendCookies?: boolean;
 } & (
-  | { kind: "graph"; token: Credential }
-  | { kind: "genesys"; token: Credential; language?: string; genesysSource?: string }
-  | { kind: "rocketchat"; userId: Credential; authToken: Credential }
-  | { kind: "superoffice"; authorization: Credential; appToken?: Credential }
+  | ({ kind: "graph" } & ({ token: Credential } | NoAuth))
+  | ({ kind: "genesys"; language?: string; genesysSource?: string } & ({ token: Credential } | NoAuth))
+  | ({ kind: "rocketchat" } & ({ userId: Credential; authToken: Credential } | NoAuth))
+  | ({ kind: "superoffice"; appToken?: Credential } & ({ authorization: Credential } | NoAuth))
 );
+
+/** No credentials from the page: the service (a same-origin proxy that adds them) needs none. */
+export type NoAuth = { auth: "none" };
 
 /** What configure() takes. */
 export interface PresenceOptions {
@@ -118,7 +121,9 @@ export interface Presence {
 export interface PresenceErrorDetail {
   source: string;
   user: string | null;
-  /** true when the last good presence is still shown. */
+  /** true when the last good presence is shown stale (polls have failed for three intervals);
+   * false when it never loaded, or when the failure is recent and the presence is still shown
+   * as it was (the reason is in its tooltip). */
   stale: boolean;
   message: string;
   error: { kind: string; [field: string]: unknown };
