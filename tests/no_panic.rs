@@ -246,3 +246,46 @@ proptest! {
         }
     }
 }
+
+/// Header values that are long or absurd: hundreds of digits, years far beyond 9999, fractions
+/// longer than any clock. Read in a debug build, where overflowing arithmetic panics.
+fn long_header() -> impl Strategy<Value = String> {
+    let digits = "[0-9]{1,600}";
+    prop_oneof![
+        digits.prop_map(|d| d),
+        (digits, "[0-9]{0,400}").prop_map(|(w, f)| format!("{w}.{f}")),
+        (
+            "[0-9]{1,40}",
+            "[A-Z][a-z]{2}",
+            "[0-9]{1,30}",
+            "[0-9]{1,3}:[0-9]{1,3}:[0-9]{1,3}"
+        )
+            .prop_map(|(d, m, y, t)| format!("Sun, {d} {m} {y} {t} GMT")),
+        Just("Sun, 06 Nov 100000000000000000 08:49:37 GMT".to_owned()),
+        Just(format!("-{}", "9".repeat(400))),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_long_header_overflows(value in long_header(), status in prop::sample::select(vec![200u16, 429, 503]), now in any::<u64>()) {
+        use presence_widgets::core::schedule::{next_delay_ms, Outcome, Policy};
+        let reads = every_read();
+        let body = r#"{"users": [], "success": true, "value": []}"#;
+        for name in ["Retry-After", "x-ratelimit-reset", "Date"] {
+            read_everywhere(&reads, body, status, (name, &value));
+            for (adapter, request) in &reads {
+                let response = HttpResponse::new(status, body).with_header(name, &value);
+                if let Err(error) = adapter.parse(request, &response) {
+                    let policy = Policy::new(adapter.cadence());
+                    let delay = next_delay_ms(&policy, &Outcome::Failure(error), u32::MAX, now, u64::MAX);
+                    prop_assert!(delay <= 60 * 60_000);
+                }
+            }
+        }
+        let _ = presence_widgets::core::http::parse_retry_after(&value);
+        let _ = presence_widgets::core::http::parse_http_date(&value);
+    }
+}
