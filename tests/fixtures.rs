@@ -1,7 +1,7 @@
 //! Every documented answer in `tests/fixtures/provider-docs` (copied from `shared/fixtures`) and
 //! every answer of our own in `tests/fixtures/own`, parsed and checked against the presences a
 //! user would see.
-#![cfg(not(target_arch = "wasm32"))]
+#![cfg(all(not(target_arch = "wasm32"), feature = "providers"))]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

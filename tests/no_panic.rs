@@ -1,6 +1,6 @@
 //! No byte string, no JSON value and no prefix of a documented answer makes any adapter panic:
 //! each returns `Ok` or a typed `Err`, whatever the status and headers.
-#![cfg(not(target_arch = "wasm32"))]
+#![cfg(all(not(target_arch = "wasm32"), feature = "providers"))]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

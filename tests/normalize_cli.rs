@@ -1,5 +1,5 @@
 //! The `normalize` example, run as a user runs it: every provider and endpoint, and garbage.
-#![cfg(not(target_arch = "wasm32"))]
+#![cfg(all(not(target_arch = "wasm32"), feature = "providers"))]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

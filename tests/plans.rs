@@ -1,6 +1,6 @@
 //! Plans: batches within each provider's limit, ids percent-encoded in every path and query,
 //! repeated ids asked for once, unusable ids rejected with a reason.
-#![cfg(not(target_arch = "wasm32"))]
+#![cfg(all(not(target_arch = "wasm32"), feature = "providers"))]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

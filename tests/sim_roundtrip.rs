@@ -1,7 +1,7 @@
 //! The adapters against presence-sim: every request the adapters plan is answered correctly by
 //! the simulator, and every kind of answer the simulator gives is read by the adapters.
 //! (The simulator is written from the documents alone; this is where the two readings meet.)
-#![cfg(not(target_arch = "wasm32"))]
+#![cfg(all(not(target_arch = "wasm32"), feature = "providers"))]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -378,6 +378,7 @@ impl Registry {
 }
 
 #[cfg(test)]
+#[cfg(all(feature = "graph", feature = "rocketchat", feature = "genesys"))]
 mod tests {
     use super::*;
     use crate::core::ProviderKind;
