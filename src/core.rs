@@ -9,46 +9,10 @@
 
 pub mod auth;
 pub mod error;
-#[cfg_attr(
-    not(all(
-        feature = "graph",
-        feature = "rocketchat",
-        feature = "genesys",
-        feature = "superoffice"
-    )),
-    allow(
-        dead_code,
-        reason = "the adapters' helpers, in a build without some adapters"
-    )
-)]
 pub mod http;
 pub mod json;
 pub mod labels;
-#[cfg_attr(
-    not(all(
-        feature = "graph",
-        feature = "rocketchat",
-        feature = "genesys",
-        feature = "superoffice"
-    )),
-    allow(
-        dead_code,
-        reason = "the adapters' helpers, in a build without some adapters"
-    )
-)]
 pub mod model;
-#[cfg_attr(
-    not(any(
-        feature = "graph",
-        feature = "rocketchat",
-        feature = "genesys",
-        feature = "superoffice"
-    )),
-    allow(
-        dead_code,
-        reason = "the adapters' helpers, in a build without adapters"
-    )
-)]
 pub mod providers;
 pub mod registry;
 pub mod roster;

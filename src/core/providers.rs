@@ -373,17 +373,18 @@ pub(crate) fn expect_bearer(
     }
 }
 
-/// The one value of a single-field credential (`token`).
+/// A bearer token from the one value of [`TOKEN`].
 #[cfg(any(feature = "graph", feature = "genesys"))]
-pub(crate) fn first_value(
+pub(crate) fn bearer(
     provider: ProviderKind,
     values: &[Option<String>],
-) -> Result<String, PresenceError> {
+) -> Result<Credentials, PresenceError> {
     values
         .first()
         .cloned()
         .flatten()
         .filter(|v| !v.trim().is_empty())
+        .map(|token| Credentials::Bearer(super::auth::Secret::new(token)))
         .ok_or_else(|| PresenceError::Config(format!("{provider}: an empty token")))
 }
 

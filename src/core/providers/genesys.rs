@@ -10,10 +10,10 @@ use std::borrow::Cow;
 use serde::{Serialize, Serializer};
 
 use super::{
-    checked, expect_bearer, first_value, http_error, problems_text, seconds_in_text,
-    unreadable_entry, CredentialField, Cursor, Plan, Provider, Update, TOKEN,
+    bearer, checked, expect_bearer, http_error, problems_text, seconds_in_text, unreadable_entry,
+    CredentialField, Cursor, Plan, Provider, Update, TOKEN,
 };
-use crate::core::auth::{Credentials, Secret};
+use crate::core::auth::Credentials;
 use crate::core::error::PresenceError;
 use crate::core::http::{
     encode_component, is_dot_segment, join, Endpoint, HttpRequest, HttpResponse,
@@ -452,7 +452,7 @@ impl Provider for Genesys {
     }
 
     fn credentials(&self, values: &[Option<String>]) -> Result<Credentials, PresenceError> {
-        first_value(KIND, values).map(|token| Credentials::Bearer(Secret::new(token)))
+        bearer(KIND, values)
     }
 
     fn check_credentials(&self, credentials: &Credentials) -> Result<(), PresenceError> {
