@@ -1,6 +1,7 @@
-// Shared by the end-to-end tests: Debian's Chromium through playwright-core (no browser is
-// downloaded), presence-sim's control surface, and where screenshots go.
-import { chromium } from "playwright-core";
+// Shared by the end-to-end tests: Debian's Chromium (over CDP) and Firefox ESR (over WebDriver
+// BiDi) through puppeteer-core, which downloads no browser; presence-sim's control surface; where
+// screenshots go.
+import puppeteer from "puppeteer-core";
 import { mkdirSync } from "node:fs";
 
 export const SIM = process.env.SIM_URL ?? "";
@@ -8,22 +9,117 @@ if (!SIM) throw new Error("SIM_URL is not set: run `cargo xtask test`, which sta
 export const SCREENSHOTS = process.env.SCREENSHOTS ?? "../target/screenshots";
 mkdirSync(SCREENSHOTS, { recursive: true });
 
-export async function launch() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+/** The browsers every test runs in; `E2E_BROWSERS=firefox` narrows it while working on a test. */
+export const BROWSERS = (process.env.E2E_BROWSERS ?? "chromium,firefox")
+  .split(",").map((b) => b.trim()).filter(Boolean);
+
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+// /usr/bin/firefox-esr is a link to the real binary, which puppeteer must start itself.
+const FIREFOX = process.env.FIREFOX ?? "/usr/lib/firefox-esr/firefox-esr";
+const VIEWPORT = { width: 1400, height: 1100 };
+
+// The machine's network is closed: nothing in the background may try to reach it. Checked once
+// through a logging proxy: with these, neither browser asks for anything but presence-sim.
+export const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  // Network time, autofill, hints and the media router still call Google without these; the
+  // component updater and the account manager are sent to a closed loopback port.
+  "--disable-features=NetworkTimeServiceQuerying,AutofillServerCommunication,OptimizationHints,MediaRouter",
+  "--disable-domain-reliability", "--no-pings",
+  "--component-updater=url-source=http://127.0.0.1:9", "--gaia-url=http://127.0.0.1:9"];
+// Added to puppeteer's own Firefox profile preferences, which already turn off updates, safe
+// browsing, telemetry and the new-tab feeds.
+export const FIREFOX_PREFS = {
+  // Remote Settings (what Firefox's own remote agent sets; a release build reads it only with
+  // MOZ_REMOTE_SETTINGS_DEVTOOLS=1 in its environment, see launch()).
+  "services.settings.server": "data:,#remote-settings-dummy/v1",
+  "network.captive-portal-service.enabled": false,
+  "network.connectivity-service.enabled": false,
+  "network.dns.disablePrefetch": true,
+  "network.prefetch-next": false,
+  "network.predictor.enabled": false,
+  "browser.region.network.url": "",
+  "browser.region.update.enabled": false,
+  "browser.safebrowsing.provider.google4.updateURL": "",
+  "browser.safebrowsing.provider.mozilla.updateURL": "",
+  "browser.topsites.contile.enabled": false,
+  "browser.newtabpage.activity-stream.feeds.topsites": false,
+  "extensions.systemAddon.update.enabled": false,
+  "extensions.blocklist.enabled": false,
+  "app.update.auto": false,
+  "toolkit.telemetry.enabled": false,
+  "toolkit.telemetry.server": "",
+  "datareporting.usage.uploadEnabled": false,
+  "messaging-system.rsexperimentloader.enabled": false,
+  "app.shield.optoutstudies.enabled": false,
+  "browser.discovery.enabled": false,
+  "dom.push.connection.enabled": false,
+  "security.OCSP.enabled": 0,
+  "media.gmp-gmpopenh264.enabled": false,
+};
+
+/**
+ * Starts one browser, `chromium` or `firefox`, headless, for pages in the given media:
+ * `colorScheme` ("light" or "dark"), `reducedMotion` and `forcedColors` (booleans). Chromium
+ * emulates them per page over CDP; WebDriver BiDi has no such emulation, so Firefox takes them as
+ * preferences at launch and one Firefox serves one set of media.
+ */
+export async function launch(name, media = {}) {
+  let browser;
+  if (name === "chromium") {
+    browser = await puppeteer.launch({
+      browser: "chrome", protocol: "cdp", executablePath: CHROMIUM, headless: true,
+      args: CHROMIUM_ARGS, defaultViewport: VIEWPORT,
+    });
+  } else if (name === "firefox") {
+    browser = await puppeteer.launch({
+      browser: "firefox", protocol: "webDriverBiDi", executablePath: FIREFOX, headless: true,
+      env: { ...process.env, MOZ_REMOTE_SETTINGS_DEVTOOLS: "1" },
+      defaultViewport: VIEWPORT, extraPrefsFirefox: { ...FIREFOX_PREFS, ...firefoxMedia(media) },
+    });
+  } else {
+    throw new Error(`unknown browser ${name}: chromium or firefox`);
+  }
+  return { name, browser, media, close: () => browser.close() };
+}
+
+function firefoxMedia({ colorScheme = "light", reducedMotion = false, forcedColors = false }) {
+  return {
+    // 0 dark, 1 light.
+    "layout.css.prefers-color-scheme.content-override": colorScheme === "dark" ? 0 : 1,
+    "ui.prefersReducedMotion": reducedMotion ? 1 : 0,
+    // 2: always use the browser's colours, which is what forced-colors: active means.
+    "browser.display.document_color_use": forcedColors ? 2 : 0,
+  };
+}
+
+async function chromiumMedia(page, { colorScheme = "light", reducedMotion = false, forcedColors = false }) {
+  // puppeteer's emulateMediaFeatures refuses forced-colors; CDP itself takes it. The session stays
+  // attached, and its emulation with it, as long as the page.
+  const cdp = await page.createCDPSession();
+  await cdp.send("Emulation.setEmulatedMedia", {
+    features: [
+      { name: "prefers-color-scheme", value: colorScheme },
+      { name: "prefers-reduced-motion", value: reducedMotion ? "reduce" : "no-preference" },
+      { name: "forced-colors", value: forcedColors ? "active" : "none" },
+    ],
   });
 }
 
-/** A page that records console errors and uncaught exceptions. */
-export async function open(browser, path, options = {}) {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 1100 }, ...options });
+/** A page in a fresh browser context, in the browser's media, that records console errors,
+ * warnings and uncaught exceptions, at `path` of presence-sim (or a whole URL). */
+export async function open(session, path) {
+  const context = await session.browser.createBrowserContext();
   const page = await context.newPage();
+  await page.setViewport(VIEWPORT);
+  if (session.name === "chromium") await chromiumMedia(page, session.media);
   const problems = [];
-  page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") problems.push(`${m.type()}: ${m.text()}`); });
-  page.on("pageerror", (e) => problems.push(`uncaught: ${e.message}`));
-  await page.goto(SIM + path);
+  page.on("console", (m) => {
+    const type = m.type();
+    if (type === "error" || type === "warn" || type === "warning") problems.push(`${type}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`uncaught: ${e.message ?? e}`));
+  await page.goto(/^[a-z]+:/.test(path) ? path : SIM + path);
   return { page, problems, context };
 }
 
@@ -31,6 +127,21 @@ export async function open(browser, path, options = {}) {
  * injects a fault or revokes a token causes on purpose. */
 export function ours(problems) {
   return problems.filter((p) => !p.includes("Failed to load resource"));
+}
+
+/** The accessible label of every badge's dot under `scope` (shadow roots entered). */
+export async function badgeLabels(page, scope) {
+  return page.$$eval(`${scope} presence-badge`, (badges) => badges.map(
+    (b) => b.shadowRoot?.querySelector(".presence-dot")?.getAttribute("aria-label") ?? null));
+}
+
+/** The button under `scope` whose text is `name`, to click. */
+export async function button(page, scope, name) {
+  const handle = await page.evaluateHandle((s, n) => [...document.querySelectorAll(`${s} button`)]
+    .find((b) => b.textContent.trim() === n) ?? null, scope, name);
+  const element = handle.asElement();
+  if (!element) throw new Error(`no button "${name}" in ${scope}`);
+  return element;
 }
 
 export async function sim(method, path, body) {
@@ -44,15 +155,38 @@ export async function sim(method, path, body) {
   return text ? JSON.parse(text) : null;
 }
 
-/** Requests presence-sim counted for one provider, all endpoints. */
-export async function requests(provider, endpoint) {
+/** What presence-sim counted for one provider (all endpoints, or one): `requests` received,
+ * `answered` (answers sent, whatever their status) and `ids` asked about. */
+export async function counted(provider, endpoint) {
   const stats = await sim("GET", "/_sim/stats");
   const endpoints = stats.providers?.[provider] ?? {};
-  if (endpoint) return endpoints[endpoint]?.requests ?? 0;
-  return Object.values(endpoints).reduce((sum, e) => sum + (e.requests ?? 0), 0);
+  const chosen = endpoint ? [endpoints[endpoint] ?? {}] : Object.values(endpoints);
+  const sum = (f) => chosen.reduce((total, e) => total + f(e), 0);
+  return {
+    requests: sum((e) => e.requests ?? 0),
+    answered: sum((e) => Object.values(e.statuses ?? {}).reduce((a, b) => a + b, 0)),
+    ids: sum((e) => e.ids ?? 0),
+  };
 }
 
-/** Prints a figure for the closing report (`cargo xtask test` collects `bench:` lines). */
+/** Requests presence-sim counted for one provider, all endpoints or one. */
+export async function requests(provider, endpoint) {
+  return (await counted(provider, endpoint)).requests;
+}
+
+/** Waits until presence-sim's counts for a provider satisfy `until` (asked every 50 ms), and
+ * returns them. */
+export async function countedUntil(provider, endpoint, until, { timeout = 20000, what = "counts" } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const now = await counted(provider, endpoint);
+    if (until(now)) return now;
+    if (Date.now() > deadline) throw new Error(`${provider} ${endpoint ?? ""}: ${what} not reached in ${timeout} ms (${JSON.stringify(now)})`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Prints a figure for the closing report (`cargo xtask` collects `bench:` lines). */
 export function figure(text) {
   console.log(`bench: ${text}`);
 }

@@ -1,45 +1,64 @@
 // Screenshots of every badge state, of a list and of the demo, in light and dark and in forced
-// colours, into target/screenshots/.
-import { test, before, after } from "node:test";
+// colours, in each browser, into target/screenshots/<browser>/.
+import { describe, test, after } from "node:test";
 import assert from "node:assert/strict";
-import { launch, open, sim, ours, SCREENSHOTS } from "./helpers.mjs";
+import { mkdirSync } from "node:fs";
+import { BROWSERS, launch, open, sim, ours, SCREENSHOTS } from "./helpers.mjs";
 
-let browser;
-before(async () => { browser = await launch(); });
-after(async () => {
-  await browser?.close();
-  await sim("DELETE", "/_sim/faults");
-});
+const GALLERY = [
+  ["light", { colorScheme: "light", reducedMotion: true }],
+  ["dark", { colorScheme: "dark", reducedMotion: true }],
+  ["forced-colors", { colorScheme: "light", reducedMotion: true, forcedColors: true }],
+];
 
-test("every badge state and a list, light, dark and forced colours", async () => {
-  const { page, problems, context } = await open(browser, "/gallery.html?hold-loading");
-  await page.waitForSelector("body[data-ready=true]", { timeout: 20000 });
-  const states = await page.locator("#states presence-badge .presence-dot").evaluateAll(
-    (dots) => dots.map((d) => d.getAttribute("aria-label")));
-  assert.equal(states.length, 12);
-  assert.equal(states[7], "Away, out of office");
-  assert.match(states[9], /not updated for/);
-  assert.equal(states[10], "Status unavailable");
-  assert.equal(states[11], "Loading status");
-  for (const scheme of ["light", "dark"]) {
-    await page.emulateMedia({ colorScheme: scheme, reducedMotion: "reduce" });
-    await page.screenshot({ path: `${SCREENSHOTS}/badges-${scheme}.png`, fullPage: true });
-  }
-  await page.emulateMedia({ colorScheme: "light", forcedColors: "active" });
-  await page.screenshot({ path: `${SCREENSHOTS}/badges-forced-colors.png`, fullPage: true });
-  assert.deepEqual(ours(problems), []);
-  await context.close();
-  await sim("DELETE", "/_sim/faults");
-});
+after(async () => { await sim("DELETE", "/_sim/faults"); });
 
-test("the demo, light and dark", async () => {
-  for (const scheme of ["light", "dark"]) {
-    const { page, context } = await open(browser, "/", { colorScheme: scheme });
-    await page.waitForFunction(() => {
-      const badges = [...document.querySelectorAll("presence-badge")];
-      return badges.length === 16 && badges.every((b) => b.shadowRoot?.querySelector(".presence-badge--fresh"));
-    }, null, { timeout: 20000 });
-    await page.screenshot({ path: `${SCREENSHOTS}/demo-${scheme}.png`, fullPage: true });
-    await context.close();
-  }
-});
+for (const name of BROWSERS) {
+  describe(name, () => {
+    const folder = `${SCREENSHOTS}/${name}`;
+    mkdirSync(folder, { recursive: true });
+
+    test("every badge state and a list, light, dark and forced colours", async () => {
+      for (const [what, media] of GALLERY) {
+        const session = await launch(name, media);
+        try {
+          const { page, problems } = await open(session, "/gallery.html?hold-loading");
+          await page.waitForSelector("body[data-ready=true]", { timeout: 20000 });
+          const states = await page.$$eval("#states presence-badge", (badges) => badges.map(
+            (b) => b.shadowRoot?.querySelector(".presence-dot")?.getAttribute("aria-label")));
+          assert.equal(states.length, 12);
+          assert.equal(states[7], "Away, out of office");
+          assert.match(states[9], /not updated for/);
+          assert.equal(states[10], "Status unavailable");
+          assert.equal(states[11], "Loading status");
+          const matches = await page.evaluate(() => ({
+            dark: matchMedia("(prefers-color-scheme: dark)").matches,
+            forced: matchMedia("(forced-colors: active)").matches,
+          }));
+          assert.deepEqual(matches, { dark: media.colorScheme === "dark", forced: Boolean(media.forcedColors) }, `${what} applies`);
+          await page.screenshot({ path: `${folder}/badges-${what}.png`, fullPage: true });
+          assert.deepEqual(ours(problems), []);
+        } finally {
+          await session.close();
+          await sim("DELETE", "/_sim/faults");
+        }
+      }
+    });
+
+    test("the demo, light and dark", async () => {
+      for (const colorScheme of ["light", "dark"]) {
+        const session = await launch(name, { colorScheme });
+        try {
+          const { page } = await open(session, "/");
+          await page.waitForFunction(() => {
+            const badges = [...document.querySelectorAll("presence-badge")];
+            return badges.length === 16 && badges.every((b) => b.shadowRoot?.querySelector(".presence-badge--fresh"));
+          }, { timeout: 20000 });
+          await page.screenshot({ path: `${folder}/demo-${colorScheme}.png`, fullPage: true });
+        } finally {
+          await session.close();
+        }
+      }
+    });
+  });
+}

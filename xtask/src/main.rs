@@ -126,7 +126,7 @@ fn test() -> Result<(), String> {
 
     step(
         9,
-        "End to end: the npm package, the demo site and a fresh Vite app (playwright-core, Debian's Chromium)",
+        "End to end: the npm package, the demo site and a fresh Vite app (puppeteer-core: Debian's Chromium and Firefox ESR)",
     );
     let figures = end_to_end(&mut counts)?;
 
@@ -170,30 +170,44 @@ fn browser_tests(extra: &[&str], counts: &mut Counts) -> Result<Vec<String>, Str
     Ok(figures)
 }
 
-/// Builds `pkg/`, installs the end-to-end tests' one dependency (playwright-core, which downloads
-/// no browser), starts presence-sim serving `www/` and `pkg/`, and runs `node --test` in `e2e/`.
+/// Builds `pkg/`, installs the end-to-end tests' dependencies (puppeteer-core, which downloads no
+/// browser, and TypeScript), starts presence-sim serving `www/` and `pkg/`, and runs
+/// `node --test` in `e2e/`: every test in Debian's Chromium and in Firefox ESR.
 fn end_to_end(counts: &mut Counts) -> Result<Vec<String>, String> {
     let sizes = package::build()?;
     if let Err(e) = package::report(&sizes) {
         say(&format!("note: {e} (see `cargo xtask bench`)"));
     }
-    let e2e = root().join("e2e");
-    let mut install = command("npm", &["ci", "--no-audit", "--no-fund"]);
-    install.current_dir(&e2e);
-    run(install)?;
-    let mut world = STILL_WORLD.to_vec();
-    world.extend_from_slice(&["--www", "www", "--pkg", "pkg"]);
-    let sim = start_sim(&world)?;
-    let mut tests = command("node", &["--test", "--test-concurrency=1"]);
-    tests.current_dir(&e2e);
-    tests.env("SIM_URL", &sim.url);
-    tests.env("SCREENSHOTS", root().join("target").join("screenshots"));
-    tests.env("PKG_DIR", package::dir());
-    tests.env("VITE_WORK", root().join("target").join("e2e"));
-    tests.env("CHROMIUM", "/usr/bin/chromium");
+    let sim = e2e_sim()?;
+    let tests = e2e_node(&["--test", "--test-concurrency=1"], &sim.url);
     let figures = run_tests(tests, counts)?;
     drop(sim);
     Ok(figures)
+}
+
+/// `npm ci` in `e2e/`, then presence-sim's still world serving `www/` and `pkg/`.
+fn e2e_sim() -> Result<process::Sim, String> {
+    let mut install = command("npm", &["ci", "--no-audit", "--no-fund"]);
+    install.current_dir(root().join("e2e"));
+    install.env("PUPPETEER_SKIP_DOWNLOAD", "1");
+    run(install)?;
+    let mut world = STILL_WORLD.to_vec();
+    world.extend_from_slice(&["--www", "www", "--pkg", "pkg"]);
+    start_sim(&world)
+}
+
+/// `node ARGS` in `e2e/`, told where the simulator, the package and the browsers are.
+fn e2e_node(args: &[&str], sim_url: &str) -> std::process::Command {
+    let mut node = command("node", args);
+    node.current_dir(root().join("e2e"));
+    node.env("SIM_URL", sim_url);
+    node.env("SCREENSHOTS", root().join("target").join("screenshots"));
+    node.env("PKG_DIR", package::dir());
+    node.env("VITE_WORK", root().join("target").join("e2e"));
+    node.env("CHROMIUM", tools::CHROMIUM);
+    node.env("FIREFOX", tools::FIREFOX);
+    node.env("PUPPETEER_SKIP_DOWNLOAD", "1");
+    node
 }
 
 fn demo(args: &[String]) -> Result<(), String> {

@@ -1,6 +1,6 @@
 //! What the commands need, installed when it is missing, from the registries only: the wasm
-//! target (rustup), wasm-pack and wasm-bindgen-cli (crates.io), Chromium and its driver (Debian),
-//! wasm-opt (the npm package `binaryen`; Debian's wasm-opt 108 cannot read our wasm).
+//! target (rustup), wasm-pack and wasm-bindgen-cli (crates.io), Chromium, its driver and Firefox
+//! ESR (Debian), wasm-opt (the npm package `binaryen`; Debian's wasm-opt 108 cannot read our wasm).
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +16,9 @@ pub const BINARYEN_VERSION: &str = "132.0.0";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// Where Debian puts ChromeDriver.
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Where Debian puts Firefox ESR's binary (`/usr/bin/firefox-esr` is a link to it; puppeteer
+/// starts the binary itself).
+pub const FIREFOX: &str = "/usr/lib/firefox-esr/firefox-esr";
 
 /// `rustup target add wasm32-unknown-unknown` unless it is there.
 ///
@@ -150,6 +153,19 @@ pub fn chromium() -> Result<(), String> {
     apt_install(&["chromium", "chromium-driver"])
 }
 
+/// Debian's `firefox-esr` unless it is there, for the end-to-end tests in Firefox.
+///
+/// # Errors
+/// When apt-get fails.
+pub fn firefox() -> Result<(), String> {
+    if Path::new(FIREFOX).exists() {
+        say("firefox-esr: present");
+        return Ok(());
+    }
+    say("firefox-esr: missing, installing Debian's package");
+    apt_install(&["firefox-esr"])
+}
+
 /// Node.js and npm, from Debian, unless `npm` runs.
 fn npm() -> Result<(), String> {
     if prints("npm", &["--version"], ".") {
@@ -211,5 +227,6 @@ pub fn for_tests() -> Result<(), String> {
     wasm_target()?;
     wasm_pack()?;
     wasm_bindgen_cli()?;
-    chromium()
+    chromium()?;
+    firefox()
 }
