@@ -1,6 +1,6 @@
 // Fifty badges for fifty Graph people: how many requests a poll makes, and how long after the
 // page's load event every badge shows a status. The figures are on the page and in
-// window.presenceFigures for the end-to-end test.
+// window.presenceFigures for `cargo xtask bench` (e2e/bench/fifty.mjs).
 import init, { configure } from "/pkg/presence_widgets.js";
 import { PROVIDERS, people, simSource, el } from "./providers.js";
 

@@ -5,7 +5,7 @@
 //! - `cargo xtask demo [--port N]`: builds the npm package into `pkg/` and starts presence-sim,
 //!   which serves it with the simulated APIs on http://127.0.0.1:N/ until interrupted.
 //! - `cargo xtask bench`: the benchmarks (normalization; the simulator under load; rendering in
-//!   headless Chromium).
+//!   headless Chromium; 50 badges in Chromium and Firefox).
 //! - `cargo xtask setup`: only the installs.
 
 mod package;
@@ -252,7 +252,7 @@ fn demo(args: &[String]) -> Result<(), String> {
 }
 
 fn bench() -> Result<(), String> {
-    let steps = 5;
+    let steps = 6;
     let step = |n: usize, text: &str| announce(&format!("[{n}/{steps}] {text}"));
     step(1, "Checking the tools (installing what is missing)");
     tools::for_tests()?;
@@ -299,11 +299,25 @@ fn bench() -> Result<(), String> {
     );
     let sizes = package::build()?;
 
+    step(
+        6,
+        "50 badges in Chromium and Firefox: from the load event to all shown (e2e/bench/fifty.mjs)",
+    );
+    let sim = e2e_sim()?;
+    let fifty = run_tests(
+        e2e_node(&["bench/fifty.mjs"], &sim.url),
+        &mut Counts::default(),
+    )?;
+    drop(sim);
+    if fifty.is_empty() {
+        return Err("e2e/bench/fifty.mjs printed no figures".into());
+    }
+
     announce("Browser figures");
     if figures.is_empty() {
         return Err("the render benchmarks printed no figures".into());
     }
-    for figure in &figures {
+    for figure in figures.iter().chain(&fifty) {
         say(figure);
     }
     package::report(&sizes)
