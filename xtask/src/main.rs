@@ -171,7 +171,7 @@ fn browser_tests(extra: &[&str], counts: &mut Counts) -> Result<Vec<String>, Str
 }
 
 /// Builds `pkg/`, installs the end-to-end tests' dependencies (puppeteer-core, which downloads no
-/// browser, and TypeScript), starts presence-sim serving `www/` and `pkg/`, and runs
+/// browser, axe-core, TypeScript), starts presence-sim serving `www/` and `pkg/`, and runs
 /// `node --test` in `e2e/`: every test in Debian's Chromium and in Firefox ESR.
 fn end_to_end(counts: &mut Counts) -> Result<Vec<String>, String> {
     let sizes = package::build()?;
