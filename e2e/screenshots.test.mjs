@@ -26,11 +26,15 @@ for (const name of BROWSERS) {
           await page.waitForSelector("body[data-ready=true]", { timeout: 20000 });
           const states = await page.$$eval("#states presence-badge", (badges) => badges.map(
             (b) => b.shadowRoot?.querySelector(".presence-dot")?.getAttribute("aria-label")));
-          assert.equal(states.length, 12);
+          assert.equal(states.length, 13);
           assert.equal(states[7], "Away, out of office");
-          assert.match(states[9], /not updated for/);
-          assert.equal(states[10], "Status unavailable");
-          assert.equal(states[11], "Loading status");
+          assert.equal(states[9].startsWith("Busy, not updated for"), true, states[9]);
+          assert.equal(states[10], "Available", "a recent failure keeps the presence as it was");
+          const recent = await page.$eval("#states .state:nth-child(11) presence-badge",
+            (b) => b.shadowRoot?.querySelector(".presence-badge")?.getAttribute("title"));
+          assert.match(recent, /The last update failed: graph: HTTP 401/);
+          assert.equal(states[11], "Status unavailable");
+          assert.equal(states[12], "Loading status");
           const matches = await page.evaluate(() => ({
             dark: matchMedia("(prefers-color-scheme: dark)").matches,
             forced: matchMedia("(forced-colors: active)").matches,

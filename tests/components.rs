@@ -359,7 +359,22 @@ async fn the_list_sorts_groups_counts_and_filters() {
             "Offline\u{a0}(1)"
         ]
     );
-    assert_eq!(attrs(&root, "[role=option]", "aria-label")[2], "Carl: Busy");
+    // A row's accessible name is what it shows; the badge's words are its description.
+    let by_ids = |ids: &str| -> Vec<String> {
+        ids.split_whitespace()
+            .map(|id| texts(&root, &format!("#{id}")).concat())
+            .collect()
+    };
+    let row = |attribute: &str| attrs(&root, "[role=option]", attribute).remove(2);
+    assert_eq!(by_ids(&row("aria-labelledby")), ["Carl", "Busy"]);
+    assert!(attrs(&root, "[role=option]", "aria-label")
+        .iter()
+        .all(String::is_empty));
+    let described = row("aria-describedby");
+    assert_eq!(
+        attrs(&root, &format!("#{described} .presence-dot"), "aria-label"),
+        ["Busy"]
+    );
     assert!(texts(&root, ".presence-list__status").is_empty());
     // Ids are GUIDs, so a letter past `f` only matches names.
     type_into(&root, ".presence-list__filter", "r");

@@ -30,10 +30,13 @@ async function main() {
   for (const [i, [, body]] of STATES.entries()) {
     await sim("PUT", `/_sim/users/graph/${encodeURIComponent(graph[i].id)}`, body);
   }
-  const rc = (await people("rocketchat"))[0];
+  const [staleOne, failingOne] = graph.slice(STATES.length, STATES.length + 2);
+  await sim("PUT", `/_sim/users/graph/${encodeURIComponent(staleOne.id)}`, { availability: "Busy", message: "In the lab" });
+  await sim("PUT", `/_sim/users/graph/${encodeURIComponent(failingOne.id)}`, { availability: "Available" });
   const genesys = (await people("genesys"))[0];
   const so = (await people("superoffice"))[0];
   const staleToken = `gallery-stale-${Date.now()}`;
+  const failingToken = `gallery-failing-${Date.now()}`;
   const errorToken = `gallery-error-${Date.now()}`;
   await sim("POST", "/_sim/auth/revoke", { provider: "genesys", token: errorToken });
   if (holdLoading) await sim("POST", "/_sim/faults", { provider: "superoffice", latency_ms: 600000 });
@@ -42,7 +45,10 @@ async function main() {
   const problems = configure({
     sources: {
       states: simSource(byKind("graph"), { intervalMs: 600000 }),
-      stale: simSource(byKind("rocketchat"), { authToken: staleToken, intervalMs: 600000 }),
+      // Polled every second: stale three seconds after the last good answer.
+      stale: simSource(byKind("graph"), { token: staleToken, intervalMs: 1000 }),
+      // Polled every ten minutes: a failure keeps the presence as it was for half an hour.
+      recent: simSource(byKind("graph"), { token: failingToken, intervalMs: 600000 }),
       failing: simSource(byKind("genesys"), { token: errorToken }),
       held: simSource(byKind("superoffice"), { timeoutMs: 600000 }),
     },
@@ -51,8 +57,10 @@ async function main() {
 
   const states = document.getElementById("states");
   for (const [i, [what]] of STATES.entries()) states.append(state(what, "states", graph[i].id));
-  const staleBadge = state("Stale: the last status, kept after a failed poll", "stale", rc.id);
+  const staleBadge = state("Stale: the last status, kept while polls fail", "stale", staleOne.id);
   states.append(staleBadge);
+  const failingBadge = state("The last poll failed a moment ago: shown as it was, the reason in the tooltip", "recent", failingOne.id);
+  states.append(failingBadge);
   states.append(state("Error: never loaded", "failing", genesys.id));
   states.append(state("Loading", "held", so.id));
 
@@ -65,15 +73,28 @@ async function main() {
   }));
   document.getElementById("summary").append(el("presence-summary", { source: "states", users: graph.map((p) => p.id).join(",") }));
 
-  // Stale: once the Rocket.Chat badge has its presence, revoke its token and poll again.
-  await new Promise((resolve) => {
-    staleBadge.querySelector("presence-badge").addEventListener("presence-change", resolve, { once: true });
-  });
-  await sim("POST", "/_sim/auth/revoke", { provider: "rocketchat", token: staleToken });
-  refresh("stale");
-  await new Promise((resolve) => {
-    staleBadge.querySelector("presence-badge").addEventListener("presence-error", resolve, { once: true });
-  });
+  // Once each of the two badges has its presence, revoke its token and poll again: the stale one
+  // turns stale three seconds later, the other keeps its presence with the reason.
+  const revoke = async (badge, token, source, until) => {
+    const element = badge.querySelector("presence-badge");
+    await new Promise((resolve) => element.addEventListener("presence-change", resolve, { once: true }));
+    const failed = new Promise((resolve) => {
+      const seen = (event) => {
+        if (until(event.detail)) {
+          element.removeEventListener("presence-error", seen);
+          resolve();
+        }
+      };
+      element.addEventListener("presence-error", seen);
+    });
+    await sim("POST", "/_sim/auth/revoke", { provider: "graph", token });
+    refresh(source);
+    await failed;
+  };
+  await Promise.all([
+    revoke(staleBadge, staleToken, "stale", (detail) => detail.stale),
+    revoke(failingBadge, failingToken, "recent", () => true),
+  ]);
   status.textContent = "Ready.";
   document.body.dataset.ready = "true";
 }

@@ -8,6 +8,7 @@ const options: PresenceOptions = {
     chat: { kind: "rocketchat", baseUrl: "https://chat.example.com", userId: "u", authToken: "t", intervalMs: 15000 },
     contact: { kind: "genesys", baseUrl: "https://api.mypurecloud.ie", token: () => "t", language: "fr" },
     crm: { kind: "superoffice", baseUrl: "https://sod.superoffice.com/Cust1", authorization: "Bearer t", appToken: "a" },
+    proxied: { kind: "graph", baseUrl: "https://intranet.example.com/graph", auth: "none", timeoutMs: 15000 },
   },
   labels: { Busy: "Beschäftigt" },
 };

@@ -374,6 +374,9 @@ struct ListRowProps {
 }
 
 /// One person's row; re-renders only when that person (or whether the row is active) changes.
+/// Its accessible name is exactly what it shows (the name, the label and the message, WCAG
+/// 2.5.3); what the badge says beyond that (idle, out of office, not updated for 3 min) is its
+/// description.
 #[component]
 fn ListRow(props: &ListRowProps) -> Html {
     let labels = use_labels();
@@ -382,14 +385,13 @@ fn ListRow(props: &ListRowProps) -> Html {
         Some(p) => (labels.label(p).into_owned(), p.message.clone()),
         None => (labels.describe_state(&props.state, 0), None),
     };
-    let spoken = match props.state.presence() {
-        Some(p) => labels.describe(p),
-        None => label.clone(),
-    };
-    let aria = match &message {
-        Some(m) => format!("{}: {spoken}. {m}", props.name),
-        None => format!("{}: {spoken}", props.name),
-    };
+    let id = &props.dom_id;
+    let (name_id, detail_id, state_id) = (
+        format!("{id}-name"),
+        format!("{id}-detail"),
+        format!("{id}-state"),
+    );
+    let labelled_by = format!("{name_id} {detail_id}");
     let class = classes!(
         "presence-row",
         props.active.then_some("presence-row--active"),
@@ -397,13 +399,14 @@ fn ListRow(props: &ListRowProps) -> Html {
     );
     html! {
         <div {class} id={props.dom_id.clone()} role="option" part="row"
-             aria-selected={props.active.to_string()} aria-label={aria}
+             aria-selected={props.active.to_string()} aria-labelledby={labelled_by}
+             aria-describedby={state_id.clone()}
              aria-posinset={props.position.to_string()} aria-setsize={props.setsize.clone()}
              data-index={props.index.to_string()}>
-            { badge }
+            <span id={state_id} class="presence-row__state">{ badge }</span>
             <span class="presence-row__text">
-                <span class="presence-row__name" part="name">{ props.name.clone() }</span>
-                <span class="presence-row__detail">
+                <span id={name_id} class="presence-row__name" part="name">{ props.name.clone() }</span>
+                <span id={detail_id} class="presence-row__detail">
                     <span class="presence-row__label" part="label">{ label }</span>
                     if let Some(m) = message {
                         <span class="presence-row__message" part="message">{ m }</span>
