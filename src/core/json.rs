@@ -515,18 +515,25 @@ impl<'a> Reader<'a> {
         &mut self,
         read: impl FnOnce(&mut Self) -> Result<T, JsonError>,
     ) -> Result<Option<T>, JsonError> {
-        let (pos, depth) = (self.pos, self.levels.len());
+        let mark = (self.pos, self.levels.len());
         match read(self) {
             Ok(value) => Ok(Some(value)),
-            Err(e) if e.syntax => Err(e),
-            Err(e) => {
-                self.pos = pos;
-                self.levels.truncate(depth);
-                self.skip()?;
-                self.problems.push(e);
-                Ok(None)
-            }
+            Err(e) => self.forgive(mark, e).map(|()| None),
         }
+    }
+
+    /// [`Reader::soft`]'s failure: back to where the value began, skipped, kept as a problem.
+    /// Compiled once, not once per caller.
+    #[inline(never)]
+    fn forgive(&mut self, (pos, depth): (usize, usize), e: JsonError) -> Result<(), JsonError> {
+        if e.syntax {
+            return Err(e);
+        }
+        self.pos = pos;
+        self.levels.truncate(depth);
+        self.skip()?;
+        self.problems.push(e);
+        Ok(())
     }
 
     /// An array's items, each read by `item`, leniently: a value of another type inside one
@@ -712,23 +719,32 @@ pub fn decode<'a, T>(
     body: &'a str,
     read: impl FnOnce(&mut Reader<'a>) -> Result<T, JsonError>,
 ) -> Result<T, JsonError> {
-    let trimmed = body.trim_start();
-    if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+    let mut reader = Reader::body(body)?;
+    let value = read(&mut reader)?;
+    reader.finish()?;
+    Ok(value)
+}
+
+impl<'a> Reader<'a> {
+    /// A reader of a whole body, once it looks like JSON. Compiled once, not once per caller of
+    /// [`decode`].
+    #[inline(never)]
+    fn body(body: &'a str) -> Result<Self, JsonError> {
+        let trimmed = body.trim_start();
+        if trimmed.starts_with('{') || trimmed.starts_with('[') {
+            return Ok(Reader::new(body));
+        }
         let found = if trimmed.is_empty() {
             "an empty body".to_owned()
         } else {
             format!("`{}`", snippet(trimmed, 40))
         };
-        return Err(JsonError {
+        Err(JsonError {
             path: ".".into(),
             message: format!("expected JSON, found {found}"),
             syntax: true,
-        });
+        })
     }
-    let mut reader = Reader::new(body);
-    let value = read(&mut reader)?;
-    reader.finish()?;
-    Ok(value)
 }
 
 /// The string fields `names` of the object in an error body (of the object under `within`, when

@@ -238,8 +238,9 @@ fn add_part(text: &mut String, part: &str) {
 /// The text in lower case (ASCII) with every space and punctuation mark left out, for comparing
 /// words: "On Queue" and "on queue" are one, and so are "Meeting" and "in a meeting" in part.
 fn letters(text: &str) -> String {
+    // Beyond ASCII every character counts as a letter: no Unicode tables in the wasm module.
     text.chars()
-        .filter(|c| c.is_alphanumeric())
+        .filter(|c| c.is_ascii_alphanumeric() || !c.is_ascii())
         .map(|c| c.to_ascii_lowercase())
         .collect()
 }

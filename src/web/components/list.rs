@@ -403,7 +403,8 @@ fn ListRow(props: &ListRowProps) -> Html {
              aria-describedby={state_id.clone()}
              aria-posinset={props.position.to_string()} aria-setsize={props.setsize.clone()}
              data-index={props.index.to_string()}>
-            <span id={state_id} class="presence-row__state">{ badge }</span>
+            // Out of the row's own text (its name is what it shows), read as its description.
+            <span id={state_id} class="presence-row__state" aria-hidden="true">{ badge }</span>
             <span class="presence-row__text">
                 <span id={name_id} class="presence-row__name" part="name">{ props.name.clone() }</span>
                 <span id={detail_id} class="presence-row__detail">
