@@ -18,7 +18,7 @@ use crate::people::Provider;
 use crate::providers;
 use crate::reply::{self, Reply};
 use crate::world::{Config, Fault, RateState, World};
-use crate::{control, page};
+use crate::{control, page, push};
 
 /// The shared state of every handler.
 #[derive(Clone)]
@@ -48,14 +48,45 @@ impl App {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The same app with heartbeats on the push sockets every `ms` milliseconds.
+    pub fn with_heartbeat_ms(self, ms: u64) -> Self {
+        self.read().push.set_heartbeat_ms(ms);
+        self
+    }
+
     /// Answers one provider request: counts it, checks its credentials and the rate limit, draws
-    /// the injected faults, then asks `answer` for the body.
+    /// the injected faults, then asks `answer` for the body, under the shared lock.
     pub async fn api(
         &self,
         provider: Provider,
         endpoint: &'static str,
         headers: &HeaderMap,
         answer: impl FnOnce(&World, u64) -> Reply,
+    ) -> Response {
+        self.answer(provider, endpoint, headers, |now| answer(&self.read(), now))
+            .await
+    }
+
+    /// As [`App::api`], for an answer that changes the world (Genesys channels).
+    pub async fn api_mut(
+        &self,
+        provider: Provider,
+        endpoint: &'static str,
+        headers: &HeaderMap,
+        answer: impl FnOnce(&mut World, u64) -> Reply,
+    ) -> Response {
+        self.answer(provider, endpoint, headers, |now| {
+            answer(&mut self.lock(), now)
+        })
+        .await
+    }
+
+    async fn answer(
+        &self,
+        provider: Provider,
+        endpoint: &'static str,
+        headers: &HeaderMap,
+        answer: impl FnOnce(u64) -> Reply,
     ) -> Response {
         let now = now_ms();
         let decided = {
@@ -65,6 +96,14 @@ impl App {
             if !authorized(&w, provider, headers) {
                 Err(reply::unauthorized(provider))
             } else {
+                if provider == Provider::RocketChat {
+                    // So that a socket login with this token answers with this user.
+                    let (token, user) = (
+                        header_text(headers, "x-auth-token"),
+                        header_text(headers, "x-user-id"),
+                    );
+                    w.push.remember_rc_user(token, user);
+                }
                 match w.take_call(provider, rate_key(provider, endpoint, headers), now) {
                     Err(rate) => Err(reply::too_many(provider, &rate)),
                     Ok(rate) => {
@@ -93,7 +132,7 @@ impl App {
                 reply::too_many(provider, &wait)
             }
             Some(Fault::NonJson) => reply::html_page(),
-            None | Some(Fault::Truncated | Fault::Drop) => answer(&self.read(), now),
+            None | Some(Fault::Truncated | Fault::Drop) => answer(now),
         };
         if let Some(rate) = rate {
             reply = reply.with_rate(provider, &rate);
@@ -275,7 +314,9 @@ pub fn router(app: App, site: &Site) -> Router {
     let mut router = Router::new()
         .merge(providers::graph::routes())
         .merge(providers::rocketchat::routes())
+        .merge(providers::rocketchat_ddp::routes())
         .merge(providers::genesys::routes())
+        .merge(providers::genesys_notifications::routes())
         .merge(providers::superoffice::routes())
         .merge(control::routes())
         .route(
@@ -310,7 +351,8 @@ pub async fn bind(port: u16) -> std::io::Result<(tokio::net::TcpListener, Socket
     Ok((listener, addr))
 }
 
-/// Runs the random walk: one step every `change_every_ms`, forever.
+/// Runs the random walk: one step every `change_every_ms`, forever; each change goes to the
+/// sockets watching that person.
 pub async fn walk(app: App) {
     let every = app.read().change_every_ms;
     if every == 0 {
@@ -320,7 +362,9 @@ pub async fn walk(app: App) {
     ticker.tick().await;
     loop {
         ticker.tick().await;
-        app.lock().walk(now_ms());
+        let mut world = app.lock();
+        let moved = world.walk(now_ms());
+        push::announce(&world, &moved);
     }
 }
 
@@ -334,6 +378,7 @@ pub async fn serve(
     site: &Site,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    app.lock().push.addr = listener.local_addr().ok();
     let walker = tokio::spawn(walk(app.clone()));
     let result = axum::serve(listener, router(app, site))
         .with_graceful_shutdown(shutdown)

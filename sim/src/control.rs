@@ -1,5 +1,6 @@
 //! The control surface under `/_sim`, for tests and the demo: the people, their presence in the
-//! widgets' vocabulary, faults, rate limits, revoked tokens and request counts.
+//! widgets' vocabulary, faults, rate limits, revoked tokens, the push heartbeat, and request and
+//! socket counts.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -12,6 +13,8 @@ use serde_json::json;
 use crate::app::App;
 use crate::clock::now_ms;
 use crate::people::{Activity, Availability, Person, Provider};
+use crate::providers::genesys_notifications;
+use crate::push::{self, MAX_HEARTBEAT_MS, MIN_HEARTBEAT_MS};
 use crate::world::{Faults, Limits, Stats};
 
 /// The routes.
@@ -26,6 +29,7 @@ pub fn routes() -> Router<App> {
         )
         .route("/_sim/limits", get(get_limits).put(set_limits))
         .route("/_sim/auth/revoke", post(revoke).delete(unrevoke))
+        .route("/_sim/push", get(get_push).put(set_push))
         .route("/_sim/stats", get(stats))
         .route("/_sim/stats/reset", post(reset_stats))
 }
@@ -144,12 +148,22 @@ async fn set_user(
     };
     let message = change.message.filter(|m| !m.is_empty());
     person.set(availability, activity, message, now_ms());
-    Json(view(person)).into_response()
+    let answer = view(person);
+    if let Some(index) = world.people(p).and_then(|pop| pop.position(&id)) {
+        push::announce(&world, &[(p, index)]);
+    }
+    Json(answer).into_response()
 }
 
 #[derive(Deserialize)]
 struct FaultRequest {
     provider: String,
+    /// Done once, now: every open socket of the provider drops.
+    #[serde(default)]
+    drop_sockets: bool,
+    /// Done once, now: every Genesys socket gets `v2.system.socket_closing`.
+    #[serde(default)]
+    socket_closing: bool,
     #[serde(flatten)]
     faults: Faults,
 }
@@ -168,7 +182,7 @@ async fn add_faults(State(app): State<App>, body: String) -> Response {
         Err(e) => {
             return bad(
                 StatusCode::BAD_REQUEST,
-                &format!("expected {{\"provider\", \"latency_ms\"?, \"http_500\"?, \"http_429\"?, \"truncated\"?, \"non_json\"?, \"drop\"?}}: {e}"),
+                &format!("expected {{\"provider\", \"latency_ms\"?, \"http_500\"?, \"http_429\"?, \"truncated\"?, \"non_json\"?, \"drop\"?, \"retry_after_ms\"?, \"no_heartbeats\"?, \"reject_subscriptions\"?, \"presence_broadcast\"?, \"garbage_frames\"?, \"drop_sockets\"?, \"socket_closing\"?}}: {e}"),
             )
         }
     };
@@ -186,9 +200,20 @@ async fn add_faults(State(app): State<App>, body: String) -> Response {
         Ok(t) => t,
         Err(r) => return *r,
     };
+    // A request that only drops sockets or announces their closing leaves the faults in force.
+    let actions_only =
+        (request.drop_sockets || request.socket_closing) && request.faults == Faults::default();
     let mut world = app.lock();
     for p in targets {
-        world.faults.insert(p, request.faults.clone());
+        if !actions_only {
+            world.faults.insert(p, request.faults.clone());
+        }
+        if request.socket_closing && p == Provider::Genesys {
+            genesys_notifications::socket_closing(&world);
+        }
+        if request.drop_sockets {
+            world.push.broadcast(p, &push::Out::Drop);
+        }
     }
     Json(&world.faults).into_response()
 }
@@ -272,15 +297,54 @@ async fn unrevoke(State(app): State<App>) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
-async fn stats(State(app): State<App>) -> Response {
-    Json(&app.read().stats).into_response()
+fn stats_view(world: &crate::world::World) -> serde_json::Value {
+    let mut view = serde_json::to_value(&world.stats).unwrap_or_default();
+    crate::reply::set(&mut view, "push", world.push.stats());
+    view
 }
 
+async fn stats(State(app): State<App>) -> Response {
+    Json(stats_view(&app.read())).into_response()
+}
+
+/// Starts the counts again; what is open now (sockets, subscriptions, channels) stays counted.
 async fn reset_stats(State(app): State<App>) -> Response {
     let mut world = app.lock();
     world.stats = Stats {
         since_ms: now_ms(),
         ..Stats::default()
     };
-    Json(&world.stats).into_response()
+    world.push.counters.clear();
+    Json(stats_view(&world)).into_response()
+}
+
+async fn get_push(State(app): State<App>) -> Response {
+    Json(json!({ "heartbeat_ms": app.read().push.heartbeat_ms() })).into_response()
+}
+
+#[derive(Deserialize)]
+struct PushSettings {
+    heartbeat_ms: u64,
+}
+
+/// Changes the heartbeat period of both push protocols; open sockets start a new period now.
+async fn set_push(State(app): State<App>, body: String) -> Response {
+    let settings: PushSettings = match serde_json::from_str(&body) {
+        Ok(s) => s,
+        Err(e) => {
+            return bad(
+                StatusCode::BAD_REQUEST,
+                &format!("expected {{\"heartbeat_ms\": 30000}}: {e}"),
+            )
+        }
+    };
+    if !(MIN_HEARTBEAT_MS..=MAX_HEARTBEAT_MS).contains(&settings.heartbeat_ms) {
+        return bad(
+            StatusCode::BAD_REQUEST,
+            &format!("heartbeat_ms is from {MIN_HEARTBEAT_MS} to {MAX_HEARTBEAT_MS}"),
+        );
+    }
+    let world = app.read();
+    world.push.set_heartbeat_ms(settings.heartbeat_ms);
+    Json(json!({ "heartbeat_ms": world.push.heartbeat_ms() })).into_response()
 }

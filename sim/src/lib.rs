@@ -11,6 +11,7 @@ pub mod control;
 pub mod page;
 pub mod people;
 pub mod providers;
+pub mod push;
 pub mod query;
 pub mod reply;
 pub mod rng;

@@ -1,6 +1,6 @@
 //! `presence-sim [--port N] [--users N] [--seed S] [--change-every SECONDS] [--www DIR]
 //! [--pkg DIR] [--graph-limit CALLS/SECONDS] [--rocketchat-limit …] [--genesys-limit …]
-//! [--superoffice-limit …]`: serves the four simulated APIs on 127.0.0.1 until interrupted;
+//! [--superoffice-limit …] [--heartbeat-ms N]`: serves the four simulated APIs on 127.0.0.1 until interrupted;
 //! `--help` prints the usage.
 
 use std::ffi::OsString;
@@ -12,7 +12,8 @@ use presence_sim::{bind, serve, App, Config, Limit, Site};
 
 const USAGE: &str = "usage: presence-sim [--port N (8080; 0 for any)] [--users N (200, at most 10000)] [--seed S] \
 [--change-every SECONDS (5; 0 stills the world)] [--www DIR (www)] [--pkg DIR (pkg)] \
-[--graph-limit CALLS/SECONDS|off] [--rocketchat-limit …] [--genesys-limit …] [--superoffice-limit …]";
+[--graph-limit CALLS/SECONDS|off] [--rocketchat-limit …] [--genesys-limit …] [--superoffice-limit …] \
+[--heartbeat-ms N (30000: Rocket.Chat pings and Genesys heartbeats on the push sockets)]";
 
 fn limit(text: &str) -> Result<Option<Limit>, String> {
     if text == "off" {
@@ -49,6 +50,7 @@ enum Command {
         port: u16,
         config: Config,
         site: Site,
+        heartbeat_ms: u64,
     },
 }
 
@@ -62,6 +64,7 @@ fn parse(args: impl IntoIterator<Item = impl Into<OsString>>) -> Result<Command,
     use lexopt::Arg::{Long, Short};
 
     let mut port = 8080;
+    let mut heartbeat_ms = presence_sim::push::DEFAULT_HEARTBEAT_MS;
     let mut config = Config::default();
     let mut site = Site {
         www: Some(PathBuf::from("www")),
@@ -102,16 +105,36 @@ fn parse(args: impl IntoIterator<Item = impl Into<OsString>>) -> Result<Command,
             Long("rocketchat-limit") => config.limits.rocketchat = limit(&text(&mut parser)?)?,
             Long("genesys-limit") => config.limits.genesys = limit(&text(&mut parser)?)?,
             Long("superoffice-limit") => config.limits.superoffice = limit(&text(&mut parser)?)?,
+            Long("heartbeat-ms") => {
+                use presence_sim::push::{MAX_HEARTBEAT_MS, MIN_HEARTBEAT_MS};
+                heartbeat_ms = number("heartbeat-ms", &text(&mut parser)?)?;
+                if !(MIN_HEARTBEAT_MS..=MAX_HEARTBEAT_MS).contains(&heartbeat_ms) {
+                    return Err(format!(
+                        "--heartbeat-ms is from {MIN_HEARTBEAT_MS} to {MAX_HEARTBEAT_MS}"
+                    )
+                    .into());
+                }
+            }
             other => return Err(other.unexpected()),
         }
     }
-    Ok(Command::Serve { port, config, site })
+    Ok(Command::Serve {
+        port,
+        config,
+        site,
+        heartbeat_ms,
+    })
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let (port, config, site) = match parse(std::env::args_os().skip(1)) {
-        Ok(Command::Serve { port, config, site }) => (port, config, site),
+    let (port, config, site, heartbeat_ms) = match parse(std::env::args_os().skip(1)) {
+        Ok(Command::Serve {
+            port,
+            config,
+            site,
+            heartbeat_ms,
+        }) => (port, config, site, heartbeat_ms),
         Ok(Command::Help) => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -128,7 +151,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let app = App::new(&config);
+    let app = App::new(&config).with_heartbeat_ms(heartbeat_ms);
     println!(
         "presence-sim listening on http://{addr}/ ({} people per provider, seed {}, a change every {} ms)",
         config.users, config.seed, config.change_every_ms
@@ -152,9 +175,25 @@ mod tests {
 
     fn serve(args: &[&str]) -> (u16, Config, Site) {
         match parse(args.iter().copied()) {
-            Ok(Command::Serve { port, config, site }) => (port, config, site),
+            Ok(Command::Serve {
+                port, config, site, ..
+            }) => (port, config, site),
             other => panic!("{args:?}: {other:?}"),
         }
+    }
+
+    fn heartbeat(args: &[&str]) -> u64 {
+        match parse(args.iter().copied()) {
+            Ok(Command::Serve { heartbeat_ms, .. }) => heartbeat_ms,
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn heartbeat_period() {
+        assert_eq!(heartbeat(&[]), 30_000);
+        assert_eq!(heartbeat(&["--heartbeat-ms", "500"]), 500);
+        assert_eq!(heartbeat(&["--heartbeat-ms=10"]), 10);
     }
 
     fn error(args: &[&str]) -> String {
@@ -279,6 +318,14 @@ mod tests {
             ),
             (&["--genesys-limit", "x/30"], "bad call count in `x/30`"),
             (&["--rocketchat-limit", "10/-1"], "bad seconds in `10/-1`"),
+            (
+                &["--heartbeat-ms", "9"],
+                "--heartbeat-ms is from 10 to 86400000",
+            ),
+            (
+                &["--heartbeat-ms", "often"],
+                "--heartbeat-ms needs a number, not `often`",
+            ),
         ] {
             let got = error(args);
             assert_eq!(got, message, "{args:?}");

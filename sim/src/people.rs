@@ -207,11 +207,13 @@ impl Population {
         self.index.get(id).and_then(|&i| self.people.get_mut(i))
     }
 
-    /// Moves `count` people chosen at random one step along the walk.
-    pub fn walk(&mut self, count: usize, rng: &mut Rng, now_ms: u64) {
+    /// Moves `count` people chosen at random one step along the walk; returns where they stand
+    /// in [`Population::people`], one entry per step (a person may step twice).
+    pub fn walk(&mut self, count: usize, rng: &mut Rng, now_ms: u64) -> Vec<usize> {
+        let mut moved = Vec::with_capacity(count);
         for _ in 0..count {
             let Some(i) = rng.index(self.people.len()) else {
-                return;
+                return moved;
             };
             let (availability, activity) = rng
                 .pick(START)
@@ -220,8 +222,15 @@ impl Population {
             let message = message_for(availability, activity, rng);
             if let Some(p) = self.people.get_mut(i) {
                 p.set(availability, activity, message, now_ms);
+                moved.push(i);
             }
         }
+        moved
+    }
+
+    /// Where the person with this id stands in [`Population::people`].
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
     }
 }
 
@@ -258,14 +267,14 @@ fn ascii_handle(name: &str) -> String {
         .collect()
 }
 
+/// The characters of Meteor's `Random.id()` (no look-alikes), of Rocket.Chat ids and sessions.
+pub const METEOR_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz";
+
 fn new_id(provider: Provider, i: usize, rng: &mut Rng) -> String {
     match provider {
         Provider::Graph | Provider::Genesys => rng.guid(),
         // Meteor's Random.id(): 17 characters from an alphabet without look-alikes.
-        Provider::RocketChat => rng.text(
-            17,
-            b"23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz",
-        ),
+        Provider::RocketChat => rng.text(17, METEOR_ALPHABET),
         // SuperOffice associate ids are small whole numbers.
         Provider::SuperOffice => (i + 11).to_string(),
     }

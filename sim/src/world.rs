@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::people::{Population, Provider};
+use crate::push::Push;
 use crate::rng::Rng;
 
 /// How the simulator starts.
@@ -93,8 +94,9 @@ impl Limits {
     }
 }
 
-/// Faults injected into one provider's answers; shares are from 0 to 1.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// Faults injected into one provider's answers; shares are from 0 to 1. The last four are about
+/// the push sockets (Rocket.Chat DDP, Genesys notification channels) and hold while set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Faults {
     /// Added to every answer.
@@ -111,6 +113,35 @@ pub struct Faults {
     pub drop: f64,
     /// The wait an injected 429 asks for, in milliseconds (2,000 unless set).
     pub retry_after_ms: Option<u64>,
+    /// No server heartbeat on the sockets (Rocket.Chat pings, Genesys `channel.metadata`
+    /// heartbeats) and no pong to a client's ping: the socket looks dead, events still flow.
+    pub no_heartbeats: bool,
+    /// Subscriptions are refused: Genesys answers 403 with `missingPermissions`, Rocket.Chat
+    /// `nosub` with an error.
+    pub reject_subscriptions: bool,
+    /// Rocket.Chat's presence broadcast (`Presence_broadcast_disabled` when false): no presence
+    /// frame is sent and `users.presence` answers `{"users": [], "full": true}`.
+    pub presence_broadcast: bool,
+    /// A text frame that is not JSON goes out before every real frame.
+    pub garbage_frames: bool,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            latency_ms: 0,
+            http_500: 0.0,
+            http_429: 0.0,
+            truncated: 0.0,
+            non_json: 0.0,
+            drop: 0.0,
+            retry_after_ms: None,
+            no_heartbeats: false,
+            reject_subscriptions: false,
+            presence_broadcast: true,
+            garbage_frames: false,
+        }
+    }
 }
 
 /// What was decided for one request.
@@ -200,6 +231,8 @@ pub struct World {
     pub rng: Rng,
     /// How often the walk steps.
     pub change_every_ms: u64,
+    /// The push sockets, Genesys channels and their counters.
+    pub push: Push,
 }
 
 impl World {
@@ -224,6 +257,7 @@ impl World {
             revoked: HashSet::new(),
             rng,
             change_every_ms: config.change_every_ms,
+            push: Push::new(config.seed),
         }
     }
 
@@ -233,13 +267,22 @@ impl World {
     }
 
     /// One step of the random walk: about one person in twenty changes, in every provider.
-    pub fn walk(&mut self, now_ms: u64) {
+    /// Returns who moved, by provider and place in the population.
+    pub fn walk(&mut self, now_ms: u64) -> Vec<(Provider, usize)> {
+        let mut moved = Vec::new();
         for provider in Provider::ALL {
             if let Some(population) = self.populations.get_mut(&provider) {
                 let count = population.people.len().div_ceil(20);
-                population.walk(count, &mut self.rng, now_ms);
+                let steps = population.walk(count, &mut self.rng, now_ms);
+                moved.extend(steps.into_iter().map(|i| (provider, i)));
             }
         }
+        moved
+    }
+
+    /// The faults in force for one provider (none: the defaults).
+    pub fn faults_of(&self, provider: Provider) -> Faults {
+        self.faults.get(&provider).cloned().unwrap_or_default()
     }
 
     /// Counts a call against the provider's limit. `Err` carries the milliseconds until the

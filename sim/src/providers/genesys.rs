@@ -76,7 +76,7 @@ fn query_value(query: Option<&str>, name: &str) -> Option<String> {
 }
 
 /// The definition a person's state shows as.
-fn definition_of<'a>(world: &'a World, person: &Person) -> Option<&'a Definition> {
+pub fn definition_of<'a>(world: &'a World, person: &Person) -> Option<&'a Definition> {
     use Activity as A;
     use Availability as V;
     let name = match (person.availability, person.activity) {
@@ -135,7 +135,7 @@ fn user_presence_body(world: &World, person: &Person, source: &str, bulk: bool) 
 }
 
 /// One person in five has Microsoft Teams as primary source; the others Genesys Cloud.
-fn primary_of(person: &Person) -> (&'static str, &'static str) {
+pub fn primary_of(person: &Person) -> (&'static str, &'static str) {
     let last = person.id.bytes().last().unwrap_or(b'0');
     if last.is_multiple_of(5) {
         ("microsoftteams", "Microsoft Teams")

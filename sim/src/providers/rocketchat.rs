@@ -81,8 +81,14 @@ async fn presence(
         (true, None) => "users.presence",
     };
     app.api(RC, endpoint, &headers, move |world, now| {
-        let Some(people) = world.people(RC) else {
-            return Reply::value(200, &json!({ "users": [], "full": true, "success": true }));
+        let Some(people) = world
+            .people(RC)
+            .filter(|_| world.faults_of(RC).presence_broadcast)
+        else {
+            // No people, or the broadcast is off (`Presence_broadcast_disabled`): everyone looks
+            // offline, and `full: true` says so even to an `ids` request.
+            return Reply::value(200, &json!({ "users": [], "full": true, "success": true }))
+                .counting(ids.len());
         };
         let not_offline = |p: &&Person| status(p) != "offline";
         if !ids.is_empty() {
