@@ -10,6 +10,9 @@
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Output, Stdio};
 
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_presence-sim"))
         .args(args)
@@ -36,6 +39,7 @@ fn help_prints_the_usage_and_succeeds() {
             "--rocketchat-limit",
             "--genesys-limit",
             "--superoffice-limit",
+            "--heartbeat-ms",
         ] {
             assert!(stdout.contains(option), "{option} in {stdout}");
         }
@@ -103,8 +107,31 @@ fn the_readme_command_serves() {
     );
 }
 
-/// Requests with every provider's credentials, good, revoked and refused: none of the secrets
-/// shows up in anything the binary prints.
+/// The next JSON text frame of a socket that satisfies `wanted`.
+async fn frame_where<S>(
+    ws: &mut S,
+    wanted: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value
+where
+    S: StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        if let Message::Text(text) = next {
+            let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+            if wanted(&value) {
+                return value;
+            }
+        }
+    }
+}
+
+/// Requests with every provider's credentials, good, revoked and refused, and logins on both push
+/// sockets: none of the secrets shows up in anything the binary prints.
 #[test]
 fn serving_never_prints_a_token() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_presence-sim"))
@@ -131,6 +158,9 @@ fn serving_never_prints_a_token() {
         "so-ticket-secret-0004",
         "so-app-secret-0005",
         "revoked-secret-0006",
+        "rc-socket-secret-0007",
+        "rc-revoked-secret-0008",
+        "genesys-socket-secret-0009",
     ];
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -202,6 +232,54 @@ fn serving_never_prints_a_token() {
         .await
         .unwrap();
         assert_eq!(refused.status, 401);
+
+        // Rocket.Chat DDP: a login with a good token and one with a revoked token.
+        control(
+            &base,
+            "POST",
+            "/_sim/auth/revoke",
+            &serde_json::json!({"provider": "rocketchat", "token": "rc-revoked-secret-0008"}),
+        )
+        .await
+        .unwrap();
+        let ws_base = base.replace("http://", "ws://");
+        let (mut ddp, _) =
+            tokio_tungstenite::connect_async(format!("{ws_base}/rocketchat/websocket"))
+                .await
+                .unwrap();
+        let connect = r#"{"msg":"connect","version":"1","support":["1"]}"#;
+        ddp.send(Message::text(connect)).await.unwrap();
+        frame_where(&mut ddp, |f| f["msg"] == "connected").await;
+        for (token, answer) in [
+            ("rc-socket-secret-0007", "result"),
+            ("rc-revoked-secret-0008", "error"),
+        ] {
+            let login = serde_json::json!({
+                "msg": "method", "method": "login", "id": token, "params": [{"resume": token}],
+            });
+            ddp.send(Message::text(login.to_string())).await.unwrap();
+            let result = frame_where(&mut ddp, |f| f["msg"] == "result").await;
+            assert!(result.get(answer).is_some(), "{result}");
+        }
+
+        // Genesys: a channel made with a secret token, and a socket on it.
+        let channel = request(
+            &base,
+            "POST",
+            "/genesys/api/v2/notifications/channels",
+            &[("Authorization", "Bearer genesys-socket-secret-0009")],
+            Some(""),
+        )
+        .await
+        .unwrap()
+        .json();
+        let uri = channel["connectUri"].as_str().unwrap();
+        let (mut socket, _) = tokio_tungstenite::connect_async(uri).await.unwrap();
+        socket
+            .send(Message::text(r#"{"message":"ping"}"#))
+            .await
+            .unwrap();
+        frame_where(&mut socket, |f| f["eventBody"]["message"] == "pong").await;
     });
     child.kill().unwrap();
     let mut printed = first;
