@@ -405,11 +405,15 @@ fn ListRow(props: &ListRowProps) -> Html {
              data-index={props.index.to_string()}>
             // Out of the row's own text (its name is what it shows), read as its description.
             <span id={state_id} class="presence-row__state" aria-hidden="true">{ badge }</span>
+            // The spaces between the parts are text, so that the row's text reads as words
+            // ("Ann Available In a call"), as its name does; the layout ignores them.
             <span class="presence-row__text">
                 <span id={name_id} class="presence-row__name" part="name">{ props.name.clone() }</span>
+                { " " }
                 <span id={detail_id} class="presence-row__detail">
                     <span class="presence-row__label" part="label">{ label }</span>
                     if let Some(m) = message {
+                        { " " }
                         <span class="presence-row__message" part="message">{ m }</span>
                     }
                 </span>
