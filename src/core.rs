@@ -4,8 +4,8 @@
 //! anything. The same code is tested natively, fuzzed, and compiled unchanged into the wasm module.
 //!
 //! The modules read bottom-up, each importing only those above it in this list: `json`, `model`,
-//! `error`, `http`, `auth`, `state`, `labels`, `roster`, `schedule`, `providers` (one file per
-//! provider), `registry`.
+//! `error`, `http`, `auth`, `state`, `labels`, `roster`, `schedule`, `push` (push sessions' shared types), `providers` (one
+//! file per provider, push sessions and all), `registry`.
 
 pub mod auth;
 pub mod error;
@@ -14,6 +14,7 @@ pub mod json;
 pub mod labels;
 pub mod model;
 pub mod providers;
+pub mod push;
 pub mod registry;
 pub mod roster;
 pub mod schedule;

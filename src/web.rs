@@ -7,6 +7,7 @@ pub mod directory;
 #[cfg(feature = "element")]
 pub mod elements;
 pub mod hooks;
+mod push;
 pub mod source;
 pub mod store;
 pub mod transport;
@@ -19,5 +20,5 @@ pub use context::{PresenceProvider, PresenceProviderProps, Stores};
 pub use directory::{configure, store, stores};
 pub use hooks::{use_labels, use_presence, use_roster, RosterHandle};
 pub use source::{Auth, CredentialsFuture, SourceConfig};
-pub use store::{Listener, Store, Subscription};
+pub use store::{Listener, Mode, Store, Subscription};
 pub use transport::{execute, Transport};

@@ -14,7 +14,7 @@ use presence_sim::client::request;
 use presence_sim::{Config, Limits};
 use presence_widgets::core::{
     Activity, Availability, Catalog, Credentials, Genesys, Graph, HttpRequest, HttpResponse,
-    Method, PresenceError, Provider, ProviderKind, Retry, RocketChat, Secret, SuperOffice, UserId,
+    PresenceError, Provider, ProviderKind, Retry, RocketChat, Secret, SuperOffice, UserId,
 };
 use serde_json::{json, Value};
 
@@ -41,10 +41,7 @@ async fn send(base: &str, req: &HttpRequest, credentials: &Credentials) -> HttpR
         .chain(auth.iter())
         .map(|(n, v)| (*n, v.as_str()))
         .collect();
-    let method = match req.method {
-        Method::Get => "GET",
-        Method::Post => "POST",
-    };
+    let method = req.method.as_str();
     let answer = request(base, method, path, &headers, req.body.as_deref())
         .await
         .unwrap();

@@ -48,6 +48,8 @@ pub enum Method {
     Get,
     /// POST.
     Post,
+    /// PUT (Genesys subscriptions).
+    Put,
 }
 
 impl Method {
@@ -56,6 +58,7 @@ impl Method {
         match self {
             Method::Get => "GET",
             Method::Post => "POST",
+            Method::Put => "PUT",
         }
     }
 }
@@ -69,7 +72,7 @@ pub struct HttpRequest {
     pub url: String,
     /// Headers other than authentication (`Content-Type`, `Accept`).
     pub headers: Vec<(&'static str, String)>,
-    /// The JSON body, for POST.
+    /// The JSON body, for POST and PUT.
     pub body: Option<String>,
     /// Which documented read this is; `parse` reads the answer by it.
     pub endpoint: Endpoint,

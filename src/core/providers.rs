@@ -74,6 +74,8 @@ pub struct Update {
     /// Entries left out because whose they were could not be read (no id, or an id of the wrong
     /// type), each with what was wrong.
     pub skipped: Vec<PresenceError>,
+    /// The service says it pushes nothing now (Rocket.Chat's presence broadcast is off), and why.
+    pub push_off: Option<String>,
 }
 
 /// One credential a provider takes, by the name configuration gives it (`token`, `userId`).
@@ -184,6 +186,21 @@ pub trait Provider {
             return Err(wrong_endpoint(self.kind(), request));
         }
         self.read(request, response)
+    }
+
+    /// Its push session, for a provider that pushes changes to a browser (Rocket.Chat's DDP,
+    /// Genesys's notification channels); `None` for one that does not. Made after the setup
+    /// requests, so that it knows what they taught the adapter.
+    ///
+    /// # Errors
+    /// Inside the option: credentials it cannot push with.
+    fn push(
+        &self,
+        credentials: Option<&Credentials>,
+        now_ms: u64,
+    ) -> Option<Result<Box<dyn crate::core::push::PushSession>, PresenceError>> {
+        let _ = (credentials, now_ms);
+        None
     }
 
     /// A boxed copy, so that an [`Adapter`] can be cloned.

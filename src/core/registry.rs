@@ -19,6 +19,8 @@ pub struct Applied {
     pub changed: Vec<UserId>,
     /// The error the answer was, if it failed; it is also recorded on every person asked about.
     pub error: Option<PresenceError>,
+    /// The service says it pushes nothing now, and why (see [`crate::core::Update::push_off`]).
+    pub push_off: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -171,6 +173,20 @@ impl Registry {
         plan
     }
 
+    /// A poll of only `ids` (those wanted and not being asked for): the people a push session
+    /// cannot cover, while it covers the rest.
+    pub fn plan_poll_of(&self, ids: &[UserId]) -> Plan {
+        let wanted: Vec<UserId> = ids
+            .iter()
+            .filter(|id| self.entries.get(*id).is_some_and(|e| !e.in_flight))
+            .cloned()
+            .collect();
+        if wanted.is_empty() {
+            return Plan::default();
+        }
+        self.adapter.plan(&wanted, None)
+    }
+
     /// Notes that these requests are being sent, so that they are not planned twice.
     pub fn sending(&mut self, requests: &[HttpRequest]) {
         for id in requests.iter().flat_map(|r| r.ids.iter()) {
@@ -222,9 +238,11 @@ impl Registry {
                 return Applied {
                     changed,
                     error: Some(error),
+                    push_off: None,
                 };
             }
         };
+        let push_off = update.push_off.clone();
         let skipped = u64::try_from(update.skipped.len()).unwrap_or(u64::MAX);
         self.skipped = self.skipped.saturating_add(skipped);
         if let Some(cursor) = update.cursor {
@@ -287,6 +305,7 @@ impl Registry {
         Applied {
             changed,
             error: None,
+            push_off,
         }
     }
 

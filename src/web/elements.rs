@@ -83,6 +83,10 @@ export type SourceOptions = {
   timeoutMs?: number;
   /** Whether cookies are sent (default false). */
   sendCookies?: boolean;
+  /** Changes pushed where the service pushes to a browser (Rocket.Chat, Genesys Cloud); false polls (default true). */
+  live?: boolean;
+  /** While pushed, milliseconds between reconciliation polls (default 300000). */
+  reconcileMs?: number;
 } & (
   | ({ kind: "graph" } & ({ token: Credential } | NoAuth))
   | ({ kind: "genesys"; language?: string; genesysSource?: string } & ({ token: Credential } | NoAuth))
@@ -103,6 +107,10 @@ export interface PresenceOptions {
 
 /** A normalized presence: the detail of `presence-change`. */
 export interface Presence {
+  /** How its source learns of changes now: pushed by the service, or polled. */
+  mode: "push" | "poll";
+  /** Why it is polled (live: false, the service does not push, the socket failed…); null when pushed. */
+  modeReason: string | null;
   user: string;
   provider: "graph" | "rocketchat" | "genesys" | "superoffice";
   availability: "Available" | "Busy" | "DoNotDisturb" | "BeRightBack" | "Away" | "Offline" | "Unknown";
@@ -158,6 +166,21 @@ declare global {
   }
 }
 "#;
+
+/// How the source named `source` learns of changes now: `{ mode: "push" | "poll", reason }`,
+/// or `null` for a source nobody configured.
+#[wasm_bindgen(js_name = mode, unchecked_return_type = "{ mode: \"push\" | \"poll\"; reason: string | null } | null")]
+pub fn mode_js(source: &str) -> JsValue {
+    let Some(store) = directory::store(source) else {
+        return JsValue::NULL;
+    };
+    let mode = store.mode();
+    let json = crate::core::json::Object::new()
+        .string("mode", mode.name())
+        .opt_string("reason", mode.reason())
+        .finish();
+    js_sys::JSON::parse(&json).unwrap_or(JsValue::NULL)
+}
 
 /// Configures presence sources (and optionally the words shown), then defines the elements.
 /// Never throws: each problem (an unknown kind, an http base URL, missing credentials) is

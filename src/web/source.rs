@@ -58,7 +58,16 @@ pub struct SourceConfig {
     pub settings: Vec<(String, String)>,
     /// Whether the browser may send cookies to the service.
     pub send_cookies: bool,
+    /// Whether changes are pushed where the service pushes to a browser (Rocket.Chat,
+    /// Genesys Cloud); `false` polls. On by default.
+    pub live: bool,
+    /// While pushed, milliseconds between reconciliation polls that heal a missed event
+    /// (5 minutes by default).
+    pub reconcile_ms: u64,
 }
+
+/// Milliseconds between reconciliation polls while a source is pushed, unless it says otherwise.
+pub const DEFAULT_RECONCILE_MS: u64 = 5 * 60_000;
 
 impl SourceConfig {
     /// A source with the provider's defaults.
@@ -73,6 +82,8 @@ impl SourceConfig {
             language: None,
             settings: Vec::new(),
             send_cookies: false,
+            live: true,
+            reconcile_ms: DEFAULT_RECONCILE_MS,
         }
     }
 

@@ -14,8 +14,11 @@ use gloo_timers::callback::Timeout;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
+use super::push::{self as socket, Driver, Event};
 use super::source::{Auth, SourceConfig};
 use super::transport::{now_ms, Transport};
+use crate::core::push::{Action, SocketId};
+use crate::core::schedule::backoff_ms;
 use crate::core::schedule::{next_delay_ms, Outcome, Policy};
 use crate::core::{
     Credentials, HttpRequest, HttpResponse, Plan, Presence, PresenceError, ProviderKind, Registry,
@@ -24,6 +27,33 @@ use crate::core::{
 
 /// Called with a person's new state.
 pub type Listener = Rc<dyn Fn(&UserId, &State)>;
+
+/// How a source learns of changes: pushed over the service's socket, or polled (and why).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The service pushes changes; a slow reconciliation poll heals a missed one.
+    Push,
+    /// Polled at the source's interval, with why it is not pushed.
+    Poll(String),
+}
+
+impl Mode {
+    /// `push` or `poll`, as the `presence-change` detail says it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Mode::Push => "push",
+            Mode::Poll(_) => "poll",
+        }
+    }
+
+    /// Why it is polled.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Mode::Push => None,
+            Mode::Poll(why) => Some(why),
+        }
+    }
+}
 
 /// A source's store. Cheap to clone: clones share everything.
 #[derive(Clone)]
@@ -63,6 +93,18 @@ struct Inner {
     random: Cell<u64>,
     requests: Cell<u64>,
     visibility: RefCell<Option<Closure<dyn FnMut()>>>,
+    /// The push session and its sockets, while there is one.
+    push: RefCell<Option<Driver>>,
+    push_starting: Cell<bool>,
+    push_failures: Cell<u32>,
+    push_retry: RefCell<Option<Timeout>>,
+    mode: RefCell<Mode>,
+    /// People the service will not push (a refused topic), with why: polled at the interval
+    /// meanwhile.
+    unpushed: RefCell<Vec<(UserId, PresenceError)>>,
+    /// Who came and went since the push session last heard.
+    watch: RefCell<(Vec<UserId>, Vec<UserId>)>,
+    last_full_poll: Cell<u64>,
 }
 
 /// Keeps an id subscribed while it lives; dropping it unsubscribes.
@@ -106,6 +148,11 @@ impl Store {
     pub fn new(config: SourceConfig) -> Result<Self, PresenceError> {
         let adapter = config.adapter(page_language().as_deref())?;
         let policy = config.policy()?;
+        let initial_mode = if config.live {
+            "connecting to the service's push".to_owned()
+        } else {
+            "live: false in the source's options".to_owned()
+        };
         let transport = Transport {
             timeout_ms: config.timeout_ms,
             send_cookies: config.send_cookies,
@@ -132,6 +179,14 @@ impl Store {
             random: Cell::new(now_ms() | 1),
             requests: Cell::new(0),
             visibility: RefCell::new(None),
+            push: RefCell::new(None),
+            push_starting: Cell::new(false),
+            push_failures: Cell::new(0),
+            push_retry: RefCell::new(None),
+            mode: RefCell::new(Mode::Poll(initial_mode)),
+            unpushed: RefCell::new(Vec::new()),
+            watch: RefCell::new((Vec::new(), Vec::new())),
+            last_full_poll: Cell::new(0),
         }));
         store.watch_visibility();
         Ok(store)
@@ -169,6 +224,7 @@ impl Store {
             .push((listener_id, Rc::new(listener)));
         let new = self.0.registry.borrow_mut().subscribe(id);
         if new {
+            self.0.watch.borrow_mut().0.push(id.clone());
             self.schedule_flush();
         }
         Subscription {
@@ -189,10 +245,18 @@ impl Store {
             }
         }
         let mut registry = self.0.registry.borrow_mut();
-        registry.unsubscribe(id);
+        if registry.unsubscribe(id) {
+            let mut watch = self.0.watch.borrow_mut();
+            watch.0.retain(|a| a != id);
+            watch.1.push(id.clone());
+            self.0.unpushed.borrow_mut().retain(|(u, _)| u != id);
+        }
         if registry.is_empty() {
             drop(registry);
             self.0.timer.borrow_mut().take();
+        }
+        if self.0.push.borrow().is_some() {
+            self.schedule_flush();
         }
     }
 
@@ -223,6 +287,17 @@ impl Store {
     /// When the next poll is due, in milliseconds since the Unix epoch (0 when none is planned).
     pub fn next_poll_at_ms(&self) -> u64 {
         self.0.next_poll_at.get()
+    }
+
+    /// How the source learns of changes now: pushed, or polled and why.
+    pub fn mode(&self) -> Mode {
+        self.0.mode.borrow().clone()
+    }
+
+    /// The people the service refused to push (their subscription was rejected), each with
+    /// why: they are polled at the source's interval.
+    pub fn unpushed(&self) -> Vec<(UserId, PresenceError)> {
+        self.0.unpushed.borrow().clone()
     }
 
     /// The error of the last poll, if it failed.
@@ -275,6 +350,7 @@ impl Store {
     }
 
     async fn flush(&self) {
+        self.flush_watch();
         self.setup().await;
         let plan = self.0.registry.borrow().plan_new();
         let nothing_sent = plan.requests.is_empty();
@@ -285,6 +361,17 @@ impl Store {
         if self.0.timer.borrow().is_none() && !self.0.polling.get() {
             self.schedule(outcome);
         }
+        // A snapshot first, then push.
+        self.start_push();
+    }
+
+    /// Tells the push session who came and went since it last heard, in one call.
+    fn flush_watch(&self) {
+        let (added, removed) = std::mem::take(&mut *self.0.watch.borrow_mut());
+        if added.is_empty() && removed.is_empty() {
+            return;
+        }
+        self.push_step(|session, now| session.watch(&added, &removed, now));
     }
 
     /// Genesys definitions before presences, for labels in the page's language.
@@ -308,7 +395,23 @@ impl Store {
         }
         self.0.timer.borrow_mut().take();
         self.setup().await;
-        let plan = self.0.registry.borrow().plan_poll();
+        let now = now_ms();
+        let reconcile_due = now.saturating_sub(self.0.last_full_poll.get())
+            >= self.0.config.reconcile_ms.saturating_sub(1_000);
+        let plan = if self.pushed() && !reconcile_due {
+            // Live: only the people the service will not push.
+            let only: Vec<UserId> = self
+                .0
+                .unpushed
+                .borrow()
+                .iter()
+                .map(|(id, _)| id.clone())
+                .collect();
+            self.0.registry.borrow().plan_poll_of(&only)
+        } else {
+            self.0.last_full_poll.set(now);
+            self.0.registry.borrow().plan_poll()
+        };
         let outcome = self.send_plan(plan).await;
         self.0.polling.set(false);
         self.schedule(outcome);
@@ -343,6 +446,9 @@ impl Store {
                     .apply(request, answer, now_ms());
                 if applied.error.is_some() {
                     failure = applied.error;
+                }
+                if let Some(why) = applied.push_off {
+                    self.push_failed(crate::core::push::failure(self.kind(), why));
                 }
                 self.notify(&applied.changed);
             }
@@ -439,7 +545,22 @@ impl Store {
         }
         let now = now_ms();
         let random = self.next_random();
-        let delay = next_delay_ms(&self.0.policy, &outcome, failures, now, random);
+        let mut delay = next_delay_ms(&self.0.policy, &outcome, failures, now, random);
+        if outcome == Outcome::Success && self.pushed() {
+            // Pushed: the next full poll is the reconciliation round; the people the service
+            // will not push are polled at the interval meanwhile.
+            let reconcile = self
+                .0
+                .last_full_poll
+                .get()
+                .saturating_add(self.0.config.reconcile_ms)
+                .saturating_sub(now);
+            delay = if self.0.unpushed.borrow().is_empty() {
+                reconcile
+            } else {
+                reconcile.min(self.0.policy.interval_ms)
+            };
+        }
         self.0.next_poll_at.set(now.saturating_add(delay));
         let weak = Rc::downgrade(&self.0);
         let ms = u32::try_from(delay).unwrap_or(u32::MAX);
@@ -492,6 +613,226 @@ impl Store {
                 listener(id, &state);
             }
         }
+    }
+}
+
+impl Store {
+    /// Whether the service pushes to this source now.
+    fn pushed(&self) -> bool {
+        *self.0.mode.borrow() == Mode::Push
+    }
+
+    fn set_mode(&self, mode: Mode) {
+        if *self.0.mode.borrow() == mode {
+            return;
+        }
+        *self.0.mode.borrow_mut() = mode;
+        // Every widget hears of it: the mode is part of what they show and say.
+        let ids = self.ids();
+        self.notify(&ids);
+    }
+
+    /// Opens the service's push session, unless the source is polled on purpose, one is open or
+    /// opening, or nobody is shown.
+    fn start_push(&self) {
+        if !self.0.config.live
+            || self.0.push.borrow().is_some()
+            || self.0.push_starting.replace(true)
+        {
+            return;
+        }
+        let weak = Rc::downgrade(&self.0);
+        wasm_bindgen_futures::spawn_local(async move {
+            let Some(inner) = weak.upgrade() else {
+                return;
+            };
+            let store = Store(inner);
+            let credentials = store.credentials(false).await;
+            store.0.push_starting.set(false);
+            let credentials = match credentials {
+                Ok(c) => c,
+                Err(e) => return store.push_failed(e),
+            };
+            let now = now_ms();
+            let made = store
+                .0
+                .registry
+                .borrow()
+                .adapter()
+                .push(credentials.as_ref(), now);
+            match made {
+                None => store.set_mode(Mode::Poll(format!(
+                    "{} pushes no changes to a browser",
+                    store.kind()
+                ))),
+                Some(Err(e)) => store.push_failed(e),
+                Some(Ok(mut session)) => {
+                    let ids = store.ids();
+                    store.0.watch.borrow_mut().0.clear();
+                    session.watch(&ids, &[], now);
+                    session.start(now);
+                    *store.0.push.borrow_mut() = Some(Driver::new(session));
+                    store.run_push();
+                }
+            }
+        });
+    }
+
+    /// Push failed: everyone is polled again (now, to heal what was missed), and push is tried
+    /// again later, backing off.
+    fn push_failed(&self, error: PresenceError) {
+        self.0.push.borrow_mut().take();
+        self.0.unpushed.borrow_mut().clear();
+        let failures = self.0.push_failures.get().saturating_add(1);
+        self.0.push_failures.set(failures);
+        self.set_mode(Mode::Poll(error.to_string()));
+        if !self.0.config.live {
+            return;
+        }
+        let random = self.next_random();
+        let delay = backoff_ms(&self.0.policy, failures, random);
+        let weak = Rc::downgrade(&self.0);
+        let retry = Timeout::new(u32::try_from(delay).unwrap_or(u32::MAX), move || {
+            if let Some(inner) = weak.upgrade() {
+                let store = Store(inner);
+                if !store.0.registry.borrow().is_empty() {
+                    store.start_push();
+                }
+            }
+        });
+        *self.0.push_retry.borrow_mut() = Some(retry);
+        if !self.0.registry.borrow().is_empty() {
+            self.poll_now();
+        }
+    }
+
+    /// Gives the session something that happened, then does what it asks.
+    fn push_step(&self, step: impl FnOnce(&mut dyn crate::core::push::PushSession, u64)) {
+        {
+            let mut slot = self.0.push.borrow_mut();
+            let Some(driver) = slot.as_mut() else {
+                return;
+            };
+            step(driver.session.as_mut(), now_ms());
+        }
+        self.run_push();
+    }
+
+    /// Carries out the session's actions, one at a time (each may call back into the store),
+    /// then sets its timer.
+    fn run_push(&self) {
+        loop {
+            let action = match self.0.push.borrow_mut().as_mut() {
+                Some(driver) => driver.session.poll_action(),
+                None => return,
+            };
+            let Some(action) = action else {
+                break;
+            };
+            match action {
+                Action::Open { socket, url } => {
+                    let opened = socket::open(socket, &url, Rc::downgrade(&self.0), deliver);
+                    match opened {
+                        Ok(s) => {
+                            if let Some(driver) = self.0.push.borrow_mut().as_mut() {
+                                driver.sockets.push(s);
+                            }
+                        }
+                        Err(_) => self.push_event(socket, Event::Closed(1006)),
+                    }
+                }
+                Action::Send { socket, text } => {
+                    let sent = self
+                        .0
+                        .push
+                        .borrow()
+                        .as_ref()
+                        .is_some_and(|d| d.send(socket, &text));
+                    if !sent {
+                        self.push_event(socket, Event::Closed(1006));
+                    }
+                }
+                Action::Close { socket, code } => {
+                    if let Some(driver) = self.0.push.borrow_mut().as_mut() {
+                        driver.close(socket, code);
+                    }
+                }
+                Action::Request(request) => {
+                    let weak = Rc::downgrade(&self.0);
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let Some(inner) = weak.upgrade() else {
+                            return;
+                        };
+                        let store = Store(inner);
+                        let answer = store.send(&request).await;
+                        store.push_step(|s, now| s.answer(&request, answer, now));
+                    });
+                }
+                Action::Presences(presences) => {
+                    let changed = self.0.registry.borrow_mut().push(presences, now_ms());
+                    self.notify(&changed);
+                }
+                Action::Subscribed(_) => {
+                    // The services send no snapshot: read everyone once, now that changes
+                    // after this point are pushed.
+                    self.0.push_failures.set(0);
+                    self.set_mode(Mode::Push);
+                    self.poll_now();
+                }
+                Action::Unpushed(refused) => {
+                    // Polled at the interval instead, each with the service's reason.
+                    self.0.unpushed.borrow_mut().extend(refused);
+                }
+                Action::Renew => {
+                    let weak = Rc::downgrade(&self.0);
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let Some(inner) = weak.upgrade() else {
+                            return;
+                        };
+                        let store = Store(inner);
+                        match store.credentials(true).await {
+                            Ok(Some(c)) => store.push_step(|s, now| s.credentials(&c, now)),
+                            Ok(None) => {}
+                            Err(e) => store.push_failed(e),
+                        }
+                    });
+                }
+                Action::Failed(error) => return self.push_failed(error),
+            }
+        }
+        let next = self
+            .0
+            .push
+            .borrow()
+            .as_ref()
+            .and_then(|d| d.session.next_timeout());
+        let timer = next.map(|at| {
+            let weak = Rc::downgrade(&self.0);
+            let ms = u32::try_from(at.saturating_sub(now_ms())).unwrap_or(u32::MAX);
+            Timeout::new(ms, move || {
+                if let Some(inner) = weak.upgrade() {
+                    Store(inner).push_step(|s, now| s.timeout(now));
+                }
+            })
+        });
+        if let Some(driver) = self.0.push.borrow_mut().as_mut() {
+            driver.timer = timer;
+        }
+    }
+
+    fn push_event(&self, socket: SocketId, event: Event) {
+        self.push_step(|s, now| match event {
+            Event::Opened => s.opened(socket, now),
+            Event::Frame(text) => s.frame(socket, &text, now),
+            Event::Closed(code) => s.closed(socket, code, now),
+        });
+    }
+}
+
+/// What a socket reports, to the store that owns it (if it still lives).
+fn deliver(weak: &Weak<Inner>, socket: SocketId, event: Event) {
+    if let Some(inner) = weak.upgrade() {
+        Store(inner).push_event(socket, event);
     }
 }
 

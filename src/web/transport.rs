@@ -61,6 +61,7 @@ impl Transport {
         let method = match request.method {
             Method::Get => GlooMethod::GET,
             Method::Post => GlooMethod::POST,
+            Method::Put => GlooMethod::PUT,
         };
         let credentials_mode = if self.send_cookies {
             RequestCredentials::Include

@@ -5,6 +5,8 @@
 //! the text to show comes from the definition's `languageLabels`, which [`Genesys::learn`] takes
 //! from a definitions answer.
 
+pub mod channel;
+
 use std::borrow::Cow;
 
 use serde::{Serialize, Serializer};
@@ -142,6 +144,11 @@ impl Genesys {
     fn find(&self, id: &str) -> Result<usize, usize> {
         self.definitions
             .binary_search_by(|(known, _)| known.as_str().cmp(id))
+    }
+
+    /// The region's API root.
+    pub(crate) fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     /// Whether any definition has been learned.
@@ -599,6 +606,15 @@ impl Provider for Genesys {
             }
         }
         Ok(update)
+    }
+
+    /// Notification channels; the session reads events with this adapter's definitions.
+    fn push(
+        &self,
+        _credentials: Option<&Credentials>,
+        _now_ms: u64,
+    ) -> Option<Result<Box<dyn crate::core::push::PushSession>, PresenceError>> {
+        Some(Ok(Box::new(channel::Channels::new(self.clone()))))
     }
 
     fn boxed(&self) -> Box<dyn Provider> {

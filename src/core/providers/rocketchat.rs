@@ -5,6 +5,8 @@
 //! offline ones included, `full: false`; an older `from` silently gives a full snapshot of everyone
 //! not offline, `full: true`.
 
+pub mod ddp;
+
 use std::borrow::Cow;
 use std::collections::HashSet;
 
@@ -343,6 +345,26 @@ impl Provider for RocketChat {
                 message: "missing field `users`".into(),
             });
         };
+        // Presence broadcast off (a server without a licence past 200 connections): an `ids`
+        // request answers `full: true` and nobody, and no event comes. Nothing can be said of
+        // anyone: they are Unknown, and push is off.
+        if !delta && body.full == Some(true) && users.is_empty() && !request.ids.is_empty() {
+            let why = "the service's presence broadcast is off (`users.presence` answers `full: true` and nobody)";
+            let presences = request
+                .ids
+                .iter()
+                .map(|id| {
+                    let mut p = Presence::new(id.clone(), KIND, Availability::Unknown);
+                    p.raw = why.to_owned();
+                    p
+                })
+                .collect();
+            return Ok(Update {
+                presences,
+                push_off: Some(why.to_owned()),
+                ..Update::default()
+            });
+        }
         let asked: HashSet<&str> = request.ids.iter().map(UserId::as_str).collect();
         let mut seen: HashSet<&str> = HashSet::with_capacity(users.len());
         let mut update = Update {
@@ -390,6 +412,23 @@ impl Provider for RocketChat {
             }
         }
         Ok(update)
+    }
+
+    /// DDP at `{baseUrl}/websocket`, logging in with the auth token inside the socket.
+    fn push(
+        &self,
+        credentials: Option<&Credentials>,
+        now_ms: u64,
+    ) -> Option<Result<Box<dyn crate::core::push::PushSession>, PresenceError>> {
+        let Some(credentials) = credentials else {
+            return Some(Err(PresenceError::Config(
+                "rocketchat: push logs in with the auth token, and this source gives none".into(),
+            )));
+        };
+        Some(ddp::Ddp::new(&self.base_url, credentials, now_ms).map(|d| {
+            let session: Box<dyn crate::core::push::PushSession> = Box::new(d);
+            session
+        }))
     }
 
     fn boxed(&self) -> Box<dyn Provider> {

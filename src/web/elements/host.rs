@@ -419,10 +419,13 @@ fn events(element: &HtmlElement, props: &HostProps) -> Vec<Subscription> {
             let last = RefCell::new(None);
             store.subscribe(&UserId::new(user.as_str()), move |id, state| match state {
                 State::Fresh(p) => {
-                    let changed = last.borrow().as_ref() != Some(p);
+                    // The source's mode is part of the detail: a change of it is told too.
+                    let mode = crate::web::store(&source).map(|s| s.mode());
+                    let seen = (p.clone(), mode);
+                    let changed = last.borrow().as_ref() != Some(&seen);
                     if changed {
-                        *last.borrow_mut() = Some(p.clone());
-                        let detail = js_sys::JSON::parse(&p.to_json()).unwrap_or(JsValue::NULL);
+                        let detail = change_detail(p, seen.1.as_ref());
+                        *last.borrow_mut() = Some(seen);
                         dispatch(&element, "presence-change", &detail);
                     }
                 }
@@ -450,6 +453,19 @@ fn warn_once(source: &str, error: &PresenceError) {
     if first {
         warn(&error.to_string());
     }
+}
+
+/// The `presence-change` detail: the presence, and how its source learns of changes.
+fn change_detail(presence: &crate::core::Presence, mode: Option<&crate::web::Mode>) -> JsValue {
+    let mut json = presence.to_json();
+    json.pop();
+    let tail = Object::new()
+        .string("mode", mode.map_or("poll", crate::web::Mode::name))
+        .opt_string("modeReason", mode.and_then(crate::web::Mode::reason))
+        .finish();
+    json.push(',');
+    json.push_str(tail.get(1..).unwrap_or("}"));
+    js_sys::JSON::parse(&json).unwrap_or(JsValue::NULL)
 }
 
 fn dispatch_error(

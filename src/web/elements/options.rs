@@ -125,6 +125,10 @@ fn source(name: &str, value: &JsValue) -> Result<SourceConfig, PresenceError> {
         .filter_map(|setting| Some(((*setting).to_owned(), text(value, setting)?)))
         .collect();
     config.send_cookies = field(value, "sendCookies").and_then(|v| v.as_bool()) == Some(true);
+    config.live = field(value, "live").and_then(|v| v.as_bool()) != Some(false);
+    if let Some(ms) = whole(value, "reconcileMs") {
+        config.reconcile_ms = ms.max(1_000);
+    }
     config.check()?;
     Ok(config)
 }
