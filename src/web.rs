@@ -7,6 +7,7 @@ pub mod directory;
 #[cfg(feature = "element")]
 pub mod elements;
 pub mod hooks;
+#[cfg(feature = "push")]
 mod push;
 pub mod source;
 pub mod store;

@@ -194,6 +194,7 @@ pub trait Provider {
     ///
     /// # Errors
     /// Inside the option: credentials it cannot push with.
+    #[cfg(feature = "push")]
     fn push(
         &self,
         credentials: Option<&Credentials>,

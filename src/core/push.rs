@@ -138,6 +138,70 @@ pub trait PushSession {
     fn stats(&self) -> PushStats;
 }
 
+/// A set of ids kept as a sorted list: what a session watches. (A `BTreeSet` would bring its
+/// whole implementation, and a sort, into every page's download.)
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IdSet(Vec<UserId>);
+
+impl IdSet {
+    /// Adds `id`; true when it was not there.
+    pub fn insert(&mut self, id: UserId) -> bool {
+        match self.0.binary_search(&id) {
+            Ok(_) => false,
+            Err(at) => {
+                self.0.insert(at, id);
+                true
+            }
+        }
+    }
+
+    /// Removes `id`; true when it was there.
+    pub fn remove(&mut self, id: &UserId) -> bool {
+        match self.0.binary_search(id) {
+            Ok(at) => {
+                self.0.remove(at);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Whether `id` is in the set.
+    pub fn contains(&self, id: &UserId) -> bool {
+        self.0.binary_search(id).is_ok()
+    }
+
+    /// The ids, sorted.
+    pub fn iter(&self) -> std::slice::Iter<'_, UserId> {
+        self.0.iter()
+    }
+
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The ids, sorted, as a list.
+    pub fn to_vec(&self) -> Vec<UserId> {
+        self.0.clone()
+    }
+}
+
+impl FromIterator<UserId> for IdSet {
+    fn from_iter<I: IntoIterator<Item = UserId>>(ids: I) -> Self {
+        let mut set = IdSet::default();
+        for id in ids {
+            set.insert(id);
+        }
+        set
+    }
+}
+
 /// Frames in a row that cannot be read before a session gives up on its socket.
 pub const GARBAGE_LIMIT: u32 = 5;
 

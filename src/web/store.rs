@@ -14,9 +14,11 @@ use gloo_timers::callback::Timeout;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
+#[cfg(feature = "push")]
 use super::push::{self as socket, Driver, Event};
 use super::source::{Auth, SourceConfig};
 use super::transport::{now_ms, Transport};
+#[cfg(feature = "push")]
 use crate::core::push::{Action, SocketId};
 use crate::core::schedule::backoff_ms;
 use crate::core::schedule::{next_delay_ms, Outcome, Policy};
@@ -94,7 +96,9 @@ struct Inner {
     requests: Cell<u64>,
     visibility: RefCell<Option<Closure<dyn FnMut()>>>,
     /// The push session and its sockets, while there is one.
+    #[cfg(feature = "push")]
     push: RefCell<Option<Driver>>,
+    #[cfg(feature = "push")]
     push_starting: Cell<bool>,
     push_failures: Cell<u32>,
     push_retry: RefCell<Option<Timeout>>,
@@ -148,7 +152,9 @@ impl Store {
     pub fn new(config: SourceConfig) -> Result<Self, PresenceError> {
         let adapter = config.adapter(page_language().as_deref())?;
         let policy = config.policy()?;
-        let initial_mode = if config.live {
+        let initial_mode = if !cfg!(feature = "push") {
+            "this build polls (its cargo feature `push` is off)".to_owned()
+        } else if config.live {
             "connecting to the service's push".to_owned()
         } else {
             "live: false in the source's options".to_owned()
@@ -179,7 +185,9 @@ impl Store {
             random: Cell::new(now_ms() | 1),
             requests: Cell::new(0),
             visibility: RefCell::new(None),
+            #[cfg(feature = "push")]
             push: RefCell::new(None),
+            #[cfg(feature = "push")]
             push_starting: Cell::new(false),
             push_failures: Cell::new(0),
             push_retry: RefCell::new(None),
@@ -255,7 +263,7 @@ impl Store {
             drop(registry);
             self.0.timer.borrow_mut().take();
         }
-        if self.0.push.borrow().is_some() {
+        if self.pushed() {
             self.schedule_flush();
         }
     }
@@ -632,6 +640,38 @@ impl Store {
         self.notify(&ids);
     }
 
+    /// Push failed: everyone is polled again (now, to heal what was missed), and push is tried
+    /// again later, backing off.
+    fn push_failed(&self, error: PresenceError) {
+        #[cfg(feature = "push")]
+        self.0.push.borrow_mut().take();
+        self.0.unpushed.borrow_mut().clear();
+        let failures = self.0.push_failures.get().saturating_add(1);
+        self.0.push_failures.set(failures);
+        self.set_mode(Mode::Poll(error.to_string()));
+        if !self.0.config.live {
+            return;
+        }
+        let random = self.next_random();
+        let delay = backoff_ms(&self.0.policy, failures, random);
+        let weak = Rc::downgrade(&self.0);
+        let retry = Timeout::new(u32::try_from(delay).unwrap_or(u32::MAX), move || {
+            if let Some(inner) = weak.upgrade() {
+                let store = Store(inner);
+                if !store.0.registry.borrow().is_empty() {
+                    store.start_push();
+                }
+            }
+        });
+        *self.0.push_retry.borrow_mut() = Some(retry);
+        if !self.0.registry.borrow().is_empty() {
+            self.poll_now();
+        }
+    }
+}
+
+#[cfg(feature = "push")]
+impl Store {
     /// Opens the service's push session, unless the source is polled on purpose, one is open or
     /// opening, or nobody is shown.
     fn start_push(&self) {
@@ -676,34 +716,6 @@ impl Store {
                 }
             }
         });
-    }
-
-    /// Push failed: everyone is polled again (now, to heal what was missed), and push is tried
-    /// again later, backing off.
-    fn push_failed(&self, error: PresenceError) {
-        self.0.push.borrow_mut().take();
-        self.0.unpushed.borrow_mut().clear();
-        let failures = self.0.push_failures.get().saturating_add(1);
-        self.0.push_failures.set(failures);
-        self.set_mode(Mode::Poll(error.to_string()));
-        if !self.0.config.live {
-            return;
-        }
-        let random = self.next_random();
-        let delay = backoff_ms(&self.0.policy, failures, random);
-        let weak = Rc::downgrade(&self.0);
-        let retry = Timeout::new(u32::try_from(delay).unwrap_or(u32::MAX), move || {
-            if let Some(inner) = weak.upgrade() {
-                let store = Store(inner);
-                if !store.0.registry.borrow().is_empty() {
-                    store.start_push();
-                }
-            }
-        });
-        *self.0.push_retry.borrow_mut() = Some(retry);
-        if !self.0.registry.borrow().is_empty() {
-            self.poll_now();
-        }
     }
 
     /// Gives the session something that happened, then does what it asks.
@@ -829,6 +841,16 @@ impl Store {
     }
 }
 
+#[cfg(not(feature = "push"))]
+impl Store {
+    /// This build polls: its cargo feature `push` is off.
+    fn start_push(&self) {}
+
+    /// There is no session to tell.
+    fn push_step(&self, _step: impl FnOnce(&mut dyn crate::core::push::PushSession, u64)) {}
+}
+
+#[cfg(feature = "push")]
 /// What a socket reports, to the store that owns it (if it still lives).
 fn deliver(weak: &Weak<Inner>, socket: SocketId, event: Event) {
     if let Some(inner) = weak.upgrade() {

@@ -36,7 +36,16 @@ pub fn dir() -> PathBuf {
 /// # Errors
 /// When a tool is missing or a step fails.
 pub fn build() -> Result<Sizes, String> {
+    build_in(&dir(), "element")
+}
+
+/// The package with `features` (`element`, `element,push`) into `out`.
+///
+/// # Errors
+/// When a tool is missing or a step fails.
+pub fn build_in(out: &Path, features: &str) -> Result<Sizes, String> {
     let wasm_opt = tools::wasm_opt()?;
+    let out_text = out.display().to_string();
     run(command(
         "wasm-pack",
         &[
@@ -45,13 +54,13 @@ pub fn build() -> Result<Sizes, String> {
             "web",
             "--release",
             "--out-dir",
-            "pkg",
+            &out_text,
             "--",
             "--features",
-            "element",
+            features,
         ],
     ))?;
-    let wasm = dir().join("presence_widgets_bg.wasm");
+    let wasm = out.join("presence_widgets_bg.wasm");
     let before = size(&wasm);
     let path = wasm.display().to_string();
     run(command(
@@ -78,9 +87,9 @@ pub fn build() -> Result<Sizes, String> {
         .join("web")
         .join("components")
         .join("presence.css");
-    std::fs::copy(&css, dir().join("presence-widgets.css"))
+    std::fs::copy(&css, out.join("presence-widgets.css"))
         .map_err(|e| format!("cannot copy the stylesheet into pkg/: {e}"))?;
-    let manifest = dir().join("package.json");
+    let manifest = out.join("package.json");
     let json = std::fs::read_to_string(&manifest)
         .map_err(|e| format!("cannot read pkg/package.json: {e}"))?;
     if !json.contains("presence-widgets.css") {
@@ -92,17 +101,17 @@ pub fn build() -> Result<Sizes, String> {
         std::fs::write(&manifest, patched)
             .map_err(|e| format!("cannot write pkg/package.json: {e}"))?;
     }
-    sizes()
+    sizes_in(out)
 }
 
-/// The sizes of what `pkg/` holds now.
+/// The sizes of the package in `out`.
 ///
 /// # Errors
 /// When gzip cannot run.
-pub fn sizes() -> Result<Sizes, String> {
-    let wasm = dir().join("presence_widgets_bg.wasm");
-    let mut js = vec![dir().join("presence_widgets.js")];
-    js.extend(snippets(&dir().join("snippets")));
+pub fn sizes_in(out: &Path) -> Result<Sizes, String> {
+    let wasm = out.join("presence_widgets_bg.wasm");
+    let mut js = vec![out.join("presence_widgets.js")];
+    js.extend(snippets(&out.join("snippets")));
     let mut js_gzip = 0;
     for file in &js {
         js_gzip += gzip_size(file)?;

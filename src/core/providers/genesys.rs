@@ -609,6 +609,7 @@ impl Provider for Genesys {
     }
 
     /// Notification channels; the session reads events with this adapter's definitions.
+    #[cfg(feature = "push")]
     fn push(
         &self,
         _credentials: Option<&Credentials>,

@@ -10,7 +10,6 @@
 //! sources: API-FACTS.md 3.7.
 
 use std::borrow::Cow;
-use std::collections::BTreeSet;
 
 use super::{Genesys, KIND};
 use crate::core::auth::Credentials;
@@ -19,7 +18,7 @@ use crate::core::http::{join, Endpoint, HttpRequest, HttpResponse, Method};
 use crate::core::json::{decode, error_fields, push_string, JsonError, Kind, Reader};
 use crate::core::model::{ProviderKind, UserId};
 use crate::core::push::{
-    check_socket_url, failure, Action, Outbox, PushSession, PushStats, SocketId,
+    check_socket_url, failure, Action, IdSet, Outbox, PushSession, PushStats, SocketId,
 };
 
 /// `POST /api/v2/notifications/channels`.
@@ -61,7 +60,7 @@ struct Channel {
     socket: SocketId,
     id: Option<String>,
     phase: Phase,
-    topics: BTreeSet<UserId>,
+    topics: IdSet,
     /// A subscription request is in flight.
     asking: bool,
     /// The topics changed while one was.
@@ -77,9 +76,9 @@ struct Channel {
 pub struct Channels {
     genesys: Genesys,
     heartbeat_ms: u64,
-    watched: BTreeSet<UserId>,
+    watched: IdSet,
     /// People the service refused a topic for: polled, not asked again.
-    refused: BTreeSet<UserId>,
+    refused: IdSet,
     channels: Vec<Channel>,
     next_socket: SocketId,
     /// Requests to send again once new credentials came.
@@ -95,8 +94,8 @@ impl Channels {
         Self {
             genesys,
             heartbeat_ms: HEARTBEAT_MS,
-            watched: BTreeSet::new(),
-            refused: BTreeSet::new(),
+            watched: IdSet::default(),
+            refused: IdSet::default(),
             channels: Vec::new(),
             next_socket: 0,
             after_renew: Vec::new(),
@@ -155,7 +154,7 @@ impl Channels {
     }
 
     /// A new channel for `topics`; its creation is asked for unless another is in flight.
-    fn open_channel(&mut self, topics: BTreeSet<UserId>, now_ms: u64) {
+    fn open_channel(&mut self, topics: IdSet, now_ms: u64) {
         self.next_socket = self.next_socket.wrapping_add(1);
         let creating = self.channels.iter().any(|c| c.phase == Phase::Creating);
         self.channels.push(Channel {
@@ -180,16 +179,16 @@ impl Channels {
         if !self.started || self.over {
             return;
         }
-        let assigned: BTreeSet<&UserId> = self
-            .channels
-            .iter()
-            .filter(|c| !c.leaving)
-            .flat_map(|c| c.topics.iter())
-            .collect();
         let mut unassigned: Vec<UserId> = self
             .watched
             .iter()
-            .filter(|id| !assigned.contains(id) && !self.refused.contains(*id))
+            .filter(|id| {
+                !self.refused.contains(id)
+                    && !self
+                        .channels
+                        .iter()
+                        .any(|c| !c.leaving && c.topics.contains(id))
+            })
             .cloned()
             .collect();
         if unassigned.is_empty() {
@@ -207,7 +206,9 @@ impl Channels {
             if take == 0 {
                 continue;
             }
-            c.topics.extend(unassigned.drain(..take));
+            for id in unassigned.drain(..take) {
+                c.topics.insert(id);
+            }
             self.resubscribe(i);
         }
         while !unassigned.is_empty() {
@@ -225,7 +226,7 @@ impl Channels {
                 return;
             }
             let take = TOPICS_PER_CHANNEL.min(unassigned.len());
-            let topics: BTreeSet<UserId> = unassigned.drain(..take).collect();
+            let topics: IdSet = unassigned.drain(..take).collect();
             self.open_channel(topics, now_ms);
         }
     }
@@ -247,7 +248,7 @@ impl Channels {
         };
         c.asking = true;
         c.dirty = false;
-        let topics: Vec<UserId> = c.topics.iter().cloned().collect();
+        let topics: Vec<UserId> = c.topics.to_vec();
         let mut body = String::from("[");
         for (n, user) in topics.iter().enumerate() {
             if n > 0 {
@@ -335,7 +336,7 @@ impl Channels {
             live_now = request
                 .ids
                 .iter()
-                .filter(|id| c.topics.contains(*id))
+                .filter(|id| c.topics.contains(id))
                 .cloned()
                 .collect();
         }
@@ -659,7 +660,8 @@ fn read_subscriptions(r: &mut Reader<'_>) -> Result<Vec<(UserId, PresenceError)>
             r.skip()?;
             continue;
         }
-        for entry in r.entries(|r| {
+        r.array()?;
+        while r.item()? {
             let (mut id, mut state, mut reason, mut missing) = (None, None, None, Vec::new());
             r.object()?;
             while let Some(key) = r.key()? {
@@ -673,9 +675,7 @@ fn read_subscriptions(r: &mut Reader<'_>) -> Result<Vec<(UserId, PresenceError)>
                     _ => r.skip()?,
                 }
             }
-            Ok((id, state, reason, missing))
-        })? {
-            let Some((Some(id), state, reason, missing)) = entry.value else {
+            let Some(id) = id else {
                 continue;
             };
             let permitted = state

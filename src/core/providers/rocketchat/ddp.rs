@@ -11,14 +11,15 @@
 //! sources: API-FACTS.md 2.6.
 
 use std::borrow::Cow;
-use std::collections::BTreeSet;
 
 use crate::core::auth::{Credentials, Secret};
 use crate::core::error::PresenceError;
 use crate::core::http::{HttpRequest, HttpResponse};
 use crate::core::json::{push_string, Kind, Reader};
 use crate::core::model::{non_empty, Availability, Presence, ProviderKind, UserId};
-use crate::core::push::{failure, socket_url, Action, Outbox, PushSession, PushStats, SocketId};
+use crate::core::push::{
+    failure, socket_url, Action, IdSet, Outbox, PushSession, PushStats, SocketId,
+};
 
 const KIND: ProviderKind = ProviderKind::RocketChat;
 
@@ -62,7 +63,7 @@ pub struct Ddp {
     url: String,
     token: Secret,
     phase: Phase,
-    watched: BTreeSet<UserId>,
+    watched: IdSet,
     /// Ids added or removed since the last subscription frame.
     pending: (Vec<UserId>, Vec<UserId>),
     next_sub: u32,
@@ -90,7 +91,7 @@ impl Ddp {
             url,
             token: token_of(credentials)?,
             phase: Phase::Opening,
-            watched: BTreeSet::new(),
+            watched: IdSet::default(),
             pending: (Vec::new(), Vec::new()),
             next_sub: 0,
             last_frame_ms: now_ms,
@@ -170,7 +171,7 @@ impl Ddp {
             return;
         }
         self.phase = Phase::Subscribing;
-        let all: Vec<UserId> = self.watched.iter().cloned().collect();
+        let all: Vec<UserId> = self.watched.to_vec();
         self.pending = (Vec::new(), Vec::new());
         self.subscribe(PRESENCE_SUB, &all, &[]);
     }
@@ -299,7 +300,7 @@ impl PushSession for Ddp {
             Some("ready") if frame.subs.iter().any(|s| s == PRESENCE_SUB) => {
                 self.out.read(true);
                 self.phase = Phase::Live;
-                let all: Vec<UserId> = self.watched.iter().cloned().collect();
+                let all: Vec<UserId> = self.watched.to_vec();
                 if !all.is_empty() {
                     self.out.push(Action::Subscribed(all));
                 }
@@ -454,37 +455,27 @@ enum Status<'a> {
 }
 
 fn read_frame(text: &str) -> Result<Frame<'_>, PresenceError> {
+    // Read strictly: a frame of another shape is dropped and counted, whatever was wrong in it.
     crate::core::json::decode(text, |r| {
         let mut frame = Frame::default();
         r.object()?;
         while let Some(key) = r.key()? {
             match key.as_ref() {
-                "msg" => frame.msg = r.soft(Reader::opt_string)?.flatten(),
-                "id" => frame.id = r.soft(Reader::opt_string)?.flatten(),
-                "collection" => frame.collection = r.soft(Reader::opt_string)?.flatten(),
-                "subs" => {
-                    frame.subs = r.soft(|r| r.items(Reader::string))?.unwrap_or_default();
-                }
-                "error" => frame.error = r.soft(read_error)?.flatten(),
-                "result" => frame.token_expires = r.soft(read_result)?.flatten(),
+                "msg" => frame.msg = r.lenient_string()?,
+                "id" => frame.id = r.lenient_string()?,
+                "collection" => frame.collection = r.lenient_string()?,
+                "subs" => frame.subs = r.items(Reader::string)?,
+                "error" => frame.error = read_error(r)?,
+                "result" => frame.token_expires = read_result(r)?,
                 "fields" => {
-                    r.soft(|r| {
-                        r.object()?;
-                        while let Some(key) = r.key()? {
-                            match key.as_ref() {
-                                "eventName" => frame.event_name = r.opt_string()?,
-                                "args" => {
-                                    frame.args = r
-                                        .entries(read_arg)?
-                                        .into_iter()
-                                        .filter_map(|e| e.value)
-                                        .collect();
-                                }
-                                _ => r.skip()?,
-                            }
+                    r.object()?;
+                    while let Some(key) = r.key()? {
+                        match key.as_ref() {
+                            "eventName" => frame.event_name = r.lenient_string()?,
+                            "args" => frame.args = r.items(read_arg)?,
+                            _ => r.skip()?,
                         }
-                        Ok(())
-                    })?;
+                    }
                 }
                 _ => r.skip()?,
             }
@@ -527,15 +518,16 @@ fn read_error(r: &mut Reader<'_>) -> Result<Option<String>, crate::core::json::J
 /// The login's `result`: its `tokenExpires.$date`, in milliseconds since the epoch.
 fn read_result(r: &mut Reader<'_>) -> Result<Option<u64>, crate::core::json::JsonError> {
     let mut expires = None;
+    if r.kind() != Some(Kind::Object) {
+        return r.skip().map(|()| None);
+    }
     r.object()?;
     while let Some(key) = r.key()? {
         if key == "tokenExpires" {
             r.object()?;
             while let Some(key) = r.key()? {
-                if key == "$date" {
-                    expires = r
-                        .soft(|r| r.number().map(|n| n.parse::<u64>().ok()))?
-                        .flatten();
+                if key == "$date" && r.kind() == Some(Kind::Number) {
+                    expires = r.number()?.parse::<u64>().ok();
                 } else {
                     r.skip()?;
                 }

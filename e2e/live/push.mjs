@@ -1,0 +1,108 @@
+// Run by `cargo xtask test` against the package built with the `push` feature (target/pkg-push).
+// Push in each browser: Rocket.Chat (DDP) and Genesys Cloud (notification channels) against
+// presence-sim. Polled only every ten minutes, a change at the sim reaches the badge with no
+// REST request; dropped sockets fall back to polling and push comes back.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { BROWSERS, launch, open, sim, counted, ours } from "../helpers.mjs";
+
+/** The presence reads of each provider's polls and snapshots (Rocket.Chat by ids, then deltas). */
+const READS = { rocketchat: ["users.presence?ids", "users.presence?from"], genesys: ["users/presences/bulk"] };
+
+async function reads(kind) {
+  let total = { requests: 0, answered: 0 };
+  for (const endpoint of READS[kind]) {
+    const c = await counted(kind, endpoint);
+    total = { requests: total.requests + c.requests, answered: total.answered + c.answered };
+  }
+  return total;
+}
+
+async function readsUntil(kind, until, what) {
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    const now = await reads(kind);
+    if (until(now)) return now;
+    if (Date.now() > deadline) throw new Error(`${kind}: ${what} not reached (${JSON.stringify(now)})`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const label = (page, kind) => page.$eval(`presence-badge[source=${kind}]`,
+  (b) => b.shadowRoot?.querySelector(".presence-dot")?.getAttribute("aria-label") ?? null);
+
+async function waitLabel(page, kind, wanted) {
+  await page.waitForFunction((k, w) => {
+    const badge = document.querySelector(`presence-badge[source=${k}]`);
+    return badge?.shadowRoot?.querySelector(".presence-dot")?.getAttribute("aria-label") === w;
+  }, { timeout: 20000 }, kind, wanted);
+}
+
+async function waitMode(page, kind, wanted) {
+  await page.waitForFunction((k, w) => window.presenceMode?.(k)?.mode === w, { timeout: 20000 }, kind, wanted);
+}
+
+for (const name of BROWSERS) {
+  describe(name, () => {
+    for (const kind of ["rocketchat", "genesys"]) {
+      test(`${kind}: a change is pushed to the badge without a poll; a dropped socket falls back and recovers`, async () => {
+        await sim("DELETE", "/_sim/faults");
+        const person = (await sim("GET", `/_sim/users?provider=${kind}`))[7];
+        const other = kind === "rocketchat" ? "genesys" : "rocketchat";
+        const otherPerson = (await sim("GET", `/_sim/users?provider=${other}`))[7];
+        await sim("PUT", `/_sim/users/${kind}/${encodeURIComponent(person.id)}`, { availability: "Available" });
+        const session = await launch(name);
+        try {
+          await sim("POST", "/_sim/stats/reset");
+          const { page, problems, context } = await open(session,
+            `/live.html?${kind}=${encodeURIComponent(person.id)}&${other}=${encodeURIComponent(otherPerson.id)}`);
+          await page.waitForSelector("body[data-ready=true]", { timeout: 20000 });
+          await waitMode(page, kind, "push");
+          // The snapshot: the first read, then one more once the subscription holds.
+          const snapshot = await readsUntil(kind, (c) => c.answered >= 2, "the snapshot");
+          assert.equal(snapshot.requests, 2, "a first read and the snapshot after subscribing");
+          await waitLabel(page, kind, "Available");
+
+          await sim("PUT", `/_sim/users/${kind}/${encodeURIComponent(person.id)}`, { availability: "Away", message: "Back at 3" });
+          await waitLabel(page, kind, "Away");
+          assert.equal((await reads(kind)).requests, 2, "pushed: no REST request for the change");
+          const stats = await sim("GET", "/_sim/stats");
+          assert.ok(stats.push[kind].sockets_open >= 1, "a socket is open");
+
+          // The sockets drop: polling again at once (a read heals what was missed), push again soon.
+          await sim("POST", "/_sim/faults", { provider: kind, drop_sockets: true });
+          await waitMode(page, kind, "poll");
+          const reason = await page.evaluate((k) => window.presenceMode(k).reason, kind);
+          assert.match(reason, /socket closed|no frame|heartbeat/, reason);
+          await waitMode(page, kind, "push");
+          await sim("PUT", `/_sim/users/${kind}/${encodeURIComponent(person.id)}`, { availability: "Busy" });
+          await waitLabel(page, kind, "Busy");
+          assert.deepEqual(ours(problems), []);
+          await context.close();
+        } finally {
+          await session.close();
+          await sim("DELETE", "/_sim/faults");
+        }
+      });
+    }
+
+    test("live: false polls, and says so", async () => {
+      await sim("DELETE", "/_sim/faults");
+      const session = await launch(name);
+      try {
+        const { page, context } = await open(session, "/live.html");
+        await page.waitForSelector("body[data-ready=true]", { timeout: 20000 });
+        await page.evaluate(async () => {
+          const { configure } = await import("/pkg/presence_widgets.js");
+          configure({ sources: { polled: { kind: "rocketchat", baseUrl: location.origin + "/rocketchat",
+            userId: "demo-user", authToken: "demo-token", live: false } } });
+        });
+        const mode = await page.evaluate(() => window.presenceMode("polled"));
+        assert.deepEqual(mode, { mode: "poll", reason: "live: false in the source's options" });
+        await context.close();
+      } finally {
+        await session.close();
+      }
+    });
+  });
+}
