@@ -1282,3 +1282,35 @@ fn every_provider_docs_fixture_is_covered() {
     }
     assert_eq!(checked, 27);
 }
+
+/// Rocket.Chat's presence broadcast off (API-FACTS 2.6): an `ids` request answers `full: true`
+/// and nobody. Nothing can be said of anyone: they are Unknown (not Offline), and push is off.
+#[test]
+fn rocketchat_broadcast_off_is_unknown_and_turns_push_off() {
+    let r = rc();
+    let request = &r.plan(&ids(&["a", "b"]), None).requests[0];
+    let update = r
+        .parse(
+            request,
+            &HttpResponse::new(200, r#"{"users": [], "full": true, "success": true}"#),
+        )
+        .unwrap();
+    assert_eq!(update.presences.len(), 2);
+    assert!(update
+        .presences
+        .iter()
+        .all(|p| p.availability.to_string() == "Unknown" && p.raw.contains("broadcast is off")));
+    assert!(update.push_off.is_some());
+    // The ordinary answer, `full: false`, still means absent people are offline.
+    let update = r
+        .parse(
+            request,
+            &HttpResponse::new(200, r#"{"users": [], "full": false, "success": true}"#),
+        )
+        .unwrap();
+    assert!(update.push_off.is_none());
+    assert!(update
+        .presences
+        .iter()
+        .all(|p| p.availability.to_string() == "Offline"));
+}

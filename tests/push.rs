@@ -112,7 +112,10 @@ fn ddp_reads_changed_frames_by_the_frame_id_and_position() {
     assert_eq!(p[0].user.as_str(), CAT);
     assert_eq!(p[0].availability, Availability::Busy);
     assert_eq!(p[0].message.as_deref(), Some("On a call"));
-    assert_eq!(p[0].display_name.as_deref(), Some("rocket.cat"));
+    // Named as REST names the status, so a push and a poll of the same status are equal; the
+    // username is not the display name REST gives, so none is set.
+    assert_eq!(p[0].raw, "busy");
+    assert_eq!(p[0].display_name, None);
     for (code, availability) in [
         (0, Availability::Offline),
         (1, Availability::Available),
@@ -159,7 +162,7 @@ fn ddp_reads_the_legacy_user_status_event() {
     };
     assert_eq!(p[0].user.as_str(), "uNqJeFuag2344i62k");
     assert_eq!(p[0].availability, Availability::Available);
-    assert_eq!(p[0].display_name.as_deref(), Some("rocket.cat"));
+    assert_eq!(p[0].raw, "online");
 }
 
 #[test]
@@ -222,6 +225,7 @@ fn ddp_asks_for_credentials_again_when_the_login_is_refused_or_expires() {
     );
     // The new token expires (tokenExpires in the fixture): renewed five minutes before.
     ddp.frame(1, &fixture("own/rocketchat-ddp-login-result-01.json"), 3);
+    ddp.frame(1, &fixture("own/rocketchat-ddp-ready-01.json"), 3);
     drain(&mut ddp);
     let renew_at = 1_803_198_000_000 - 5 * 60_000;
     assert_eq!(ddp.next_timeout(), Some(3 + PING_AFTER_MS));
@@ -237,6 +241,92 @@ fn ddp_asks_for_credentials_again_when_the_login_is_refused_or_expires() {
         renew_at + 2,
     );
     assert!(matches!(drain(&mut ddp).last(), Some(Action::Failed(_))));
+}
+
+#[test]
+fn a_login_refused_twice_in_a_row_ends_the_session() {
+    let mut ddp = Ddp::new("https://chat.example.com", &rc_credentials("old"), 0).unwrap();
+    ddp.start(0);
+    ddp.opened(1, 0);
+    ddp.frame(1, &fixture("own/rocketchat-ddp-connected-01.json"), 0);
+    drain(&mut ddp);
+    ddp.frame(1, &fixture("own/rocketchat-ddp-login-error-01.json"), 1);
+    assert_eq!(drain(&mut ddp), [Action::Renew]);
+    // The same token again (fixed credentials): refused again, and no third try.
+    ddp.credentials(&rc_credentials("old"), 2);
+    drain(&mut ddp);
+    ddp.frame(1, &fixture("own/rocketchat-ddp-login-error-01.json"), 3);
+    assert!(matches!(drain(&mut ddp).last(), Some(Action::Failed(_))));
+}
+
+#[test]
+fn a_session_that_never_becomes_live_gives_up() {
+    let mut ddp = Ddp::new("https://chat.example.com", &rc_credentials("t"), 0).unwrap();
+    ddp.start(0);
+    ddp.opened(1, 0);
+    drain(&mut ddp);
+    // The server answers pings but never `connected`.
+    for t in (0..30_000).step_by(5_000) {
+        ddp.frame(1, r#"{"msg":"ping"}"#, t);
+    }
+    drain(&mut ddp);
+    assert_eq!(ddp.next_timeout(), Some(30_000));
+    ddp.timeout(30_000);
+    assert!(
+        matches!(drain(&mut ddp).last(), Some(Action::Failed(e)) if e.to_string().contains("not subscribed"))
+    );
+    assert!(
+        Ddp::new("http://chat.example.com", &rc_credentials("t"), 0).is_err(),
+        "no token in clear text"
+    );
+}
+
+#[test]
+fn a_second_401_for_the_same_request_ends_the_channels() {
+    let mut c = live_channels(&[G1]);
+    c.watch(&[UserId::new(G2)], &[], 5);
+    let put = requests(&drain(&mut c)).remove(0);
+    let unauthorized = || Ok(HttpResponse::new(401, r#"{"message":"expired"}"#));
+    c.answer(&put, unauthorized(), 6);
+    assert_eq!(drain(&mut c), [Action::Renew]);
+    c.credentials(&Credentials::Bearer(Secret::new("same")), 7);
+    assert_eq!(requests(&drain(&mut c)), std::slice::from_ref(&put));
+    c.answer(&put, unauthorized(), 8);
+    assert!(matches!(drain(&mut c).last(), Some(Action::Failed(_))));
+}
+
+#[test]
+fn a_throttled_subscription_is_the_channel_s_trouble_not_its_people_s() {
+    let mut c = live_channels(&[G1]);
+    c.watch(&[UserId::new(G2)], &[], 5);
+    let put = requests(&drain(&mut c)).remove(0);
+    c.answer(
+        &put,
+        Ok(HttpResponse::new(429, r#"{"message":"slow down"}"#).with_header("Retry-After", "3")),
+        6,
+    );
+    let actions = drain(&mut c);
+    assert!(
+        matches!(actions.last(), Some(Action::Failed(_))),
+        "{actions:?}"
+    );
+    assert!(!actions.iter().any(|a| matches!(a, Action::Unpushed(_))));
+}
+
+#[test]
+fn a_login_frame_never_shows_its_token_in_debug() {
+    let mut ddp = Ddp::new(
+        "https://chat.example.com",
+        &rc_credentials("s3cret-token"),
+        0,
+    )
+    .unwrap();
+    ddp.start(0);
+    ddp.opened(1, 0);
+    ddp.frame(1, &fixture("own/rocketchat-ddp-connected-01.json"), 0);
+    let actions = drain(&mut ddp);
+    assert!(sent(&actions).iter().any(|t| t.contains("s3cret-token")));
+    assert!(!format!("{actions:?}").contains("s3cret-token"));
 }
 
 #[test]

@@ -86,19 +86,33 @@ for (const name of BROWSERS) {
       });
     }
 
-    test("live: false polls, and says so", async () => {
+    test("live: false polls, and says so, and opens no socket", async () => {
       await sim("DELETE", "/_sim/faults");
+      const person = (await sim("GET", "/_sim/users?provider=rocketchat"))[9];
       const session = await launch(name);
       try {
         const { page, context } = await open(session, "/live.html");
         await page.waitForSelector("body[data-ready=true]", { timeout: 20000 });
-        await page.evaluate(async () => {
+        await waitMode(page, "rocketchat", "push");
+        const opened = (await sim("GET", "/_sim/stats")).push.rocketchat.sockets_opened;
+        await page.evaluate(async (user) => {
           const { configure } = await import("/pkg/presence_widgets.js");
           configure({ sources: { polled: { kind: "rocketchat", baseUrl: location.origin + "/rocketchat",
             userId: "demo-user", authToken: "demo-token", live: false } } });
-        });
+          const badge = document.createElement("presence-badge");
+          badge.setAttribute("source", "polled");
+          badge.setAttribute("user", user);
+          document.querySelector("main").append(badge);
+        }, person.id);
+        await page.waitForFunction(() => {
+          const label = document.querySelector("presence-badge[source=polled]")
+            ?.shadowRoot?.querySelector(".presence-dot")?.getAttribute("aria-label");
+          return label && label !== "Loading status";
+        }, { timeout: 20000 });
         const mode = await page.evaluate(() => window.presenceMode("polled"));
         assert.deepEqual(mode, { mode: "poll", reason: "live: false in the source's options" });
+        assert.equal((await sim("GET", "/_sim/stats")).push.rocketchat.sockets_opened, opened,
+          "the polled source opened no socket");
         await context.close();
       } finally {
         await session.close();

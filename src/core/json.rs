@@ -546,17 +546,25 @@ impl<'a> Reader<'a> {
         &mut self,
         mut item: impl FnMut(&mut Self) -> Result<T, JsonError>,
     ) -> Result<Vec<Entry<T>>, JsonError> {
-        let mut out = Vec::new();
         let outer = std::mem::take(&mut self.problems);
+        let read = self.each_entry(&mut item);
+        self.problems = outer;
+        read
+    }
+
+    fn each_entry<T>(
+        &mut self,
+        item: &mut impl FnMut(&mut Self) -> Result<T, JsonError>,
+    ) -> Result<Vec<Entry<T>>, JsonError> {
+        let mut out = Vec::new();
         self.array()?;
         while self.item()? {
-            let value = self.soft(&mut item)?;
+            let value = self.soft(&mut *item)?;
             out.push(Entry {
                 value,
                 problems: std::mem::take(&mut self.problems),
             });
         }
-        self.problems = outer;
         Ok(out)
     }
 

@@ -36,8 +36,9 @@ use super::model::{Presence, ProviderKind, UserId};
 /// channel).
 pub type SocketId = u32;
 
-/// What a push session asks its driver to do.
-#[derive(Clone, Debug, PartialEq)]
+/// What a push session asks its driver to do. Its `Debug` never shows a frame's text: a login
+/// frame holds the token.
+#[derive(Clone, PartialEq)]
 pub enum Action {
     /// Open a WebSocket to `url`; report it with `socket`. The URL never carries a token.
     Open {
@@ -76,6 +77,22 @@ pub enum Action {
     Renew,
     /// Push failed: poll everyone again, and try push later with a new session.
     Failed(PresenceError),
+}
+
+impl std::fmt::Debug for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Action::Open { socket, url } => write!(f, "Open({socket}, {url})"),
+            Action::Send { socket, text } => write!(f, "Send({socket}, {} bytes)", text.len()),
+            Action::Close { socket, code } => write!(f, "Close({socket}, {code})"),
+            Action::Request(r) => write!(f, "Request({} {})", r.method.as_str(), r.endpoint),
+            Action::Presences(p) => write!(f, "Presences({})", p.len()),
+            Action::Subscribed(ids) => write!(f, "Subscribed({})", ids.len()),
+            Action::Unpushed(ids) => write!(f, "Unpushed({})", ids.len()),
+            Action::Renew => f.write_str("Renew"),
+            Action::Failed(e) => write!(f, "Failed({e})"),
+        }
+    }
 }
 
 /// What a session has counted.
@@ -204,6 +221,9 @@ impl FromIterator<UserId> for IdSet {
 
 /// Frames in a row that cannot be read before a session gives up on its socket.
 pub const GARBAGE_LIMIT: u32 = 5;
+
+/// How long a session may take to become live (logged in and subscribed) before it gives up.
+pub const LIVE_WITHIN_MS: u64 = 30_000;
 
 /// The queue and counters every session keeps.
 #[derive(Clone, Debug, Default)]

@@ -314,10 +314,14 @@ impl Registry {
     /// ignored. Returns whose state changed.
     pub fn push(&mut self, presences: Vec<Presence>, now_ms: u64) -> Vec<UserId> {
         let mut changed = Vec::new();
-        for presence in presences {
+        for mut presence in presences {
             let Some(e) = self.entries.get_mut(&presence.user) else {
                 continue;
             };
+            // A pushed presence without a name keeps the name the service gave before.
+            if presence.display_name.is_none() {
+                presence.display_name = e.presence.as_ref().and_then(|p| p.display_name.clone());
+            }
             if e.presence.as_ref() != Some(&presence) || e.error.is_some() {
                 changed.push(presence.user.clone());
             }

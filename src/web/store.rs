@@ -100,6 +100,13 @@ struct Inner {
     push: RefCell<Option<Driver>>,
     #[cfg(feature = "push")]
     push_starting: Cell<bool>,
+    /// Which session the answers in flight belong to: an answer for an older one is dropped.
+    #[cfg(feature = "push")]
+    push_generation: Cell<u32>,
+    /// When push last became live; a failure after a long live period starts the backoff over.
+    live_since: Cell<Option<u64>>,
+    /// A poll was asked for while one was in flight: run another when it ends.
+    poll_again: Cell<bool>,
     push_failures: Cell<u32>,
     push_retry: RefCell<Option<Timeout>>,
     mode: RefCell<Mode>,
@@ -132,6 +139,12 @@ impl Drop for Subscription {
             Store(inner).unsubscribe(&self.id, self.listener);
         }
     }
+}
+
+/// Milliseconds for a browser timer: at most 2^31 - 1, which `setTimeout` reads as it is (a
+/// longer delay would wrap around and fire at once).
+fn timer_ms(ms: u64) -> u32 {
+    u32::try_from(ms.min(2_147_483_647)).unwrap_or(i32::MAX.unsigned_abs())
 }
 
 fn page_hidden() -> bool {
@@ -189,6 +202,10 @@ impl Store {
             push: RefCell::new(None),
             #[cfg(feature = "push")]
             push_starting: Cell::new(false),
+            #[cfg(feature = "push")]
+            push_generation: Cell::new(0),
+            live_since: Cell::new(None),
+            poll_again: Cell::new(false),
             push_failures: Cell::new(0),
             push_retry: RefCell::new(None),
             mode: RefCell::new(Mode::Poll(initial_mode)),
@@ -262,6 +279,11 @@ impl Store {
         if registry.is_empty() {
             drop(registry);
             self.0.timer.borrow_mut().take();
+            // Nobody shown: no socket, no channel, no retry.
+            #[cfg(feature = "push")]
+            self.0.push.borrow_mut().take();
+            self.0.push_retry.borrow_mut().take();
+            self.0.live_since.set(None);
         }
         if self.pushed() {
             self.schedule_flush();
@@ -399,6 +421,8 @@ impl Store {
 
     async fn poll(&self) {
         if self.0.polling.replace(true) {
+            // One is in flight: another, full one, once it ends.
+            self.0.poll_again.set(true);
             return;
         }
         self.0.timer.borrow_mut().take();
@@ -423,6 +447,10 @@ impl Store {
         let outcome = self.send_plan(plan).await;
         self.0.polling.set(false);
         self.schedule(outcome);
+        if self.0.poll_again.replace(false) {
+            self.0.last_full_poll.set(0);
+            self.poll_now();
+        }
     }
 
     /// Shows the ids no request can be made for as errors, sends the rest, and says how it went.
@@ -476,7 +504,7 @@ impl Store {
         };
         let delay = at.saturating_sub(now_ms());
         let weak = Rc::downgrade(&self.0);
-        let ms = u32::try_from(delay).unwrap_or(u32::MAX);
+        let ms = timer_ms(delay);
         let timeout = Timeout::new(ms, move || {
             if let Some(inner) = weak.upgrade() {
                 let store = Store(inner);
@@ -571,7 +599,7 @@ impl Store {
         }
         self.0.next_poll_at.set(now.saturating_add(delay));
         let weak = Rc::downgrade(&self.0);
-        let ms = u32::try_from(delay).unwrap_or(u32::MAX);
+        let ms = timer_ms(delay);
         let timeout = Timeout::new(ms, move || {
             if let Some(inner) = weak.upgrade() {
                 Store(inner).poll_now();
@@ -646,6 +674,16 @@ impl Store {
         #[cfg(feature = "push")]
         self.0.push.borrow_mut().take();
         self.0.unpushed.borrow_mut().clear();
+        let now = now_ms();
+        if self
+            .0
+            .live_since
+            .take()
+            .is_some_and(|since| now.saturating_sub(since) >= 60_000)
+        {
+            // Live for a while: this failure starts the backoff over.
+            self.0.push_failures.set(0);
+        }
         let failures = self.0.push_failures.get().saturating_add(1);
         self.0.push_failures.set(failures);
         self.set_mode(Mode::Poll(error.to_string()));
@@ -655,7 +693,7 @@ impl Store {
         let random = self.next_random();
         let delay = backoff_ms(&self.0.policy, failures, random);
         let weak = Rc::downgrade(&self.0);
-        let retry = Timeout::new(u32::try_from(delay).unwrap_or(u32::MAX), move || {
+        let retry = Timeout::new(timer_ms(delay), move || {
             if let Some(inner) = weak.upgrade() {
                 let store = Store(inner);
                 if !store.0.registry.borrow().is_empty() {
@@ -665,6 +703,8 @@ impl Store {
         });
         *self.0.push_retry.borrow_mut() = Some(retry);
         if !self.0.registry.borrow().is_empty() {
+            // A full read now: whatever changed while the socket failed is seen.
+            self.0.last_full_poll.set(0);
             self.poll_now();
         }
     }
@@ -707,6 +747,8 @@ impl Store {
                 ))),
                 Some(Err(e)) => store.push_failed(e),
                 Some(Ok(mut session)) => {
+                    let generation = store.0.push_generation.get().wrapping_add(1);
+                    store.0.push_generation.set(generation);
                     let ids = store.ids();
                     store.0.watch.borrow_mut().0.clear();
                     session.watch(&ids, &[], now);
@@ -771,25 +813,31 @@ impl Store {
                 }
                 Action::Request(request) => {
                     let weak = Rc::downgrade(&self.0);
+                    let generation = self.0.push_generation.get();
                     wasm_bindgen_futures::spawn_local(async move {
                         let Some(inner) = weak.upgrade() else {
                             return;
                         };
                         let store = Store(inner);
                         let answer = store.send(&request).await;
-                        store.push_step(|s, now| s.answer(&request, answer, now));
+                        // An answer for a session that has since failed is not the new one's.
+                        if store.0.push_generation.get() == generation {
+                            store.push_step(|s, now| s.answer(&request, answer, now));
+                        }
                     });
                 }
                 Action::Presences(presences) => {
                     let changed = self.0.registry.borrow_mut().push(presences, now_ms());
                     self.notify(&changed);
                 }
-                Action::Subscribed(_) => {
-                    // The services send no snapshot: read everyone once, now that changes
-                    // after this point are pushed.
-                    self.0.push_failures.set(0);
+                Action::Subscribed(ids) => {
+                    // The services send no snapshot: read these people once, now that their
+                    // changes are pushed.
+                    if self.0.live_since.get().is_none() {
+                        self.0.live_since.set(Some(now_ms()));
+                    }
                     self.set_mode(Mode::Push);
-                    self.poll_now();
+                    self.snapshot(ids);
                 }
                 Action::Unpushed(refused) => {
                     // Polled at the interval instead, each with the service's reason.
@@ -797,14 +845,23 @@ impl Store {
                 }
                 Action::Renew => {
                     let weak = Rc::downgrade(&self.0);
+                    let generation = self.0.push_generation.get();
                     wasm_bindgen_futures::spawn_local(async move {
                         let Some(inner) = weak.upgrade() else {
                             return;
                         };
                         let store = Store(inner);
-                        match store.credentials(true).await {
+                        let renewed = store.credentials(true).await;
+                        if store.0.push_generation.get() != generation {
+                            return;
+                        }
+                        match renewed {
                             Ok(Some(c)) => store.push_step(|s, now| s.credentials(&c, now)),
-                            Ok(None) => {}
+                            // No credentials to give: push cannot go on.
+                            Ok(None) => store.push_failed(crate::core::push::failure(
+                                store.kind(),
+                                "the service asks for credentials and the source has none",
+                            )),
                             Err(e) => store.push_failed(e),
                         }
                     });
@@ -820,7 +877,7 @@ impl Store {
             .and_then(|d| d.session.next_timeout());
         let timer = next.map(|at| {
             let weak = Rc::downgrade(&self.0);
-            let ms = u32::try_from(at.saturating_sub(now_ms())).unwrap_or(u32::MAX);
+            let ms = timer_ms(at.saturating_sub(now_ms()));
             Timeout::new(ms, move || {
                 if let Some(inner) = weak.upgrade() {
                     Store(inner).push_step(|s, now| s.timeout(now));
@@ -830,6 +887,18 @@ impl Store {
         if let Some(driver) = self.0.push.borrow_mut().as_mut() {
             driver.timer = timer;
         }
+    }
+
+    /// Reads `ids` once by REST (the snapshot a push service does not send).
+    fn snapshot(&self, ids: Vec<UserId>) {
+        let weak = Rc::downgrade(&self.0);
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Some(inner) = weak.upgrade() {
+                let store = Store(inner);
+                let plan = store.0.registry.borrow().plan_poll_of(&ids);
+                store.send_plan(plan).await;
+            }
+        });
     }
 
     fn push_event(&self, socket: SocketId, event: Event) {

@@ -83,6 +83,8 @@ pub struct Channels {
     next_socket: SocketId,
     /// Requests to send again once new credentials came.
     after_renew: Vec<HttpRequest>,
+    /// Requests already sent again after new credentials: a second 401 ends the session.
+    renewed: Vec<HttpRequest>,
     over: bool,
     started: bool,
     out: Outbox,
@@ -99,6 +101,7 @@ impl Channels {
             channels: Vec::new(),
             next_socket: 0,
             after_renew: Vec::new(),
+            renewed: Vec::new(),
             over: false,
             started: false,
             out: Outbox::default(),
@@ -400,8 +403,18 @@ impl Channels {
         // A subscription the service refuses as a whole (403 when one topic lacks a
         // permission): those people are polled, with the reason.
         let mut unpushed = Vec::new();
-        for c in &mut self.channels {
-            if c.id.as_deref().is_some_and(|id| request.url.contains(id)) {
+        let url = request.url.clone();
+        let subscriptions_url = |id: &str| self.subscriptions_url(id);
+        let ours: Vec<bool> = self
+            .channels
+            .iter()
+            .map(|c| {
+                c.id.as_deref()
+                    .is_some_and(|id| subscriptions_url(id) == url)
+            })
+            .collect();
+        for (c, ours) in self.channels.iter_mut().zip(ours) {
+            if ours {
                 c.asking = false;
                 for user in &request.ids {
                     c.topics.remove(user);
@@ -464,10 +477,13 @@ impl PushSession for Channels {
             }
             return;
         };
-        self.out.read(true);
         let topic = topic.unwrap_or_default();
         if topic == "channel.metadata" {
+            self.out.read(true);
             return;
+        }
+        if topic.starts_with("v2.system.") {
+            self.out.read(true);
         }
         if topic.starts_with("v2.system.socket_closing") {
             return self.replace(socket, now_ms);
@@ -484,12 +500,15 @@ impl PushSession for Channels {
         }
         match self.genesys.parse_notification(text) {
             Ok(Some(p)) if self.watched.contains(&p.user) => {
+                self.out.read(true);
                 self.out.push(Action::Presences(vec![p]));
             }
             Ok(_) => {
+                self.out.read(true);
                 self.out.dropped(false);
             }
             Err(_) => {
+                self.out.read(false);
                 if self.out.dropped(true) {
                     self.fail("the socket keeps sending frames that are not notifications");
                 }
@@ -522,13 +541,26 @@ impl PushSession for Channels {
         let response = match answer {
             Ok(r) if r.is_success() => r,
             Ok(r) if r.status == 401 => {
+                if let Some(at) = self.renewed.iter().position(|q| q == request) {
+                    self.renewed.remove(at);
+                    return self.fail("the service refuses the new credentials too (401)");
+                }
                 self.after_renew.push(request.clone());
                 self.out.push(Action::Renew);
                 return;
             }
-            Ok(r) => return self.refused_request(request, http_refusal(&r)),
+            // A refusal of these topics: those people are polled, with the reason.
+            Ok(r) if r.status == 403 || r.status == 400 => {
+                return self.refused_request(request, http_refusal(&r))
+            }
+            // Anything else (429, 5xx) is the channel's trouble, not theirs: poll everyone, try
+            // push again later.
+            Ok(r) => return self.fail(format!("{}", http_refusal(&r))),
             Err(e) => return self.fail(format!("{e}")),
         };
+        if let Some(at) = self.renewed.iter().position(|q| q == request) {
+            self.renewed.remove(at);
+        }
         if request.endpoint == CHANNELS {
             self.channel_created(&response, now_ms);
         } else if request.endpoint == SUBSCRIPTIONS {
@@ -540,6 +572,7 @@ impl PushSession for Channels {
         // The driver sends requests with the source's credentials: what was refused for them is
         // sent again now that they are new.
         for request in std::mem::take(&mut self.after_renew) {
+            self.renewed.push(request.clone());
             self.out.push(Action::Request(request));
         }
     }
@@ -598,15 +631,16 @@ impl PushSession for Channels {
             return None;
         }
         let silence = self.heartbeat_ms.saturating_mul(5) / 2;
+        // The same deadlines `timeout` acts on, so that a passed one does not fire again.
         self.channels
             .iter()
             .filter(|c| c.phase != Phase::Creating)
             .flat_map(|c| {
-                [
-                    c.last_frame_ms.saturating_add(silence),
-                    c.ends_ms.saturating_sub(MOVE_BEFORE_END_MS),
-                ]
+                let ends = (!c.leaving && c.phase == Phase::Live)
+                    .then(|| c.ends_ms.saturating_sub(MOVE_BEFORE_END_MS));
+                [Some(c.last_frame_ms.saturating_add(silence)), ends]
             })
+            .flatten()
             .min()
     }
 

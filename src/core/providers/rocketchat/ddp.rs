@@ -18,7 +18,8 @@ use crate::core::http::{HttpRequest, HttpResponse};
 use crate::core::json::{push_string, Kind, Reader};
 use crate::core::model::{non_empty, Availability, Presence, ProviderKind, UserId};
 use crate::core::push::{
-    failure, socket_url, Action, IdSet, Outbox, PushSession, PushStats, SocketId,
+    check_socket_url, failure, socket_url, Action, IdSet, Outbox, PushSession, PushStats, SocketId,
+    LIVE_WITHIN_MS,
 };
 
 const KIND: ProviderKind = ProviderKind::RocketChat;
@@ -70,6 +71,11 @@ pub struct Ddp {
     last_frame_ms: u64,
     pinged: bool,
     renew_at: Option<u64>,
+    /// The expiry the last renewal was for: a login that reports it again is not renewed again.
+    renewed_for: Option<u64>,
+    /// A login was refused and new credentials asked for: a second refusal ends the session.
+    refused: bool,
+    started_ms: u64,
     out: Outbox,
 }
 
@@ -84,9 +90,14 @@ impl Ddp {
         credentials: &Credentials,
         now_ms: u64,
     ) -> Result<Self, PresenceError> {
-        let url = socket_url(base_url, "/websocket").ok_or_else(|| {
-            PresenceError::Config("rocketchat: the base URL has no socket to open".into())
-        })?;
+        let url = socket_url(base_url, "/websocket")
+            .filter(|url| check_socket_url(url))
+            .ok_or_else(|| {
+                PresenceError::Config(
+                    "rocketchat: the realtime socket must be wss:// (ws:// only on this machine)"
+                        .into(),
+                )
+            })?;
         Ok(Self {
             url,
             token: token_of(credentials)?,
@@ -97,6 +108,9 @@ impl Ddp {
             last_frame_ms: now_ms,
             pinged: false,
             renew_at: None,
+            renewed_for: None,
+            refused: false,
+            started_ms: now_ms,
             out: Outbox::default(),
         })
     }
@@ -165,7 +179,15 @@ impl Ddp {
     }
 
     fn logged_in(&mut self, token_expires_ms: Option<u64>, now_ms: u64) {
-        self.renew_at = token_expires_ms.map(|at| at.saturating_sub(RENEW_BEFORE_MS).max(now_ms));
+        self.refused = false;
+        // Renewed once for an expiry: a login that reports the same one is not renewed again.
+        self.renew_at = token_expires_ms
+            .filter(|at| Some(*at) != self.renewed_for)
+            .map(|at| {
+                at.saturating_sub(RENEW_BEFORE_MS)
+                    .max(now_ms.saturating_add(60_000))
+            });
+        self.renewed_for = token_expires_ms;
         if matches!(self.phase, Phase::Live | Phase::Subscribing) {
             // A login again on a live socket (new credentials): the subscription stays.
             return;
@@ -232,6 +254,7 @@ impl PushSession for Ddp {
     fn start(&mut self, now_ms: u64) {
         self.phase = Phase::Opening;
         self.last_frame_ms = now_ms;
+        self.started_ms = now_ms;
         self.out.push(Action::Open {
             socket: SOCKET,
             url: self.url.clone(),
@@ -285,9 +308,11 @@ impl PushSession for Ddp {
                 self.out.read(true);
                 match frame.error {
                     Some(reason) => {
-                        // A token the server refuses: new credentials, then one more login.
+                        // A token the server refuses: new credentials, then one more login; a
+                        // second refusal in a row ends the session.
                         self.renew_at = None;
-                        if self.phase == Phase::LoggingIn {
+                        if self.phase == Phase::LoggingIn && !self.refused {
+                            self.refused = true;
                             self.phase = Phase::Connecting;
                             self.out.push(Action::Renew);
                         } else {
@@ -386,6 +411,12 @@ impl PushSession for Ddp {
         if self.phase == Phase::Over {
             return;
         }
+        if self.phase != Phase::Live && now_ms.saturating_sub(self.started_ms) >= LIVE_WITHIN_MS {
+            return self.fail(format!(
+                "not subscribed within {} s of connecting",
+                LIVE_WITHIN_MS / 1000
+            ));
+        }
         if self.renew_at.is_some_and(|at| now_ms >= at) {
             self.renew_at = None;
             self.out.push(Action::Renew);
@@ -408,8 +439,11 @@ impl PushSession for Ddp {
         } else {
             PING_AFTER_MS
         };
-        let watchdog = self.last_frame_ms.saturating_add(wait);
-        Some(self.renew_at.map_or(watchdog, |at| at.min(watchdog)))
+        let mut next = self.last_frame_ms.saturating_add(wait);
+        if self.phase != Phase::Live {
+            next = next.min(self.started_ms.saturating_add(LIVE_WITHIN_MS));
+        }
+        Some(self.renew_at.map_or(next, |at| at.min(next)))
     }
 
     fn poll_action(&mut self) -> Option<Action> {
@@ -571,17 +605,20 @@ fn read_arg<'a>(r: &mut Reader<'a>) -> Result<Arg<'a>, crate::core::json::JsonEr
 }
 
 /// 0 offline, 1 online, 2 away, 3 busy (one client maps 4 to disabled: offline too).
+/// The availability, and the status's name as REST spells it (`online`), so that a pushed
+/// presence and a polled one of the same status are equal.
 fn availability_of(status: Option<&Status<'_>>) -> (Availability, String) {
     match status {
         Some(Status::Number(n)) => {
-            let a = match n.parse::<u64>() {
-                Ok(0 | 4) => Availability::Offline,
-                Ok(1) => Availability::Available,
-                Ok(2) => Availability::Away,
-                Ok(3) => Availability::Busy,
-                _ => Availability::Unknown,
+            let (a, name) = match n.parse::<u64>() {
+                Ok(0) => (Availability::Offline, "offline"),
+                Ok(1) => (Availability::Available, "online"),
+                Ok(2) => (Availability::Away, "away"),
+                Ok(3) => (Availability::Busy, "busy"),
+                Ok(4) => (Availability::Offline, "disabled"),
+                _ => return (Availability::Unknown, (*n).to_owned()),
             };
-            (a, (*n).to_owned())
+            (a, name.to_owned())
         }
         Some(Status::Name(name)) => (super::availability(name), name.to_string()),
         None => (Availability::Unknown, "missing status".to_owned()),
@@ -591,8 +628,8 @@ fn availability_of(status: Option<&Status<'_>>) -> (Availability, String) {
 /// `stream-user-presence`: `[username, status, statusText, …]`.
 fn presence(user: UserId, arg: &Arg<'_>) -> Presence {
     let (availability, raw) = availability_of(arg.statuses[0].as_ref());
+    // The username is not the name REST gives: the registry keeps the one it has.
     let mut p = Presence::new(user, KIND, availability);
-    p.display_name = non_empty(arg.first.as_deref().map(str::to_owned));
     p.message = non_empty(arg.texts[0].as_deref().map(str::to_owned));
     p.raw = raw;
     p
@@ -602,7 +639,6 @@ fn presence(user: UserId, arg: &Arg<'_>) -> Presence {
 fn legacy_presence(user: UserId, arg: &Arg<'_>) -> Presence {
     let (availability, raw) = availability_of(arg.statuses[1].as_ref());
     let mut p = Presence::new(user, KIND, availability);
-    p.display_name = non_empty(arg.second.as_deref().map(str::to_owned));
     p.message = non_empty(arg.texts[1].as_deref().map(str::to_owned));
     p.raw = raw;
     p
