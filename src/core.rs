@@ -4,8 +4,8 @@
 //! anything. The same code is tested natively, fuzzed, and compiled unchanged into the wasm module.
 //!
 //! The modules read bottom-up, each importing only those above it in this list: `json`, `model`,
-//! `error`, `http`, `auth`, `state`, `labels`, `roster`, `schedule`, `push` (push sessions' shared types), `providers` (one
-//! file per provider, push sessions and all), `registry`.
+//! `error`, `http`, `auth`, `state`, `labels`, `roster`, `schedule`, `push` (what every push
+//! session is), `providers` (one file per provider, with its push session beside it), `registry`.
 
 pub mod auth;
 pub mod error;
