@@ -27,7 +27,10 @@ async function main() {
   for (const kind of ["rocketchat", "genesys"]) {
     const provider = PROVIDERS.find((p) => p.kind === kind);
     const user = params.get(kind) ?? (await people(kind))[0].id;
-    sources[kind] = simSource(provider, { intervalMs: TEN_MINUTES, reconcileMs: TEN_MINUTES });
+    // `?live=false` polls at the provider's default interval instead, for comparison.
+    sources[kind] = params.get("live") === "false"
+      ? simSource(provider, { intervalMs: undefined, live: false })
+      : simSource(provider, { intervalMs: TEN_MINUTES, reconcileMs: TEN_MINUTES });
     holder.append(el("span", { class: "person" }, el("span", { class: "who" }, provider.title),
       el("presence-badge", { source: kind, user, "show-label": true }), line(kind)));
   }

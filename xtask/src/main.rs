@@ -300,7 +300,7 @@ fn demo(args: &[String]) -> Result<(), String> {
 }
 
 fn bench() -> Result<(), String> {
-    let steps = 6;
+    let steps = 7;
     let step = |n: usize, text: &str| announce(&format!("[{n}/{steps}] {text}"));
     step(1, "Checking the tools (installing what is missing)");
     tools::for_tests()?;
@@ -361,12 +361,32 @@ fn bench() -> Result<(), String> {
         return Err("e2e/bench/fifty.mjs printed no figures".into());
     }
 
+    step(
+        7,
+        "Push against polling in Chromium and Firefox: change to badge, quiet-page requests (e2e/bench/push.mjs)",
+    );
+    let live = root().join("target").join("pkg-push");
+    let with_push = package::build_in(&live, "element,push")?;
+    let sim = e2e_sim(&live.display().to_string())?;
+    let pushed = run_tests(
+        e2e_node(&["bench/push.mjs"], &sim.url),
+        &mut Counts::default(),
+    )?;
+    drop(sim);
+    if pushed.is_empty() {
+        return Err("e2e/bench/push.mjs printed no figures".into());
+    }
+
     announce("Browser figures");
     if figures.is_empty() {
         return Err("the render benchmarks printed no figures".into());
     }
-    for figure in figures.iter().chain(&fifty) {
+    for figure in figures.iter().chain(&fifty).chain(&pushed) {
         say(figure);
     }
+    say(&format!(
+        "with push (not in the npm package): .wasm {} bytes gzip -9",
+        with_push.wasm_gzip
+    ));
     package::report(&sizes)
 }
