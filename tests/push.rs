@@ -185,6 +185,36 @@ fn ddp_answers_pings_with_their_id_and_pings_a_silent_server() {
 }
 
 #[test]
+fn people_added_while_subscribing_are_announced_once() {
+    let mut ddp = Ddp::new("https://chat.example.com", &rc_credentials("t"), 0).unwrap();
+    ddp.watch(&[UserId::new(CAT)], &[], 0);
+    ddp.start(0);
+    ddp.opened(1, 0);
+    ddp.frame(1, &fixture("own/rocketchat-ddp-connected-01.json"), 0);
+    ddp.frame(1, &fixture("own/rocketchat-ddp-login-result-01.json"), 0);
+    drain(&mut ddp);
+    ddp.watch(&[UserId::new("rocket.cat")], &[], 1);
+    ddp.frame(1, &fixture("own/rocketchat-ddp-ready-01.json"), 2);
+    let actions = drain(&mut ddp);
+    let announced: Vec<&Action> = actions
+        .iter()
+        .filter(|a| matches!(a, Action::Subscribed(_)))
+        .collect();
+    assert_eq!(
+        announced,
+        [&Action::Subscribed(vec![
+            UserId::new(CAT),
+            UserId::new("rocket.cat")
+        ])]
+    );
+    assert_eq!(
+        sent(&actions).len(),
+        1,
+        "the set changes by one subscription frame"
+    );
+}
+
+#[test]
 fn ddp_changes_the_set_with_later_subscriptions_that_end_at_once() {
     let mut ddp = live_ddp();
     ddp.watch(&[UserId::new("rocket.cat")], &[UserId::new(CAT)], 20);

@@ -164,8 +164,9 @@ impl Ddp {
         self.send(text);
     }
 
-    /// Sends what changed in the watched set since the last subscription frame.
-    fn flush_watch(&mut self) {
+    /// Sends what changed in the watched set since the last subscription frame; `announce` says
+    /// the added people are pushed from now on (not when `ready` just said so of everyone).
+    fn flush_watch(&mut self, announce: bool) {
         let (added, removed) = std::mem::take(&mut self.pending);
         if added.is_empty() && removed.is_empty() {
             return;
@@ -173,7 +174,7 @@ impl Ddp {
         self.next_sub = self.next_sub.wrapping_add(1);
         let id = format!("change-{}", self.next_sub);
         self.subscribe(&id, &added, &removed);
-        if !added.is_empty() && self.phase == Phase::Live {
+        if announce && !added.is_empty() && self.phase == Phase::Live {
             self.out.push(Action::Subscribed(added));
         }
     }
@@ -329,7 +330,8 @@ impl PushSession for Ddp {
                 if !all.is_empty() {
                     self.out.push(Action::Subscribed(all));
                 }
-                self.flush_watch();
+                // People added while subscribing: the set changes, and `all` named them already.
+                self.flush_watch(false);
             }
             Some("nosub") => {
                 self.out.read(true);
@@ -403,7 +405,7 @@ impl PushSession for Ddp {
             }
         }
         if self.phase == Phase::Live {
-            self.flush_watch();
+            self.flush_watch(true);
         }
     }
 
