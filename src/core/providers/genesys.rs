@@ -117,7 +117,7 @@ impl Genesys {
 
     /// Picks labels in this language: `fr`, `fr-CA`, `pt_BR`…; `en_US` when it has none.
     pub fn with_language(mut self, language: &str) -> Self {
-        self.language = language.replace('-', "_");
+        self.set_language(language);
         self
     }
 

@@ -312,11 +312,16 @@ impl Channels {
         }
     }
 
-    fn subscribed(&mut self, request: &HttpRequest, response: &HttpResponse) {
-        let Some(i) = self.channels.iter().position(|c| {
+    /// The channel whose subscriptions `request` sets.
+    fn channel_of(&self, request: &HttpRequest) -> Option<usize> {
+        self.channels.iter().position(|c| {
             c.id.as_deref()
                 .is_some_and(|id| request.url == self.subscriptions_url(id))
-        }) else {
+        })
+    }
+
+    fn subscribed(&mut self, request: &HttpRequest, response: &HttpResponse) {
+        let Some(i) = self.channel_of(request) else {
             return;
         };
         let refused = decode(&response.body, read_subscriptions).unwrap_or_default();
@@ -403,25 +408,14 @@ impl Channels {
         // A subscription the service refuses as a whole (403 when one topic lacks a
         // permission): those people are polled, with the reason.
         let mut unpushed = Vec::new();
-        let url = request.url.clone();
-        let subscriptions_url = |id: &str| self.subscriptions_url(id);
-        let ours: Vec<bool> = self
-            .channels
-            .iter()
-            .map(|c| {
-                c.id.as_deref()
-                    .is_some_and(|id| subscriptions_url(id) == url)
-            })
-            .collect();
-        for (c, ours) in self.channels.iter_mut().zip(ours) {
-            if ours {
-                c.asking = false;
-                for user in &request.ids {
-                    c.topics.remove(user);
-                }
-                if c.phase == Phase::Subscribing {
-                    c.phase = Phase::Live;
-                }
+        let at = self.channel_of(request);
+        if let Some(c) = at.and_then(|i| self.channels.get_mut(i)) {
+            c.asking = false;
+            for user in &request.ids {
+                c.topics.remove(user);
+            }
+            if c.phase == Phase::Subscribing {
+                c.phase = Phase::Live;
             }
         }
         for user in &request.ids {
