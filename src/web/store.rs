@@ -812,19 +812,13 @@ impl Store {
                     }
                 }
                 Action::Request(request) => {
-                    let weak = Rc::downgrade(&self.0);
-                    let generation = self.0.push_generation.get();
-                    wasm_bindgen_futures::spawn_local(async move {
-                        let Some(inner) = weak.upgrade() else {
-                            return;
-                        };
-                        let store = Store(inner);
-                        let answer = store.send(&request).await;
-                        // An answer for a session that has since failed is not the new one's.
-                        if store.0.push_generation.get() == generation {
-                            store.push_step(|s, now| s.answer(&request, answer, now));
-                        }
-                    });
+                    let asked = request.clone();
+                    self.session_task(
+                        move |store| async move { store.send(&request).await },
+                        move |store, answer| {
+                            store.push_step(|s, now| s.answer(&asked, answer, now));
+                        },
+                    );
                 }
                 Action::Presences(presences) => {
                     let changed = self.0.registry.borrow_mut().push(presences, now_ms());
@@ -843,29 +837,18 @@ impl Store {
                     // Polled at the interval instead, each with the service's reason.
                     self.0.unpushed.borrow_mut().extend(refused);
                 }
-                Action::Renew => {
-                    let weak = Rc::downgrade(&self.0);
-                    let generation = self.0.push_generation.get();
-                    wasm_bindgen_futures::spawn_local(async move {
-                        let Some(inner) = weak.upgrade() else {
-                            return;
-                        };
-                        let store = Store(inner);
-                        let renewed = store.credentials(true).await;
-                        if store.0.push_generation.get() != generation {
-                            return;
-                        }
-                        match renewed {
-                            Ok(Some(c)) => store.push_step(|s, now| s.credentials(&c, now)),
-                            // No credentials to give: push cannot go on.
-                            Ok(None) => store.push_failed(crate::core::push::failure(
-                                store.kind(),
-                                "the service asks for credentials and the source has none",
-                            )),
-                            Err(e) => store.push_failed(e),
-                        }
-                    });
-                }
+                Action::Renew => self.session_task(
+                    |store| async move { store.credentials(true).await },
+                    |store, renewed| match renewed {
+                        Ok(Some(c)) => store.push_step(|s, now| s.credentials(&c, now)),
+                        // No credentials to give: push cannot go on.
+                        Ok(None) => store.push_failed(crate::core::push::failure(
+                            store.kind(),
+                            "the service asks for credentials and the source has none",
+                        )),
+                        Err(e) => store.push_failed(e),
+                    },
+                ),
                 Action::Failed(error) => return self.push_failed(error),
             }
         }
@@ -887,6 +870,27 @@ impl Store {
         if let Some(driver) = self.0.push.borrow_mut().as_mut() {
             driver.timer = timer;
         }
+    }
+
+    /// Runs `work` for the current push session in a task, then `done` with what it gave, unless
+    /// that session has been replaced meanwhile (its answer is not the new one's).
+    fn session_task<T: 'static, F: Future<Output = T> + 'static>(
+        &self,
+        work: impl FnOnce(Store) -> F + 'static,
+        done: impl FnOnce(Store, T) + 'static,
+    ) {
+        let weak = Rc::downgrade(&self.0);
+        let generation = self.0.push_generation.get();
+        wasm_bindgen_futures::spawn_local(async move {
+            let Some(inner) = weak.upgrade() else {
+                return;
+            };
+            let store = Store(inner);
+            let out = work(store.clone()).await;
+            if store.0.push_generation.get() == generation {
+                done(store, out);
+            }
+        });
     }
 
     /// Reads `ids` once by REST (the snapshot a push service does not send).
