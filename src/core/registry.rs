@@ -152,11 +152,7 @@ impl Registry {
     /// and gave a cursor, the ids it has already answered for continue from it and the others
     /// are asked for by id.
     pub fn plan_poll(&self) -> Plan {
-        let wanted: Vec<UserId> = self
-            .ids()
-            .into_iter()
-            .filter(|id| self.entries.get(id).is_some_and(|e| !e.in_flight))
-            .collect();
+        let wanted = self.not_in_flight(&self.ids());
         if wanted.is_empty() {
             return Plan::default();
         }
@@ -176,15 +172,19 @@ impl Registry {
     /// A poll of only `ids` (those wanted and not being asked for): the people a push session
     /// cannot cover, while it covers the rest.
     pub fn plan_poll_of(&self, ids: &[UserId]) -> Plan {
-        let wanted: Vec<UserId> = ids
-            .iter()
-            .filter(|id| self.entries.get(*id).is_some_and(|e| !e.in_flight))
-            .cloned()
-            .collect();
+        let wanted = self.not_in_flight(ids);
         if wanted.is_empty() {
             return Plan::default();
         }
         self.adapter.plan(&wanted, None)
+    }
+
+    /// Those of `ids` someone wants and no request is asking about now.
+    fn not_in_flight(&self, ids: &[UserId]) -> Vec<UserId> {
+        ids.iter()
+            .filter(|id| self.entries.get(*id).is_some_and(|e| !e.in_flight))
+            .cloned()
+            .collect()
     }
 
     /// Notes that these requests are being sent, so that they are not planned twice.
