@@ -44,6 +44,16 @@ fn rc_credentials(token: &str) -> Credentials {
     }
 }
 
+/// A DDP session whose socket is open and `connected`, its login frame sent and taken.
+fn connected_ddp(token: &str) -> Ddp {
+    let mut ddp = Ddp::new("https://chat.example.com", &rc_credentials(token), 0).unwrap();
+    ddp.start(0);
+    ddp.opened(1, 0);
+    ddp.frame(1, &fixture("own/rocketchat-ddp-connected-01.json"), 0);
+    drain(&mut ddp);
+    ddp
+}
+
 /// A DDP session brought to `ready`, watching `CAT`.
 fn live_ddp() -> Ddp {
     let mut ddp = Ddp::new("https://chat.example.com", &rc_credentials("resume-me"), 0).unwrap();
@@ -241,11 +251,7 @@ fn ddp_changes_the_set_with_later_subscriptions_that_end_at_once() {
 
 #[test]
 fn ddp_asks_for_credentials_again_when_the_login_is_refused_or_expires() {
-    let mut ddp = Ddp::new("https://chat.example.com", &rc_credentials("old"), 0).unwrap();
-    ddp.start(0);
-    ddp.opened(1, 0);
-    ddp.frame(1, &fixture("own/rocketchat-ddp-connected-01.json"), 0);
-    drain(&mut ddp);
+    let mut ddp = connected_ddp("old");
     ddp.frame(1, &fixture("own/rocketchat-ddp-login-error-01.json"), 1);
     assert_eq!(drain(&mut ddp), [Action::Renew]);
     ddp.credentials(&rc_credentials("new"), 2);
@@ -275,11 +281,7 @@ fn ddp_asks_for_credentials_again_when_the_login_is_refused_or_expires() {
 
 #[test]
 fn a_login_refused_twice_in_a_row_ends_the_session() {
-    let mut ddp = Ddp::new("https://chat.example.com", &rc_credentials("old"), 0).unwrap();
-    ddp.start(0);
-    ddp.opened(1, 0);
-    ddp.frame(1, &fixture("own/rocketchat-ddp-connected-01.json"), 0);
-    drain(&mut ddp);
+    let mut ddp = connected_ddp("old");
     ddp.frame(1, &fixture("own/rocketchat-ddp-login-error-01.json"), 1);
     assert_eq!(drain(&mut ddp), [Action::Renew]);
     // The same token again (fixed credentials): refused again, and no third try.
