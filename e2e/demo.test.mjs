@@ -1,6 +1,8 @@
 // The demo site against presence-sim, in each browser: it loads without console errors, every
-// panel shows live badges, a change made through the simulator reaches the page with the next
-// poll, and a fault turns badges stale until recovery clears it.
+// panel shows live badges and its mode (pushed, or polled and why), a change made through the
+// simulator reaches the page with the next poll, dropping the push sockets sends a panel back to
+// polling until it is pushed again (when the package has push), and a fault turns badges stale
+// until recovery clears it.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { BROWSERS, launch, open, sim, requests, counted, countedUntil, ours, badgeLabels, button } from "./helpers.mjs";
@@ -39,6 +41,56 @@ for (const name of BROWSERS) {
         assert.ok(await requests(kind) > 0, `${kind}: no request reached the simulator`);
       }
       assert.deepEqual(demo.problems, []);
+    });
+
+    test("every panel shows its mode; dropped sockets send Rocket.Chat back to polling, then to push", async () => {
+      const line = (k) => `#panel-${k} .mode`;
+      // Settled: pushed, or polled for a reason other than the push still connecting.
+      await demo.page.waitForFunction((sel) => {
+        const l = document.querySelector(sel);
+        return l?.dataset.mode === "push" || (l?.dataset.mode === "poll" && !l.textContent.includes("connecting"));
+      }, { timeout: 30000 }, line("rocketchat"));
+      const shown = await demo.page.evaluate(async (kinds) => {
+        const { mode } = await import("/pkg/presence_widgets.js");
+        return Object.fromEntries(kinds.map((k) => {
+          const l = document.querySelector(`#panel-${k} .mode`);
+          return [k, { mode: mode(k), text: l?.textContent, data: l?.dataset.mode, role: l?.getAttribute("role") }];
+        }));
+      }, KINDS);
+      for (const kind of KINDS) {
+        const { mode, text, data, role } = shown[kind];
+        assert.equal(role, "status", `${kind}: the mode line is a status`);
+        assert.equal(data, mode.mode, `${kind}: ${text}`);
+        if (mode.mode === "push") assert.equal(text, "Live: pushed by the service");
+        else assert.match(text, /^Polled every \d+ s: /, kind);
+        if (mode.mode === "poll") assert.ok(mode.reason && text.endsWith(mode.reason), `${kind}: "${text}" gives the reason "${mode.reason}"`);
+      }
+      for (const kind of ["graph", "superoffice"]) assert.equal(shown[kind].mode.mode, "poll", kind);
+      const pushed = shown.rocketchat.mode.mode === "push";
+      if (!pushed) {
+        // A package built without push says so on every panel.
+        for (const kind of KINDS) assert.match(shown[kind].text, /this build polls/, kind);
+        return;
+      }
+      for (const kind of ["graph", "superoffice"]) assert.match(shown[kind].text, /pushes no changes to a browser/, kind);
+      await demo.page.waitForFunction(() => /\b[1-9]\d* sockets? open/.test(document.querySelector("#panel-rocketchat .requests")?.textContent),
+        { timeout: 5000 });
+      // Every mode the line shows from now on, however briefly (the push comes back within seconds).
+      await demo.page.evaluate((sel) => {
+        const l = document.querySelector(sel);
+        window.rocketchatModes = [];
+        new MutationObserver(() => window.rocketchatModes.push([l.dataset.mode, l.textContent]))
+          .observe(l, { attributes: true, childList: true, characterData: true, subtree: true });
+      }, line("rocketchat"));
+      await (await button(demo.page, "#panel-rocketchat", "Drop sockets")).click();
+      await demo.page.waitForFunction(() => window.rocketchatModes.some(([m]) => m === "poll"), { timeout: 10000 });
+      await demo.page.waitForFunction((sel) => {
+        const l = document.querySelector(sel);
+        return l.dataset.mode === "push" && l.textContent === "Live: pushed by the service";
+      }, { timeout: 30000 }, line("rocketchat"));
+      const polled = await demo.page.evaluate(() => window.rocketchatModes.find(([m]) => m === "poll")[1]);
+      assert.match(polled, /^Polled every 6 s: .*socket/, polled);
+      assert.deepEqual(ours(demo.problems), []);
     });
 
     test("a change made at the simulator reaches the page with the next poll", async () => {

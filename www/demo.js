@@ -1,6 +1,7 @@
-// The demo: four panels against presence-sim, a live request counter per provider, fault
-// controls, code samples that match what each panel runs, and a form for a real service.
-import init, { configure, refresh } from "/pkg/presence_widgets.js";
+// The demo: four panels against presence-sim, a live request counter per provider, each panel's
+// mode (pushed, or polled and why), fault controls for the answers and for the push sockets, code
+// samples that match what each panel runs, and a form for a real service.
+import init, { configure, refresh, mode } from "/pkg/presence_widgets.js";
 import { PROVIDERS, sim, people, simSource, el } from "./providers.js";
 
 const LIST_SIZE = 40;
@@ -16,6 +17,31 @@ const FAULTS = [
   { label: "HTML page", fault: { non_json: 1.0 } },
   { label: "Drop", fault: { drop: 1.0 } },
 ];
+
+// Faults of the push sockets, for the providers that push (see the simulator's /_sim/faults).
+// An action is done once, now; the others hold until Heal, as the faults above do. A fault that
+// only a new socket meets (a refused subscription, the broadcast turned off) drops the open ones
+// too, so that the panel meets it now rather than at its next reconnection.
+const PUSH_FAULTS = [
+  { label: "Drop sockets", fault: { drop_sockets: true }, action: true, kinds: ["rocketchat", "genesys"],
+    title: "Closes the push sockets now: the panel polls, then opens a socket again" },
+  { label: "Socket closing", fault: { socket_closing: true }, action: true, kinds: ["genesys"],
+    title: "Sends v2.system.socket_closing: the panel moves to a new socket" },
+  { label: "No heartbeats", fault: { no_heartbeats: true }, kinds: ["rocketchat", "genesys"],
+    title: { rocketchat: "The server stops pinging and answering pings: the panel stays live while presence frames keep coming, and polls after 35 s without a frame",
+      genesys: "The channel's heartbeat stops: the panel stays live while presence frames keep coming, and polls after 75 s without a frame" } },
+  { label: "Refuse subscriptions", fault: { reject_subscriptions: true }, drop: true, kinds: ["rocketchat", "genesys"],
+    title: "Drops the sockets and refuses to subscribe to anyone's presence on new ones: the panel polls until Heal" },
+  { label: "Presence broadcast off", fault: { presence_broadcast: false }, drop: true, kinds: ["rocketchat"],
+    title: "Drops the sockets and turns the server's presence broadcast off: nothing is pushed, the panel polls until Heal" },
+  { label: "Garbage frames", fault: { garbage_frames: true }, kinds: ["rocketchat", "genesys"],
+    title: "A frame that is not JSON before every real one: the panel skips them and stays live" },
+];
+
+// What /_sim/faults holds for a provider with no fault, to say only what differs.
+const NO_FAULT = { latency_ms: 0, http_500: 0, http_429: 0, truncated: 0, non_json: 0, drop: 0,
+  retry_after_ms: null, no_heartbeats: false, reject_subscriptions: false, presence_broadcast: true,
+  garbage_frames: false };
 
 function codeSample(source, config, users, authSample) {
   const ids = users.slice(0, 3).join(",");
@@ -49,6 +75,34 @@ function point(panel, source, users, names, config, authSample, captions = names
   }));
   panel.source.textContent = `${config.baseUrl} (source "${source}")`;
   panel.code.textContent = codeSample(source, config, users, authSample);
+  panel.sourceName = source;
+  panel.intervalMs = config.intervalMs;
+  showMode(panel);
+}
+
+/** The panel's mode line: pushed, or polled and why, from the library's own words. Written only
+ * when it changes, so that a screen reader hears each change once. */
+function showMode(panel, detail) {
+  const now = detail ? { mode: detail.mode, reason: detail.modeReason } : mode(panel.sourceName);
+  const every = panel.intervalMs ? ` every ${panel.intervalMs / 1000} s` : "";
+  const text = !now ? "Not configured"
+    : now.mode === "push" ? "Live: pushed by the service"
+    : `Polled${every}: ${now.reason ?? "no reason given"}`;
+  if (panel.mode.textContent !== text) panel.mode.textContent = text;
+  panel.mode.dataset.mode = now?.mode ?? "";
+}
+
+/** A fault button: an action is posted once; a lasting fault shows whether it holds. */
+function faultButton(provider, { label, fault, action, drop, title }, toggles) {
+  const button = el("button", { type: "button", title: title?.[provider.kind] ?? title,
+    "aria-pressed": action ? null : "false" }, label);
+  button.addEventListener("click", async () => {
+    await sim("POST", "/_sim/faults", { provider: provider.kind, ...fault, ...(drop ? { drop_sockets: true } : {}) });
+    if (!action) refresh(provider.kind);
+    showFaults();
+  });
+  if (!action) toggles.push({ button, fault });
+  return button;
 }
 
 function buildPanel(provider) {
@@ -56,17 +110,16 @@ function buildPanel(provider) {
   const summary = el("presence-summary");
   const badges = el("div", { class: "badges" });
   const list = el("presence-list", { group: true });
+  const modeLine = el("p", { class: "mode", role: "status" }, "…");
   const faultState = el("p", { class: "fault-state", role: "status" });
+  const toggles = [];
   const faults = el("div", { class: "faults", role: "group", "aria-label": `Break ${provider.title}` });
-  for (const { label, fault } of FAULTS) {
-    const button = el("button", { type: "button", "aria-pressed": "false" }, label);
-    button.addEventListener("click", async () => {
-      await sim("POST", "/_sim/faults", { provider: provider.kind, ...fault });
-      refresh(provider.kind);
-      showFaults();
-    });
-    faults.append(button);
-  }
+  for (const spec of FAULTS) faults.append(faultButton(provider, spec, toggles));
+  const pushSpecs = PUSH_FAULTS.filter((f) => f.kinds.includes(provider.kind));
+  const pushFaults = pushSpecs.length === 0 ? null
+    : el("div", { class: "faults push-faults", role: "group", "aria-label": `Break ${provider.title}'s push` },
+      el("span", { class: "group-label", "aria-hidden": "true" }, "Push:"),
+      ...pushSpecs.map((spec) => faultButton(provider, spec, toggles)));
   const heal = el("button", { type: "button" }, "Heal");
   heal.addEventListener("click", async () => {
     await sim("DELETE", `/_sim/faults?provider=${provider.kind}`);
@@ -78,27 +131,32 @@ function buildPanel(provider) {
   const source = el("p", { class: "source" });
   const section = el("section", { class: "panel", id: `panel-${provider.kind}`, "aria-labelledby": `title-${provider.kind}` },
     el("header", {}, el("h2", { id: `title-${provider.kind}` }, provider.title), requests),
-    source, summary, badges, list, faults, faultState,
+    source, modeLine, summary, badges, list, faults, ...(pushFaults ? [pushFaults] : []), faultState,
     el("details", {}, el("summary", {}, "Code for this panel"), el("pre", {}, code)));
-  return { provider, section, requests, summary, badges, list, faults, faultState, code, source, history: [] };
+  // Every element fires presence-change when its person or its source's mode changes.
+  section.addEventListener("presence-change", (event) => showMode(panel, event.detail));
+  const panel = { provider, section, requests, summary, badges, list, faults, faultState, code, source,
+    mode: modeLine, toggles, history: [] };
+  return panel;
 }
 
 async function showFaults() {
   const active = await sim("GET", "/_sim/faults").catch(() => ({}));
   for (const panel of panels.values()) {
     const fault = active?.[panel.provider.kind];
-    const on = fault && Object.keys(fault).length > 0;
-    panel.faultState.textContent = on ? `Injected: ${JSON.stringify(fault)}` : "";
-    for (const [i, button] of [...panel.faults.querySelectorAll("button")].entries()) {
-      const spec = FAULTS[i];
-      if (!spec) continue;
-      const pressed = on && Object.entries(spec.fault).every(([k, v]) => fault[k] === v);
+    const differs = Object.fromEntries(Object.entries(fault ?? {}).filter(([k, v]) => NO_FAULT[k] !== v));
+    const on = Object.keys(differs).length > 0;
+    panel.faultState.textContent = on ? `Injected: ${JSON.stringify(differs)}` : "";
+    for (const { button, fault: spec } of panel.toggles) {
+      const pressed = on && Object.entries(spec).every(([k, v]) => fault[k] === v);
       button.setAttribute("aria-pressed", pressed ? "true" : "false");
     }
   }
 }
 
 async function countRequests() {
+  // A mode can change while no one's presence does (every poll failing): read it here too.
+  for (const panel of panels.values()) showMode(panel);
   const stats = await sim("GET", "/_sim/stats").catch(() => null);
   if (!stats) return;
   const now = Date.now();
@@ -108,7 +166,9 @@ async function countRequests() {
     panel.history.push([now, total]);
     while (panel.history.length > 1 && panel.history[0][0] < now - 60000) panel.history.shift();
     const minute = total - panel.history[0][1];
-    panel.requests.textContent = `${total} requests · ${minute} in the last minute`;
+    const push = stats.push?.[panel.provider.kind];
+    const sockets = push ? ` · ${push.sockets_open} socket${push.sockets_open === 1 ? "" : "s"} open` : "";
+    panel.requests.textContent = `${total} requests · ${minute} in the last minute${sockets}`;
   }
 }
 
