@@ -4,7 +4,7 @@
 //! anything. The same code is tested natively, fuzzed, and compiled unchanged into the wasm module.
 //!
 //! The modules read bottom-up, each importing only those above it in this list: `json`, `model`,
-//! `error`, `http`, `auth`, `state`, `labels`, `roster`, `schedule`, `push` (what every push
+//! `error`, `http`, `auth`, `state`, `tabs` (what the tabs of one origin say to each other), `labels`, `roster`, `schedule`, `push` (what every push
 //! session is), `providers` (one file per provider, with its push session beside it), `registry`.
 
 pub mod auth;
@@ -19,6 +19,7 @@ pub mod registry;
 pub mod roster;
 pub mod schedule;
 pub mod state;
+pub mod tabs;
 
 pub use auth::{Credentials, Secret};
 pub use error::{PresenceError, Retry};

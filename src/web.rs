@@ -11,6 +11,7 @@ pub mod hooks;
 mod push;
 pub mod source;
 pub mod store;
+mod tabs;
 pub mod transport;
 
 pub use components::{

@@ -531,3 +531,92 @@ async fn stores_registered_by_name_are_shared() {
     assert!(matches!(err, PresenceError::Config(_)));
     assert_eq!(presence_widgets::web::stores().names().count(), 1);
 }
+
+/// Two stores of one source in one page share it as two tabs of one origin do (Web Locks and a
+/// `BroadcastChannel`): the first leads and reads for both; the other reads nothing itself and
+/// shows what the leader read; a store that is gone costs the leader its people; when the leader
+/// is gone, the next store leads and reads, keeping what it showed.
+#[wasm_bindgen_test]
+async fn stores_of_one_source_share_it_as_tabs_do() {
+    clear_faults().await;
+    let ids = people("graph").await;
+    for (id, availability) in [
+        (&ids[50], "Busy"),
+        (&ids[51], "Away"),
+        (&ids[52], "Available"),
+    ] {
+        sim_call(
+            "PUT",
+            &format!("/_sim/users/graph/{id}"),
+            Some(json!({ "availability": availability })),
+        )
+        .await;
+    }
+    let config = || {
+        let mut c = SourceConfig::new(
+            "tabs-shared",
+            ProviderKind::Graph,
+            &format!("{}/graph/v1.0", sim()),
+            bearer("tabs"),
+        );
+        c.interval_ms = Some(60_000);
+        c
+    };
+    let leader = Store::new(config()).unwrap();
+    let mine = leader.subscribe(&ids[51], |_, _| {});
+    until(10_000, "the leader's presence", || leader.loaded() == 1).await;
+    assert_eq!(leader.requests_sent(), 1);
+
+    let follower = Store::new(config()).unwrap();
+    let seen = Rc::new(Cell::new(0));
+    let heard = seen.clone();
+    let theirs = follower.subscribe(&ids[50], move |_, _| heard.set(heard.get() + 1));
+    until(10_000, "the follower's person, read by the leader", || {
+        follower.loaded() == 1
+    })
+    .await;
+    assert!(
+        matches!(follower.state(&ids[50]), State::Fresh(p) if p.availability == Availability::Busy)
+    );
+    assert!(seen.get() >= 1, "the follower's widget heard of it");
+    assert_eq!(follower.requests_sent(), 0, "the follower sent nothing");
+    assert_eq!(
+        leader.requests_sent(),
+        2,
+        "the leader read the follower's person"
+    );
+    assert!(leader.ids().contains(&ids[50]));
+
+    // A third store comes and goes: the leader lets go of the person only it showed.
+    let third = Store::new(config()).unwrap();
+    let gone = third.subscribe(&ids[52], |_, _| {});
+    until(10_000, "the third store's person", || third.loaded() == 1).await;
+    assert!(leader.ids().contains(&ids[52]));
+    drop(gone);
+    drop(third);
+    until(10_000, "the leader letting go", || {
+        !leader.ids().contains(&ids[52])
+    })
+    .await;
+
+    // The leader is gone: the follower leads, reads what it shows, and kept it meanwhile.
+    drop(mine);
+    drop(leader);
+    until(10_000, "the follower leading and reading", || {
+        follower.requests_sent() >= 1
+    })
+    .await;
+    assert!(follower.state(&ids[50]).presence().is_some());
+    sim_call(
+        "PUT",
+        &format!("/_sim/users/graph/{}", ids[50]),
+        Some(json!({ "availability": "DoNotDisturb" })),
+    )
+    .await;
+    follower.poll_now();
+    until(10_000, "the new leader's own read", || {
+        matches!(follower.state(&ids[50]), State::Fresh(p) if p.availability == Availability::DoNotDisturb)
+    })
+    .await;
+    drop(theirs);
+}

@@ -209,6 +209,35 @@ pub enum Activity {
 }
 
 impl Activity {
+    /// Reads a name given by [`Activity::name`]: the variant of that name, else `Other` with it.
+    ///
+    /// ```
+    /// use presence_widgets::core::Activity;
+    /// assert_eq!(Activity::from_name("OnQueue"), Activity::OnQueue);
+    /// assert_eq!(Activity::from_name("Lunch"), Activity::Other("Lunch".into()));
+    /// ```
+    pub fn from_name(name: &str) -> Self {
+        const NAMED: [Activity; 13] = [
+            Activity::InACall,
+            Activity::InAConferenceCall,
+            Activity::InAMeeting,
+            Activity::Presenting,
+            Activity::Focusing,
+            Activity::UrgentInterruptionsOnly,
+            Activity::Inactive,
+            Activity::OffWork,
+            Activity::OutOfOffice,
+            Activity::OnQueue,
+            Activity::Break,
+            Activity::Meal,
+            Activity::Training,
+        ];
+        NAMED
+            .into_iter()
+            .find(|a| a.name() == name)
+            .unwrap_or_else(|| Activity::Other(name.to_owned()))
+    }
+
     /// The name JSON uses: the variant's name, or the provider's own text for `Other`.
     pub fn name(&self) -> &str {
         match self {

@@ -11,6 +11,7 @@ use super::model::{Availability, Presence, UserId};
 use super::providers::{Adapter, Cursor, Plan};
 use super::schedule::Policy;
 use super::state::State;
+use super::tabs::Shared;
 
 /// What applying an answer did.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -328,6 +329,40 @@ impl Registry {
             e.presence = Some(presence);
             e.confirmed_ms = Some(now_ms);
             e.error = None;
+        }
+        changed
+    }
+
+    /// What the registry knows of `ids` (the subscribed ones among them), for the tabs that
+    /// follow this one: each entry as it is, to be taken as it is by [`Registry::take_shared`].
+    pub fn shared(&self, ids: &[UserId]) -> Vec<Shared> {
+        ids.iter()
+            .filter_map(|id| {
+                let e = self.entries.get(id)?;
+                Some(Shared {
+                    user: id.clone(),
+                    presence: e.presence.clone(),
+                    error: e.error.clone(),
+                    confirmed_ms: e.confirmed_ms,
+                })
+            })
+            .collect()
+    }
+
+    /// Takes what the leading tab knows of people someone here shows (others are ignored), so
+    /// they show what the leader's widgets show. Returns whose state changed.
+    pub fn take_shared(&mut self, states: Vec<Shared>) -> Vec<UserId> {
+        let mut changed = Vec::new();
+        for s in states {
+            let Some(e) = self.entries.get_mut(&s.user) else {
+                continue;
+            };
+            if e.presence != s.presence || e.error != s.error || e.confirmed_ms != s.confirmed_ms {
+                changed.push(s.user);
+            }
+            e.presence = s.presence;
+            e.error = s.error;
+            e.confirmed_ms = s.confirmed_ms;
         }
         changed
     }

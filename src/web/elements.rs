@@ -87,6 +87,8 @@ export type SourceOptions = {
   live?: boolean;
   /** While pushed, milliseconds between reconciliation polls (default 300000). */
   reconcileMs?: number;
+  /** The tabs of this origin share the source: one tab holds its socket and polls for all of them; false gives this tab its own (default true). */
+  shareTabs?: boolean;
 } & (
   | ({ kind: "graph" } & ({ token: Credential } | NoAuth))
   | ({ kind: "genesys"; language?: string; genesysSource?: string } & ({ token: Credential } | NoAuth))

@@ -64,6 +64,9 @@ pub struct SourceConfig {
     /// While pushed, milliseconds between reconciliation polls that heal a missed event
     /// (5 minutes by default).
     pub reconcile_ms: u64,
+    /// Whether the tabs of the page's origin share this source: one tab (the leader, elected
+    /// with the Web Locks API) holds its socket and polls it for every tab. On by default.
+    pub share_tabs: bool,
 }
 
 /// Milliseconds between reconciliation polls while a source is pushed, unless it says otherwise.
@@ -84,6 +87,7 @@ impl SourceConfig {
             send_cookies: false,
             live: true,
             reconcile_ms: DEFAULT_RECONCILE_MS,
+            share_tabs: true,
         }
     }
 

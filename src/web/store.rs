@@ -17,11 +17,13 @@ use wasm_bindgen::JsCast;
 #[cfg(feature = "push")]
 use super::push::{self as socket, Driver, Event};
 use super::source::{Auth, SourceConfig};
+use super::tabs::{TabEvent, Tabs};
 use super::transport::{now_ms, Transport};
 #[cfg(feature = "push")]
 use crate::core::push::{Action, SocketId};
 use crate::core::schedule::backoff_ms;
 use crate::core::schedule::{next_delay_ms, Outcome, Policy};
+use crate::core::tabs::{Followers, Note};
 use crate::core::{
     Credentials, HttpRequest, HttpResponse, Plan, Presence, PresenceError, ProviderKind, Registry,
     State, UserId,
@@ -55,6 +57,17 @@ impl Mode {
             Mode::Poll(why) => Some(why),
         }
     }
+}
+
+/// This tab's part in a source shared by the tabs of its origin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// Waiting for the browser to say whether another tab leads.
+    Deciding,
+    /// Polls the source and holds its socket, for every tab.
+    Lead,
+    /// Shows what the leading tab hears.
+    Follow,
 }
 
 /// A source's store. Cheap to clone: clones share everything.
@@ -116,6 +129,12 @@ struct Inner {
     /// Who came and went since the push session last heard.
     watch: RefCell<(Vec<UserId>, Vec<UserId>)>,
     last_full_poll: Cell<u64>,
+    /// Whether this tab leads the source or follows the tab that does.
+    role: Cell<Role>,
+    /// This tab's link to the other tabs of the origin, while the source is shared.
+    tabs: RefCell<Option<Tabs>>,
+    /// While leading: what the other tabs watch.
+    followers: RefCell<Followers>,
 }
 
 /// Keeps an id subscribed while it lives; dropping it unsubscribes.
@@ -165,13 +184,8 @@ impl Store {
     pub fn new(config: SourceConfig) -> Result<Self, PresenceError> {
         let adapter = config.adapter(page_language().as_deref())?;
         let policy = config.policy()?;
-        let initial_mode = if !cfg!(feature = "push") {
-            "this build polls (its cargo feature `push` is off)".to_owned()
-        } else if config.live {
-            "connecting to the service's push".to_owned()
-        } else {
-            "live: false in the source's options".to_owned()
-        };
+        let initial_mode = first_mode(&config);
+        let share = config.share_tabs;
         let transport = Transport {
             timeout_ms: config.timeout_ms,
             send_cookies: config.send_cookies,
@@ -208,12 +222,22 @@ impl Store {
             poll_again: Cell::new(false),
             push_failures: Cell::new(0),
             push_retry: RefCell::new(None),
-            mode: RefCell::new(Mode::Poll(initial_mode)),
+            mode: RefCell::new(initial_mode),
             unpushed: RefCell::new(Vec::new()),
             watch: RefCell::new((Vec::new(), Vec::new())),
             last_full_poll: Cell::new(0),
+            role: Cell::new(if share { Role::Deciding } else { Role::Lead }),
+            tabs: RefCell::new(None),
+            followers: RefCell::new(Followers::default()),
         }));
         store.watch_visibility();
+        if share {
+            let c = &store.0.config;
+            // The source as the tabs know it; never its credentials.
+            let name = format!("presence-widgets {} {} {}", c.kind, c.name, c.base_url);
+            let tabs = Tabs::join(&name, Rc::downgrade(&store.0), hear);
+            *store.0.tabs.borrow_mut() = Some(tabs);
+        }
         Ok(store)
     }
 
@@ -269,6 +293,11 @@ impl Store {
                 }
             }
         }
+        self.release(id);
+    }
+
+    /// One widget (here, or in a following tab) fewer shows `id`.
+    fn release(&self, id: &UserId) {
         let mut registry = self.0.registry.borrow_mut();
         if registry.unsubscribe(id) {
             let mut watch = self.0.watch.borrow_mut();
@@ -285,7 +314,7 @@ impl Store {
             self.0.push_retry.borrow_mut().take();
             self.0.live_since.set(None);
         }
-        if self.pushed() {
+        if self.pushed() || self.0.role.get() == Role::Follow {
             self.schedule_flush();
         }
     }
@@ -380,6 +409,12 @@ impl Store {
     }
 
     async fn flush(&self) {
+        match self.0.role.get() {
+            // Once the browser has said who leads.
+            Role::Deciding => return,
+            Role::Follow => return self.announce(),
+            Role::Lead => {}
+        }
         self.flush_watch();
         self.setup().await;
         let plan = self.0.registry.borrow().plan_new();
@@ -420,6 +455,12 @@ impl Store {
     }
 
     async fn poll(&self) {
+        match self.0.role.get() {
+            Role::Deciding => return,
+            // The leading tab polls for everyone: ask it to.
+            Role::Follow => return self.tell(&Note::Poll),
+            Role::Lead => {}
+        }
         if self.0.polling.replace(true) {
             // One is in flight: another, full one, once it ends.
             self.0.poll_again.set(true);
@@ -574,7 +615,7 @@ impl Store {
             Outcome::Success => None,
             Outcome::Failure(e) => Some(e.clone()),
         };
-        if self.0.registry.borrow().is_empty() || page_hidden() {
+        if self.0.registry.borrow().is_empty() || self.hidden() {
             self.0.timer.borrow_mut().take();
             self.0.next_poll_at.set(0);
             return;
@@ -619,7 +660,10 @@ impl Store {
                 return;
             };
             let store = Store(inner);
-            if page_hidden() {
+            if store.0.role.get() == Role::Follow {
+                // The leading tab polls while any tab is shown.
+                store.announce();
+            } else if store.hidden() {
                 store.0.timer.borrow_mut().take();
                 store.0.next_poll_at.set(0);
             } else if !store.0.registry.borrow().is_empty() {
@@ -634,8 +678,15 @@ impl Store {
         }
     }
 
-    /// Tells the widgets of `changed` ids their new state.
+    /// Tells the widgets of `changed` ids their new state (and, when leading, the other tabs).
     fn notify(&self, changed: &[UserId]) {
+        if self.0.role.get() == Role::Lead
+            && !changed.is_empty()
+            && !self.0.followers.borrow().is_empty()
+        {
+            let shared = self.0.registry.borrow().shared(changed);
+            self.tell(&Note::States(shared));
+        }
         for id in changed {
             let state = self.state(id);
             let listeners: Vec<Listener> = self
@@ -661,6 +712,9 @@ impl Store {
     fn set_mode(&self, mode: Mode) {
         if *self.0.mode.borrow() == mode {
             return;
+        }
+        if self.0.role.get() == Role::Lead {
+            self.tell(&mode_note(&mode));
         }
         *self.0.mode.borrow_mut() = mode;
         // Every widget hears of it: the mode is part of what they show and say.
@@ -705,6 +759,152 @@ impl Store {
         if !self.0.registry.borrow().is_empty() {
             // A full read now: whatever changed while the socket failed is seen.
             self.0.last_full_poll.set(0);
+            self.poll_now();
+        }
+    }
+}
+
+/// The mode a source starts in, before its push session says otherwise.
+fn first_mode(config: &SourceConfig) -> Mode {
+    Mode::Poll(if !cfg!(feature = "push") {
+        "this build polls (its cargo feature `push` is off)".to_owned()
+    } else if config.live {
+        "connecting to the service's push".to_owned()
+    } else {
+        "live: false in the source's options".to_owned()
+    })
+}
+
+/// A mode, as the leading tab tells it.
+fn mode_note(mode: &Mode) -> Note {
+    Note::Mode {
+        push: *mode == Mode::Push,
+        reason: mode.reason().map(str::to_owned),
+    }
+}
+
+/// What the browser or another tab says, to the store it is for (if it still lives).
+fn hear(weak: &Weak<Inner>, event: TabEvent) {
+    if let Some(inner) = weak.upgrade() {
+        Store(inner).heard(event);
+    }
+}
+
+/// The tabs of the origin: who leads, and what they say.
+impl Store {
+    /// Whether nobody looks: this page is hidden and so is every tab that follows it.
+    fn hidden(&self) -> bool {
+        page_hidden() && !self.0.followers.borrow().any_visible()
+    }
+
+    /// Tells the other tabs, when the source is shared.
+    fn tell(&self, note: &Note) {
+        if let Some(tabs) = self.0.tabs.borrow().as_ref() {
+            tabs.post(note);
+        }
+    }
+
+    /// Tells the leading tab who this one shows and whether it is looked at.
+    fn announce(&self) {
+        let Some(tab) = self.0.tabs.borrow().as_ref().map(|t| t.id.clone()) else {
+            return;
+        };
+        self.tell(&Note::Watch {
+            tab,
+            visible: !page_hidden(),
+            ids: self.ids(),
+        });
+    }
+
+    fn heard(&self, event: TabEvent) {
+        match event {
+            TabEvent::Lead => {
+                let was = self.0.role.replace(Role::Lead);
+                self.tell(&Note::Lead);
+                if was != Role::Follow {
+                    return self.schedule_flush();
+                }
+                // Taking over from a tab that closed: everyone keeps what they show; this tab
+                // reads them all now (what happened meanwhile), then opens the push.
+                self.set_mode(first_mode(&self.0.config));
+                self.0.last_full_poll.set(0);
+                let weak = Rc::downgrade(&self.0);
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Some(inner) = weak.upgrade() {
+                        let store = Store(inner);
+                        store.poll().await;
+                        store.start_push();
+                    }
+                });
+            }
+            TabEvent::Follow => {
+                self.0.role.set(Role::Follow);
+                self.announce();
+            }
+            TabEvent::Gone(tab) => {
+                let gone = self.0.followers.borrow_mut().gone(&tab);
+                for id in &gone {
+                    self.release(id);
+                }
+            }
+            TabEvent::Note(note) => match (self.0.role.get(), note) {
+                (Role::Lead, Note::Watch { tab, visible, ids }) => {
+                    self.follower_watches(&tab, visible, &ids);
+                }
+                (Role::Lead, Note::Poll) => self.poll_now(),
+                (Role::Follow, Note::Lead) => self.announce(),
+                (Role::Follow, Note::States(states)) => {
+                    let changed = self.0.registry.borrow_mut().take_shared(states);
+                    self.notify(&changed);
+                    self.watch_staleness();
+                }
+                (Role::Follow, Note::Mode { push, reason }) => self.set_mode(if push {
+                    Mode::Push
+                } else {
+                    Mode::Poll(reason.unwrap_or_default())
+                }),
+                _ => {}
+            },
+        }
+    }
+
+    /// A following tab's whole watch set: its new people are read (once, however many tabs
+    /// show them), those it dropped are let go, and it is told what this tab knows already.
+    fn follower_watches(&self, tab: &str, visible: bool, ids: &[UserId]) {
+        if let Some(tabs) = self.0.tabs.borrow().as_ref() {
+            tabs.follow(tab);
+        }
+        let (added, removed) = self
+            .0
+            .followers
+            .borrow_mut()
+            .watch(tab, visible, ids.to_vec());
+        let mut new = false;
+        for id in &added {
+            if self.0.registry.borrow_mut().subscribe(id) {
+                self.0.watch.borrow_mut().0.push(id.clone());
+                new = true;
+            }
+        }
+        for id in &removed {
+            self.release(id);
+        }
+        self.tell(&mode_note(&self.mode()));
+        let known: Vec<_> = self
+            .0
+            .registry
+            .borrow()
+            .shared(ids)
+            .into_iter()
+            .filter(|s| s.presence.is_some() || s.error.is_some())
+            .collect();
+        if !known.is_empty() {
+            self.tell(&Note::States(known));
+        }
+        if new {
+            self.schedule_flush();
+        } else if visible && self.0.next_poll_at.get() == 0 && !self.0.polling.get() {
+            // Everyone was hidden, so nobody polled: a tab is looked at again.
             self.poll_now();
         }
     }
@@ -831,6 +1031,8 @@ impl Store {
                         self.0.live_since.set(Some(now_ms()));
                     }
                     self.set_mode(Mode::Push);
+                    // The snapshot is a full read: the next one is the reconciliation round.
+                    self.0.last_full_poll.set(now_ms());
                     self.snapshot(ids);
                 }
                 Action::Unpushed(refused) => {

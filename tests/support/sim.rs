@@ -96,6 +96,9 @@ pub fn store(kind: ProviderKind, prefix: &str, auth: Auth, interval_ms: u64) -> 
         auth,
     );
     config.interval_ms = Some(interval_ms);
+    // Each test's store reads for itself: not shared with another of the same name (the tabs'
+    // sharing has its own test).
+    config.share_tabs = false;
     Store::new(config).unwrap()
 }
 

@@ -225,7 +225,12 @@ fn end_to_end(counts: &mut Counts) -> Result<Vec<String>, String> {
     let live_text = live.display().to_string();
     let sim = e2e_sim(&live_text)?;
     let tests = e2e_node(
-        &["--test", "--test-concurrency=1", "live/push.mjs"],
+        &[
+            "--test",
+            "--test-concurrency=1",
+            "live/push.mjs",
+            "live/tabs.mjs",
+        ],
         &sim.url,
     );
     figures.extend(run_tests(tests, counts)?);

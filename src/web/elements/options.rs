@@ -126,6 +126,7 @@ fn source(name: &str, value: &JsValue) -> Result<SourceConfig, PresenceError> {
         .collect();
     config.send_cookies = field(value, "sendCookies").and_then(|v| v.as_bool()) == Some(true);
     config.live = field(value, "live").and_then(|v| v.as_bool()) != Some(false);
+    config.share_tabs = field(value, "shareTabs").and_then(|v| v.as_bool()) != Some(false);
     if let Some(ms) = whole(value, "reconcileMs") {
         config.reconcile_ms = ms.max(1_000);
     }
