@@ -4,7 +4,7 @@
 // REST request; dropped sockets fall back to polling and push comes back.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { BROWSERS, launch, open, sim, counted, ours } from "../helpers.mjs";
+import { BROWSERS, launch, open, sim, counted, ours, unlimited } from "../helpers.mjs";
 
 /** The presence reads of each provider's polls and snapshots (Rocket.Chat by ids, then deltas). */
 const READS = { rocketchat: ["users.presence?ids", "users.presence?from"], genesys: ["users/presences/bulk"] };
@@ -85,6 +85,48 @@ for (const name of BROWSERS) {
         }
       });
     }
+
+    test("rocketchat: presence broadcast off falls back to polling and says why", () => unlimited(async () => {
+      await sim("DELETE", "/_sim/faults");
+      const session = await launch(name);
+      try {
+        const { page, problems, context } = await open(session, "/live.html");
+        await page.waitForSelector("body[data-ready=true]", { timeout: 20000 });
+        await waitMode(page, "rocketchat", "push");
+        // As past 200 connections without a licence: no event comes, and the snapshot read
+        // answers `full: true` with nobody. Only a new socket meets it: drop the old one.
+        await sim("POST", "/_sim/faults", { provider: "rocketchat", presence_broadcast: false, drop_sockets: true });
+        await page.waitForFunction(() => /broadcast is off/.test(window.presenceMode?.("rocketchat")?.reason ?? ""),
+          { timeout: 20000, polling: 100 }).catch(async (e) => {
+          throw new Error(`${e.message}: ${await page.evaluate(() => JSON.stringify(window.presenceMode("rocketchat")))}`);
+        });
+        assert.deepEqual(ours(problems), []);
+        await context.close();
+      } finally {
+        await session.close();
+        await sim("DELETE", "/_sim/faults");
+      }
+    }));
+
+    test("genesys: refused subscriptions leave the people polled, with the service's reason", async () => {
+      await sim("DELETE", "/_sim/faults");
+      const session = await launch(name);
+      try {
+        const { page, problems, context } = await open(session, "/live.html");
+        await page.waitForSelector("body[data-ready=true]", { timeout: 20000 });
+        await waitMode(page, "genesys", "push");
+        await sim("POST", "/_sim/faults", { provider: "genesys", reject_subscriptions: true, drop_sockets: true });
+        await page.waitForFunction(() => {
+          const m = window.presenceMode?.("genesys");
+          return m?.mode === "poll" && /403|permission|refus|reject/i.test(m.reason ?? "");
+        }, { timeout: 20000 });
+        assert.deepEqual(ours(problems), []);
+        await context.close();
+      } finally {
+        await session.close();
+        await sim("DELETE", "/_sim/faults");
+      }
+    });
 
     test("live: false polls, and says so, and opens no socket", async () => {
       await sim("DELETE", "/_sim/faults");

@@ -4,7 +4,7 @@
 // cost what one costs; when the leading tab closes, another takes over and changes still arrive.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { BROWSERS, launch, sim, counted, ours } from "../helpers.mjs";
+import { BROWSERS, launch, sim, counted, ours, unlimited } from "../helpers.mjs";
 
 const SIM = process.env.SIM_URL ?? "";
 const READS = { rocketchat: ["users.presence?ids", "users.presence?from"], genesys: ["users/presences/bulk"] };
@@ -40,18 +40,6 @@ async function waitMode(page, kind, wanted) {
   } catch (e) {
     const now = await page.evaluate((k) => JSON.stringify(window.presenceMode?.(k)), kind);
     throw new Error(`${kind}: mode ${wanted} not reached, it is ${now}`);
-  }
-}
-
-/** The services' rate limits are lifted while these tests run: they count requests themselves,
- * and the tests before them in the same minute may have spent Rocket.Chat's 10 a minute. */
-async function unlimited(run) {
-  const limits = await sim("GET", "/_sim/limits");
-  await sim("PUT", "/_sim/limits", { rocketchat: null, genesys: null });
-  try {
-    await run();
-  } finally {
-    await sim("PUT", "/_sim/limits", limits);
   }
 }
 

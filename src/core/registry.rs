@@ -35,6 +35,9 @@ struct Entry {
     covered: bool,
     /// In the answer being applied.
     answered: bool,
+    /// A presence was pushed while a read of this person was in flight: that read's answer is
+    /// older than what is shown, and does not replace it.
+    pushed_meanwhile: bool,
 }
 
 /// The state of one source.
@@ -193,6 +196,7 @@ impl Registry {
         for id in requests.iter().flat_map(|r| r.ids.iter()) {
             if let Some(e) = self.entries.get_mut(id) {
                 e.in_flight = true;
+                e.pushed_meanwhile = false;
             }
         }
     }
@@ -260,6 +264,13 @@ impl Registry {
         for presence in update.presences {
             let user = presence.user.clone();
             if let Some(e) = self.entries.get_mut(&user) {
+                if e.pushed_meanwhile {
+                    // Pushed after this read was sent: what is shown is newer.
+                    e.error = None;
+                    e.answered = true;
+                    answered.push(user);
+                    continue;
+                }
                 let differs = e.presence.as_ref() != Some(&presence) || e.error.is_some();
                 e.presence = Some(presence);
                 e.confirmed_ms = Some(now_ms);
@@ -276,7 +287,7 @@ impl Registry {
             let Some(e) = self.entries.get_mut(id) else {
                 continue;
             };
-            if e.answered {
+            if e.answered || std::mem::take(&mut e.pushed_meanwhile) {
                 continue;
             }
             let recovered = e.error.take().is_some();
@@ -301,6 +312,7 @@ impl Registry {
         for id in &answered {
             if let Some(e) = self.entries.get_mut(id) {
                 e.answered = false;
+                e.pushed_meanwhile = false;
             }
         }
         Applied {
@@ -319,6 +331,7 @@ impl Registry {
             let Some(e) = self.entries.get_mut(&presence.user) else {
                 continue;
             };
+            e.pushed_meanwhile = e.in_flight;
             // A pushed presence without a name keeps the name the service gave before.
             if presence.display_name.is_none() {
                 presence.display_name = e.presence.as_ref().and_then(|p| p.display_name.clone());
@@ -494,6 +507,37 @@ mod tests {
         );
         assert_eq!(r.state(&people[1], 0), None);
         assert!(r.push(vec![push(&people[0])], 10).is_empty());
+    }
+
+    #[test]
+    fn an_answer_older_than_a_push_does_not_undo_it() {
+        let mut r = graph();
+        let people = ids(2);
+        for id in &people {
+            r.subscribe(id);
+        }
+        let plan = r.plan_new();
+        r.sending(&plan.requests);
+        // While the read is on its way, the service pushes a change of the first person.
+        let mut busy = Presence::new(people[0].clone(), ProviderKind::Graph, Availability::Busy);
+        busy.raw = "pushed".into();
+        assert_eq!(r.push(vec![busy], 5), vec![people[0].clone()]);
+        let req = &plan.requests[0];
+        let applied = r.apply(req, Ok(answer_all(req, "Away")), 9);
+        assert_eq!(applied.changed, vec![people[1].clone()]);
+        assert!(
+            matches!(r.state(&people[0], 9), Some(State::Fresh(p)) if p.raw == "pushed"),
+            "the push is newer than the answer"
+        );
+        // The next read, sent after the push, is taken as it is.
+        let plan = r.plan_poll();
+        r.sending(&plan.requests);
+        let req = &plan.requests[0];
+        let applied = r.apply(req, Ok(answer_all(req, "Away")), 20);
+        assert_eq!(applied.changed, vec![people[0].clone()]);
+        assert!(
+            matches!(r.state(&people[0], 20), Some(State::Fresh(p)) if p.availability == Availability::Away)
+        );
     }
 
     #[test]

@@ -525,7 +525,9 @@ impl Store {
                     failure = applied.error;
                 }
                 if let Some(why) = applied.push_off {
-                    self.push_failed(crate::core::push::failure(self.kind(), why));
+                    // The service has turned push off for everyone: not worth asking again
+                    // before the next reconciliation round.
+                    self.push_stopped(crate::core::push::failure(self.kind(), why), true);
                 }
                 self.notify(&applied.changed);
             }
@@ -724,7 +726,14 @@ impl Store {
 
     /// Push failed: everyone is polled again (now, to heal what was missed), and push is tried
     /// again later, backing off.
+    #[cfg(feature = "push")]
     fn push_failed(&self, error: PresenceError) {
+        self.push_stopped(error, false);
+    }
+
+    /// Push stopped; with `for_long`, it is tried again no sooner than the reconciliation
+    /// period.
+    fn push_stopped(&self, error: PresenceError, for_long: bool) {
         #[cfg(feature = "push")]
         self.0.push.borrow_mut().take();
         self.0.unpushed.borrow_mut().clear();
@@ -745,7 +754,10 @@ impl Store {
             return;
         }
         let random = self.next_random();
-        let delay = backoff_ms(&self.0.policy, failures, random);
+        let mut delay = backoff_ms(&self.0.policy, failures, random);
+        if for_long {
+            delay = delay.max(self.0.config.reconcile_ms);
+        }
         let weak = Rc::downgrade(&self.0);
         let retry = Timeout::new(timer_ms(delay), move || {
             if let Some(inner) = weak.upgrade() {
@@ -1036,6 +1048,12 @@ impl Store {
                     self.snapshot(ids);
                 }
                 Action::Unpushed(refused) => {
+                    if !self.pushed() {
+                        // Nobody pushed yet: the refusal is why the source is polled.
+                        if let Some((_, why)) = refused.first() {
+                            self.set_mode(Mode::Poll(why.to_string()));
+                        }
+                    }
                     // Polled at the interval instead, each with the service's reason.
                     self.0.unpushed.borrow_mut().extend(refused);
                 }
