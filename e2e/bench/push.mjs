@@ -47,6 +47,9 @@ for (const name of BROWSERS) {
     const otherPerson = (await sim("GET", `/_sim/users?provider=${other}`))[11].id;
     const session = await launch(name);
     try {
+      // Each run of changes starts from Offline, so that its first change (Busy) is one.
+      const start = () => sim("PUT", `/_sim/users/${kind}/${encodeURIComponent(person)}`, { availability: "Offline" });
+      await start();
       await sim("POST", "/_sim/stats/reset");
       const { page, context } = await open(session, `/live.html?${kind}=${person}&${other}=${otherPerson}`);
       await page.waitForFunction((k) => window.presenceMode?.(k)?.mode === "push", { timeout: 30000 }, kind);
@@ -60,6 +63,7 @@ for (const name of BROWSERS) {
       await context.close();
 
       // The same source polled (live: false) at the provider's default interval, for comparison.
+      await start();
       const polled = await open(session, `/live.html?${kind}=${person}&${other}=${otherPerson}&live=false`);
       await polled.page.waitForSelector("body[data-ready=true]", { timeout: 20000 });
       const few = await latencies(polled.page, kind, person, Math.min(5, CHANGES));
@@ -68,5 +72,56 @@ for (const name of BROWSERS) {
     } finally {
       await session.close();
     }
+  }
+}
+
+// Tabs: one profile with one tab, then with three tabs of /live.html (both sources). The tabs
+// share each source (one leads, the others follow), so three should cost what one costs: the
+// same sockets and the same REST reads, pushed and polled (`live=false`, over one default
+// Rocket.Chat interval).
+const TAB_SETTLE_MS = Number(process.env.TAB_SETTLE_MS ?? 5000);
+const POLL_WINDOW_MS = Number(process.env.POLL_WINDOW_MS ?? 35000);
+
+async function tabsCost(session, count, query, settleMs, live) {
+  await sim("POST", "/_sim/stats/reset");
+  const started = Date.now();
+  const context = await session.browser.createBrowserContext();
+  for (let i = 0; i < count; i++) {
+    const page = await context.newPage();
+    await page.goto(`${process.env.SIM_URL}/live.html?${query}${live ? "" : "&live=false"}`);
+    await page.waitForSelector("body[data-ready=true]", { timeout: 20000 });
+    for (const kind of ["rocketchat", "genesys"]) {
+      await page.waitForFunction((k, l) => window.presenceMode?.(k)?.mode === (l ? "push" : "poll"),
+        { timeout: 30000, polling: 50 }, kind, live);
+    }
+  }
+  // The same window from the first tab's start, however long the tabs took to open.
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + settleMs - Date.now())));
+  const stats = (await sim("GET", "/_sim/stats")).push;
+  const cost = {};
+  for (const kind of ["rocketchat", "genesys"]) {
+    cost[kind] = { sockets: stats[kind].sockets_opened, reads: await reads(kind) };
+  }
+  await context.close();
+  return cost;
+}
+
+for (const name of BROWSERS) {
+  const query = [];
+  for (const kind of ["rocketchat", "genesys"]) {
+    query.push(`${kind}=${encodeURIComponent((await sim("GET", `/_sim/users?provider=${kind}`))[12].id)}`);
+  }
+  const session = await launch(name);
+  try {
+    for (const live of [true, false]) {
+      const settle = live ? TAB_SETTLE_MS : POLL_WINDOW_MS;
+      const one = await tabsCost(session, 1, query.join("&"), settle, live);
+      const three = await tabsCost(session, 3, query.join("&"), settle, live);
+      for (const kind of ["rocketchat", "genesys"]) {
+        figure(`${kind}, ${name}, ${live ? "pushed" : "polled"}, three tabs: ${three[kind].sockets} socket(s), ${three[kind].reads} REST reads in the first ${settle / 1000} s from the first tab; one tab: ${one[kind].sockets} socket(s), ${one[kind].reads} reads (goal: the same)`);
+      }
+    }
+  } finally {
+    await session.close();
   }
 }

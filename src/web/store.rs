@@ -419,6 +419,10 @@ impl Store {
         self.setup().await;
         let plan = self.0.registry.borrow().plan_new();
         let nothing_sent = plan.requests.is_empty();
+        if !nothing_sent && self.0.last_full_poll.get() == 0 {
+            // The first read is of everyone.
+            self.0.last_full_poll.set(now_ms());
+        }
         let outcome = self.send_plan(plan).await;
         if nothing_sent {
             return;
@@ -916,8 +920,14 @@ impl Store {
         if new {
             self.schedule_flush();
         } else if visible && self.0.next_poll_at.get() == 0 && !self.0.polling.get() {
-            // Everyone was hidden, so nobody polled: a tab is looked at again.
-            self.poll_now();
+            // Everyone was hidden, so polling paused: a tab is looked at again. Polled now if a
+            // poll is overdue, else at the interval (switching tabs costs no extra read).
+            let since = now_ms().saturating_sub(self.0.last_full_poll.get());
+            if since >= self.0.policy.interval_ms {
+                self.poll_now();
+            } else {
+                self.schedule(Outcome::Success);
+            }
         }
     }
 }
