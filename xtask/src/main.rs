@@ -282,11 +282,15 @@ fn demo(args: &[String]) -> Result<(), String> {
     tools::wasm_pack()?;
     tools::wasm_bindgen_cli()?;
 
-    announce("[2/3] Building the npm package into pkg/ (wasm-pack build --release, wasm-opt -Oz)");
+    announce("[2/3] Building the npm package into pkg/ (wasm-pack build --release, wasm-opt -Oz), and the demo's build with push into target/pkg-push");
     let sizes = package::build()?;
     if let Err(e) = package::report(&sizes) {
         say(&format!("note: {e}"));
     }
+    // The demo shows push: Rocket.Chat and Genesys panels live, falling back and coming back.
+    let live = root().join("target").join("pkg-push");
+    package::build_in(&live, "element,push")?;
+    let live_text = live.display().to_string();
 
     announce("[3/3] Starting presence-sim, the local simulator of the four services");
     run(command(
@@ -300,7 +304,7 @@ fn demo(args: &[String]) -> Result<(), String> {
     ));
     run(command(
         &sim.display().to_string(),
-        &["--port", &port, "--www", "www", "--pkg", "pkg"],
+        &["--port", &port, "--www", "www", "--pkg", &live_text],
     ))
 }
 
