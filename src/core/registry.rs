@@ -234,6 +234,10 @@ impl Registry {
                 let mut changed = Vec::new();
                 for id in &request.ids {
                     if let Some(e) = self.entries.get_mut(id) {
+                        if std::mem::take(&mut e.pushed_meanwhile) {
+                            // Pushed since this read was sent: the push is what is known.
+                            continue;
+                        }
                         if e.error.as_ref() != Some(&error) {
                             changed.push(id.clone());
                         }
@@ -265,7 +269,13 @@ impl Registry {
             let user = presence.user.clone();
             if let Some(e) = self.entries.get_mut(&user) {
                 if e.pushed_meanwhile {
-                    // Pushed after this read was sent: what is shown is newer.
+                    // Pushed after this read was sent: what is shown is newer (but a name the
+                    // push did not carry is taken).
+                    if let Some(shown) = e.presence.as_mut() {
+                        if shown.display_name.is_none() {
+                            shown.display_name = presence.display_name;
+                        }
+                    }
                     e.error = None;
                     e.answered = true;
                     answered.push(user);
@@ -287,7 +297,8 @@ impl Registry {
             let Some(e) = self.entries.get_mut(id) else {
                 continue;
             };
-            if e.answered || std::mem::take(&mut e.pushed_meanwhile) {
+            let pushed = std::mem::take(&mut e.pushed_meanwhile);
+            if e.answered || pushed {
                 continue;
             }
             let recovered = e.error.take().is_some();
@@ -312,7 +323,6 @@ impl Registry {
         for id in &answered {
             if let Some(e) = self.entries.get_mut(id) {
                 e.answered = false;
-                e.pushed_meanwhile = false;
             }
         }
         Applied {
@@ -538,6 +548,22 @@ mod tests {
         assert!(
             matches!(r.state(&people[0], 20), Some(State::Fresh(p)) if p.availability == Availability::Away)
         );
+        // A read that fails after a push of one of its people: that person stays fresh.
+        let plan = r.plan_poll();
+        r.sending(&plan.requests);
+        let busy = Presence::new(people[1].clone(), ProviderKind::Graph, Availability::Busy);
+        r.push(vec![busy], 25);
+        let failed = r.apply(
+            &plan.requests[0],
+            Err(PresenceError::Config("down".into())),
+            30,
+        );
+        assert_eq!(failed.changed, vec![people[0].clone()]);
+        assert!(matches!(r.state(&people[1], 30), Some(State::Fresh(_))));
+        assert!(matches!(
+            r.state(&people[0], 30),
+            Some(State::Failing { .. })
+        ));
     }
 
     #[test]

@@ -321,9 +321,11 @@ impl Followers {
         }
     }
 
-    /// Whether some follower's page is shown.
+    /// Whether some follower's page is shown with someone on it.
     pub fn any_visible(&self) -> bool {
-        self.tabs.iter().any(|(_, visible, _)| *visible)
+        self.tabs
+            .iter()
+            .any(|(_, visible, ids)| *visible && !ids.is_empty())
     }
 
     /// Whether any follower watches anybody.
@@ -476,8 +478,8 @@ mod tests {
             book.watch("t1", false, ids(&["c", "a"])),
             (ids(&["c"]), ids(&["b"]))
         );
-        assert_eq!(book.watch("t2", false, vec![]), (vec![], ids(&["a"])));
-        assert!(!book.any_visible());
+        assert_eq!(book.watch("t2", true, vec![]), (vec![], ids(&["a"])));
+        assert!(!book.any_visible(), "a shown tab that shows nobody");
         assert_eq!(book.gone("t1"), ids(&["a", "c"]));
         assert_eq!(book.gone("t1"), vec![], "gone twice costs nothing");
         assert!(book.is_empty());

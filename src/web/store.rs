@@ -234,7 +234,12 @@ impl Store {
         if share {
             let c = &store.0.config;
             // The source as the tabs know it; never its credentials.
-            let name = format!("presence-widgets {} {} {}", c.kind, c.name, c.base_url);
+            // Versioned: tabs of another release of the library do not share with these.
+            let url = c.base_url.split(['?', '#']).next().unwrap_or_default();
+            let name = format!(
+                "presence-widgets/{TABS_VERSION} {} {} {url}",
+                c.kind, c.name
+            );
             let tabs = Tabs::join(&name, Rc::downgrade(&store.0), hear);
             *store.0.tabs.borrow_mut() = Some(tabs);
         }
@@ -273,7 +278,10 @@ impl Store {
             .push((listener_id, Rc::new(listener)));
         let new = self.0.registry.borrow_mut().subscribe(id);
         if new {
-            self.0.watch.borrow_mut().0.push(id.clone());
+            let mut watch = self.0.watch.borrow_mut();
+            watch.1.retain(|a| a != id);
+            watch.0.push(id.clone());
+            drop(watch);
             self.schedule_flush();
         }
         Subscription {
@@ -412,7 +420,11 @@ impl Store {
         match self.0.role.get() {
             // Once the browser has said who leads.
             Role::Deciding => return,
-            Role::Follow => return self.announce(),
+            Role::Follow => {
+                // The leader hears the whole set; nothing to tell a session here.
+                *self.0.watch.borrow_mut() = (Vec::new(), Vec::new());
+                return self.announce();
+            }
             Role::Lead => {}
         }
         self.flush_watch();
@@ -672,7 +684,8 @@ impl Store {
             } else if store.hidden() {
                 store.0.timer.borrow_mut().take();
                 store.0.next_poll_at.set(0);
-            } else if !store.0.registry.borrow().is_empty() {
+            } else if !store.0.registry.borrow().is_empty() && store.0.next_poll_at.get() == 0 {
+                // Shown again after polling paused.
                 store.poll_now();
             }
         });
@@ -780,6 +793,9 @@ impl Store {
     }
 }
 
+/// The version of what the tabs say to each other (`core::tabs`), in the name they share.
+const TABS_VERSION: u32 = 1;
+
 /// The mode a source starts in, before its push session says otherwise.
 fn first_mode(config: &SourceConfig) -> Mode {
     Mode::Poll(if !cfg!(feature = "push") {
@@ -849,7 +865,9 @@ impl Store {
                     if let Some(inner) = weak.upgrade() {
                         let store = Store(inner);
                         store.poll().await;
-                        store.start_push();
+                        if !store.0.registry.borrow().is_empty() {
+                            store.start_push();
+                        }
                     }
                 });
             }
@@ -898,7 +916,9 @@ impl Store {
         let mut new = false;
         for id in &added {
             if self.0.registry.borrow_mut().subscribe(id) {
-                self.0.watch.borrow_mut().0.push(id.clone());
+                let mut watch = self.0.watch.borrow_mut();
+                watch.1.retain(|a| a != id);
+                watch.0.push(id.clone());
                 new = true;
             }
         }
@@ -923,10 +943,15 @@ impl Store {
             // Everyone was hidden, so polling paused: a tab is looked at again. Polled now if a
             // poll is overdue, else at the interval (switching tabs costs no extra read).
             let since = now_ms().saturating_sub(self.0.last_full_poll.get());
-            if since >= self.0.policy.interval_ms {
-                self.poll_now();
-            } else {
-                self.schedule(Outcome::Success);
+            let last = self.0.last_error.borrow().clone();
+            match last {
+                _ if since >= self.0.policy.interval_ms => self.poll_now(),
+                None => self.schedule(Outcome::Success),
+                Some(error) => {
+                    // The same failure count and backoff as before the pause.
+                    self.0.failures.set(self.0.failures.get().saturating_sub(1));
+                    self.schedule(Outcome::Failure(error));
+                }
             }
         }
     }
@@ -972,7 +997,7 @@ impl Store {
                     let generation = store.0.push_generation.get().wrapping_add(1);
                     store.0.push_generation.set(generation);
                     let ids = store.ids();
-                    store.0.watch.borrow_mut().0.clear();
+                    *store.0.watch.borrow_mut() = (Vec::new(), Vec::new());
                     session.watch(&ids, &[], now);
                     session.start(now);
                     *store.0.push.borrow_mut() = Some(Driver::new(session));

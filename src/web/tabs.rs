@@ -29,7 +29,9 @@ export class TabLink {
     this.channel = new BroadcastChannel(name);
     this.channel.onmessage = (e) => { if (typeof e.data === "string") later(2, e.data); };
     const signal = this.stop.signal;
-    const hold = () => new Promise((resolve) => signal.addEventListener("abort", resolve));
+    const hold = () => new Promise((resolve) => {
+      if (signal.aborted) resolve(); else signal.addEventListener("abort", resolve);
+    });
     const ignore = () => {};
     locks.request(name + " tab " + this.id, { signal }, hold).catch(ignore);
     // ifAvailable cannot be given with a signal: an abort before the answer is seen in it.
@@ -37,7 +39,7 @@ export class TabLink {
       if (signal.aborted) return;
       if (lock) { later(0, ""); return hold(); }
       later(1, "");
-      locks.request(name, { signal }, () => { later(0, ""); return hold(); }).catch(ignore);
+      locks.request(name, { signal }, () => { if (!signal.aborted) later(0, ""); return hold(); }).catch(ignore);
     }).catch(() => later(0, ""));
   }
   post(text) { try { this.channel?.postMessage(text); } catch (_) {} }
