@@ -1,4 +1,4 @@
-// Run by `cargo xtask test` against the package built with the `push` feature (target/pkg-push).
+// Run by `cargo xtask test` against the package's live entry (pkg/live/, built with the `push` feature).
 // Push in each browser: Rocket.Chat (DDP) and Genesys Cloud (notification channels) against
 // presence-sim. Polled only every ten minutes, a change at the sim reaches the badge with no
 // REST request; dropped sockets fall back to polling and push comes back.

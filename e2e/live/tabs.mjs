@@ -1,4 +1,4 @@
-// Run by `cargo xtask test` against the package built with the `push` feature (target/pkg-push).
+// Run by `cargo xtask test` against the package's live entry (pkg/live/, built with the `push` feature).
 // Three tabs of one origin (one browser profile) share each source: one tab leads (Web Locks) and
 // holds the one socket and the polling, the others follow over a BroadcastChannel. Three tabs
 // cost what one costs; when the leading tab closes, another takes over and changes still arrive.

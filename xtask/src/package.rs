@@ -30,6 +30,48 @@ pub fn dir() -> PathBuf {
     root().join("pkg")
 }
 
+/// `pkg/live/`: the package's second entry, built with push.
+pub fn live_dir() -> PathBuf {
+    dir().join("live")
+}
+
+/// Builds `pkg/live/`, the entry `presence-widgets/live/presence_widgets.js`: the same elements
+/// and API built with the cargo feature `push` (Rocket.Chat and Genesys pushed over their
+/// sockets). It is outside the size budget, which is the default entry's; its sizes are said.
+/// Run after [`build`], which writes the `package.json` this names it in.
+///
+/// # Errors
+/// When a tool is missing or a step fails.
+pub fn build_live() -> Result<Sizes, String> {
+    let live = live_dir();
+    let sizes = build_in(&live, "element,push")?;
+    // One package: the entry keeps its code, the package's files say the rest.
+    for extra in [
+        "package.json",
+        "README.md",
+        "LICENSE",
+        ".gitignore",
+        "presence-widgets.css",
+    ] {
+        let _ = std::fs::remove_file(live.join(extra));
+    }
+    let manifest = dir().join("package.json");
+    let json = std::fs::read_to_string(&manifest)
+        .map_err(|e| format!("cannot read pkg/package.json: {e}"))?;
+    if !json.contains("\"live\"") {
+        let patched = json
+            .replacen("\"snippets\",", "\"snippets\",\n    \"live\",", 1)
+            .replacen(
+                "\"./snippets/*\"",
+                "\"./snippets/*\",\n    \"./live/snippets/*\"",
+                1,
+            );
+        std::fs::write(&manifest, patched)
+            .map_err(|e| format!("cannot write pkg/package.json: {e}"))?;
+    }
+    Ok(sizes)
+}
+
 /// Builds `pkg/`: release wasm with the `element` feature, shrunk by wasm-opt, plus
 /// `presence-widgets.css`.
 ///
