@@ -276,12 +276,7 @@ impl Store {
             .entry(id.clone())
             .or_default()
             .push((listener_id, Rc::new(listener)));
-        let new = self.0.registry.borrow_mut().subscribe(id);
-        if new {
-            let mut watch = self.0.watch.borrow_mut();
-            watch.1.retain(|a| a != id);
-            watch.0.push(id.clone());
-            drop(watch);
+        if self.hold(id) {
             self.schedule_flush();
         }
         Subscription {
@@ -302,6 +297,18 @@ impl Store {
             }
         }
         self.release(id);
+    }
+
+    /// One widget (here, or in a following tab) more shows `id`. True when nobody did before:
+    /// it is to be read, and the push session is to hear of it.
+    fn hold(&self, id: &UserId) -> bool {
+        let new = self.0.registry.borrow_mut().subscribe(id);
+        if new {
+            let mut watch = self.0.watch.borrow_mut();
+            watch.1.retain(|a| a != id);
+            watch.0.push(id.clone());
+        }
+        new
     }
 
     /// One widget (here, or in a following tab) fewer shows `id`.
@@ -629,9 +636,20 @@ impl Store {
             Outcome::Failure(_) => self.0.failures.get().saturating_add(1),
         };
         self.0.failures.set(failures);
-        *self.0.last_error.borrow_mut() = match &outcome {
+        *self.0.last_error.borrow_mut() = match outcome {
             Outcome::Success => None,
-            Outcome::Failure(e) => Some(e.clone()),
+            Outcome::Failure(e) => Some(e),
+        };
+        self.plan_next();
+    }
+
+    /// Plans the next poll from the last poll's outcome and the failures so far (recorded by
+    /// [`Store::schedule`]).
+    fn plan_next(&self) {
+        let failures = self.0.failures.get();
+        let outcome = match self.0.last_error.borrow().clone() {
+            None => Outcome::Success,
+            Some(e) => Outcome::Failure(e),
         };
         if self.0.registry.borrow().is_empty() || self.hidden() {
             self.0.timer.borrow_mut().take();
@@ -915,12 +933,7 @@ impl Store {
             .watch(tab, visible, ids.to_vec());
         let mut new = false;
         for id in &added {
-            if self.0.registry.borrow_mut().subscribe(id) {
-                let mut watch = self.0.watch.borrow_mut();
-                watch.1.retain(|a| a != id);
-                watch.0.push(id.clone());
-                new = true;
-            }
+            new |= self.hold(id);
         }
         for id in &removed {
             self.release(id);
@@ -943,15 +956,11 @@ impl Store {
             // Everyone was hidden, so polling paused: a tab is looked at again. Polled now if a
             // poll is overdue, else at the interval (switching tabs costs no extra read).
             let since = now_ms().saturating_sub(self.0.last_full_poll.get());
-            let last = self.0.last_error.borrow().clone();
-            match last {
-                _ if since >= self.0.policy.interval_ms => self.poll_now(),
-                None => self.schedule(Outcome::Success),
-                Some(error) => {
-                    // The same failure count and backoff as before the pause.
-                    self.0.failures.set(self.0.failures.get().saturating_sub(1));
-                    self.schedule(Outcome::Failure(error));
-                }
+            if since >= self.0.policy.interval_ms {
+                self.poll_now();
+            } else {
+                // The same failure count and backoff as before the pause.
+                self.plan_next();
             }
         }
     }
