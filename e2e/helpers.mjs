@@ -203,3 +203,37 @@ export async function unlimited(run) {
     await sim("PUT", "/_sim/limits", limits);
   }
 }
+
+/** The REST reads of presences by each push provider's polls and snapshots (Rocket.Chat by ids,
+ * then deltas; Genesys in bulk). */
+export const PRESENCE_READS = { rocketchat: ["users.presence?ids", "users.presence?from"], genesys: ["users/presences/bulk"] };
+
+/** What presence-sim counted of those reads for `kind`: `requests` received, `answered`. */
+export async function presenceReads(kind) {
+  let total = { requests: 0, answered: 0 };
+  for (const endpoint of PRESENCE_READS[kind]) {
+    const c = await counted(kind, endpoint);
+    total = { requests: total.requests + c.requests, answered: total.answered + c.answered };
+  }
+  return total;
+}
+
+/** Waits for the badge of source `kind` to be labelled `wanted`. Polls every 100 ms rather than
+ * each frame, so that it also sees a tab in the background, which draws no frames. */
+export async function waitLabel(page, kind, wanted) {
+  await page.waitForFunction((k, w) => {
+    const badge = document.querySelector(`presence-badge[source=${k}]`);
+    return badge?.shadowRoot?.querySelector(".presence-dot")?.getAttribute("aria-label") === w;
+  }, { timeout: 20000, polling: 100 }, kind, wanted);
+}
+
+/** Waits for source `kind` to be in `wanted` mode (`push` or `poll`, by `window.presenceMode`,
+ * which /live.html sets); the error says the mode it is in. */
+export async function waitMode(page, kind, wanted) {
+  try {
+    await page.waitForFunction((k, w) => window.presenceMode?.(k)?.mode === w, { timeout: 20000, polling: 100 }, kind, wanted);
+  } catch (e) {
+    const now = await page.evaluate((k) => JSON.stringify(window.presenceMode?.(k)), kind);
+    throw new Error(`${kind}: mode ${wanted} not reached, it is ${now}`);
+  }
+}

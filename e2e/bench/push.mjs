@@ -2,23 +2,16 @@
 // against polled, for Rocket.Chat and Genesys Cloud, in each browser; and what a quiet page costs
 // in REST requests after its snapshot. Run by `cargo xtask bench` against presence-sim serving the
 // package built with `push` (/live.html); prints `bench:` lines. CHANGES (50) changes per case.
-import { BROWSERS, launch, open, sim, counted, figure } from "../helpers.mjs";
+import { BROWSERS, launch, open, sim, figure, presenceReads } from "../helpers.mjs";
 
 const CHANGES = Number(process.env.CHANGES ?? 50);
 const QUIET_MS = Number(process.env.QUIET_MS ?? 10000);
-const READS = { rocketchat: ["users.presence?ids", "users.presence?from"], genesys: ["users/presences/bulk"] };
 const STATES = ["Busy", "Away", "Available", "Offline"];
 
 const percentile = (values, p) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 };
-
-async function reads(kind) {
-  let total = 0;
-  for (const endpoint of READS[kind]) total += (await counted(kind, endpoint)).requests;
-  return total;
-}
 
 /** Milliseconds from each PUT to the badge's element telling it (its `presence-change`). */
 async function latencies(page, kind, person, changes) {
@@ -57,9 +50,9 @@ for (const name of BROWSERS) {
       figure(`${kind}, ${name}, pushed: change to badge p50 ${percentile(pushed, 50)} ms, p95 ${percentile(pushed, 95)} ms over ${pushed.length} changes (goal p95 < 1000 ms)`);
       // A quiet page: REST reads during QUIET_MS after the snapshot (the reconciliation period of
       // /live.html is ten minutes, so none is due).
-      const before = await reads(kind);
+      const before = (await presenceReads(kind)).requests;
       await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
-      figure(`${kind}, ${name}, pushed and quiet: ${(await reads(kind)) - before} REST reads in ${QUIET_MS / 1000} s after the snapshot (goal 0 between reconciliation rounds)`);
+      figure(`${kind}, ${name}, pushed and quiet: ${((await presenceReads(kind)).requests) - before} REST reads in ${QUIET_MS / 1000} s after the snapshot (goal 0 between reconciliation rounds)`);
       await context.close();
 
       // The same source polled (live: false) at the provider's default interval, for comparison.
@@ -100,7 +93,7 @@ async function tabsCost(session, count, query, settleMs, live) {
   const stats = (await sim("GET", "/_sim/stats")).push;
   const cost = {};
   for (const kind of ["rocketchat", "genesys"]) {
-    cost[kind] = { sockets: stats[kind].sockets_opened, reads: await reads(kind) };
+    cost[kind] = { sockets: stats[kind].sockets_opened, reads: (await presenceReads(kind)).requests };
   }
   await context.close();
   return cost;

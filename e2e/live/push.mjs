@@ -4,42 +4,16 @@
 // REST request; dropped sockets fall back to polling and push comes back.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { BROWSERS, launch, open, sim, counted, ours, unlimited } from "../helpers.mjs";
-
-/** The presence reads of each provider's polls and snapshots (Rocket.Chat by ids, then deltas). */
-const READS = { rocketchat: ["users.presence?ids", "users.presence?from"], genesys: ["users/presences/bulk"] };
-
-async function reads(kind) {
-  let total = { requests: 0, answered: 0 };
-  for (const endpoint of READS[kind]) {
-    const c = await counted(kind, endpoint);
-    total = { requests: total.requests + c.requests, answered: total.answered + c.answered };
-  }
-  return total;
-}
+import { BROWSERS, launch, open, sim, ours, unlimited, presenceReads, waitLabel, waitMode } from "../helpers.mjs";
 
 async function readsUntil(kind, until, what) {
   const deadline = Date.now() + 20000;
   for (;;) {
-    const now = await reads(kind);
+    const now = await presenceReads(kind);
     if (until(now)) return now;
     if (Date.now() > deadline) throw new Error(`${kind}: ${what} not reached (${JSON.stringify(now)})`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-const label = (page, kind) => page.$eval(`presence-badge[source=${kind}]`,
-  (b) => b.shadowRoot?.querySelector(".presence-dot")?.getAttribute("aria-label") ?? null);
-
-async function waitLabel(page, kind, wanted) {
-  await page.waitForFunction((k, w) => {
-    const badge = document.querySelector(`presence-badge[source=${k}]`);
-    return badge?.shadowRoot?.querySelector(".presence-dot")?.getAttribute("aria-label") === w;
-  }, { timeout: 20000 }, kind, wanted);
-}
-
-async function waitMode(page, kind, wanted) {
-  await page.waitForFunction((k, w) => window.presenceMode?.(k)?.mode === w, { timeout: 20000 }, kind, wanted);
 }
 
 for (const name of BROWSERS) {
@@ -65,7 +39,7 @@ for (const name of BROWSERS) {
 
           await sim("PUT", `/_sim/users/${kind}/${encodeURIComponent(person.id)}`, { availability: "Away", message: "Back at 3" });
           await waitLabel(page, kind, "Away");
-          assert.equal((await reads(kind)).requests, 2, "pushed: no REST request for the change");
+          assert.equal((await presenceReads(kind)).requests, 2, "pushed: no REST request for the change");
           const stats = await sim("GET", "/_sim/stats");
           assert.ok(stats.push[kind].sockets_open >= 1, "a socket is open");
 

@@ -4,17 +4,10 @@
 // cost what one costs; when the leading tab closes, another takes over and changes still arrive.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { BROWSERS, launch, sim, counted, ours, unlimited } from "../helpers.mjs";
+import { BROWSERS, launch, sim, ours, unlimited, presenceReads, waitLabel, waitMode } from "../helpers.mjs";
 
 const SIM = process.env.SIM_URL ?? "";
-const READS = { rocketchat: ["users.presence?ids", "users.presence?from"], genesys: ["users/presences/bulk"] };
 const KINDS = ["rocketchat", "genesys"];
-
-async function reads(kind) {
-  let total = 0;
-  for (const endpoint of READS[kind]) total += (await counted(kind, endpoint)).requests;
-  return total;
-}
 
 /** Waits for `check` on the sim's push counters of `kind`. */
 async function pushUntil(kind, check, what) {
@@ -24,22 +17,6 @@ async function pushUntil(kind, check, what) {
     if (check(stats)) return stats;
     if (Date.now() > deadline) throw new Error(`${kind}: ${what} not reached (${JSON.stringify(stats)})`);
     await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-async function waitLabel(page, kind, wanted) {
-  await page.waitForFunction((k, w) => {
-    const badge = document.querySelector(`presence-badge[source=${k}]`);
-    return badge?.shadowRoot?.querySelector(".presence-dot")?.getAttribute("aria-label") === w;
-  }, { timeout: 20000, polling: 100 }, kind, wanted);
-}
-
-async function waitMode(page, kind, wanted) {
-  try {
-    await page.waitForFunction((k, w) => window.presenceMode?.(k)?.mode === w, { timeout: 20000, polling: 100 }, kind, wanted);
-  } catch (e) {
-    const now = await page.evaluate((k) => JSON.stringify(window.presenceMode?.(k)), kind);
-    throw new Error(`${kind}: mode ${wanted} not reached, it is ${now}`);
   }
 }
 
@@ -78,7 +55,7 @@ for (const name of BROWSERS) {
           const stats = await pushUntil(kind, (s) => s.sockets_open >= 1, "a socket");
           assert.equal(stats.sockets_open, 1, `${kind}: one socket for three tabs`);
           assert.equal(stats.sockets_opened, 1, `${kind}: one socket was ever opened`);
-          assert.equal(await reads(kind), 2, `${kind}: what one tab reads (a first read, the snapshot)`);
+          assert.equal((await presenceReads(kind)).requests, 2, `${kind}: what one tab reads (a first read, the snapshot)`);
         }
 
         // A change reaches every tab, pushed once.
@@ -86,7 +63,7 @@ for (const name of BROWSERS) {
           await sim("PUT", `/_sim/users/${kind}/${encodeURIComponent(people[kind].id)}`, { availability: "Away" });
         }
         for (const page of tabs) for (const kind of KINDS) await waitLabel(page, kind, "Away");
-        for (const kind of KINDS) assert.equal(await reads(kind), 2, `${kind}: pushed, no read`);
+        for (const kind of KINDS) assert.equal((await presenceReads(kind)).requests, 2, `${kind}: pushed, no read`);
 
         // The leader (the first tab) closes: another leads, opens the socket again, reads once.
         await tabs[0].close();
@@ -121,12 +98,12 @@ for (const name of BROWSERS) {
         const leader = await context.newPage();
         await leader.goto(`${SIM}/live.html?rocketchat=${encodeURIComponent(mine.id)}`);
         await waitMode(leader, "rocketchat", "push");
-        const before = await reads("rocketchat");
+        const before = (await presenceReads("rocketchat")).requests;
         const follower = await context.newPage();
         await follower.goto(`${SIM}/live.html?rocketchat=${encodeURIComponent(theirs.id)}`);
         await waitMode(follower, "rocketchat", "push");
         await waitLabel(follower, "rocketchat", "Away");
-        assert.ok(await reads("rocketchat") > before, "the leader read the follower's person");
+        assert.ok((await presenceReads("rocketchat")).requests > before, "the leader read the follower's person");
         await sim("PUT", `/_sim/users/rocketchat/${encodeURIComponent(theirs.id)}`, { availability: "Available" });
         await waitLabel(follower, "rocketchat", "Available");
         await context.close();
