@@ -221,10 +221,21 @@ export async function presenceReads(kind) {
 /** Waits for the badge of source `kind` to be labelled `wanted`. Polls every 100 ms rather than
  * each frame, so that it also sees a tab in the background, which draws no frames. */
 export async function waitLabel(page, kind, wanted) {
-  await page.waitForFunction((k, w) => {
-    const badge = document.querySelector(`presence-badge[source=${k}]`);
-    return badge?.shadowRoot?.querySelector(".presence-dot")?.getAttribute("aria-label") === w;
-  }, { timeout: 20000, polling: 100 }, kind, wanted);
+  try {
+    await page.waitForFunction((k, w) => document.querySelector(`presence-badge[source=${k}]`)
+      ?.shadowRoot?.querySelector(".presence-dot")?.getAttribute("aria-label") === w,
+    { timeout: 20000, polling: 100 }, kind, wanted);
+  } catch (e) {
+    // Say what the page shows and what the simulator saw, for a failure seen only once.
+    const now = await page.evaluate((k) => ({
+      label: document.querySelector(`presence-badge[source=${k}]`)
+        ?.shadowRoot?.querySelector(".presence-dot")?.getAttribute("aria-label"),
+      mode: window.presenceMode?.(k),
+    }), kind).catch((why) => why.message);
+    const stats = await sim("GET", "/_sim/stats").catch((why) => why.message);
+    throw new Error(`${kind}: label ${wanted} not reached: ${JSON.stringify(now)}; `
+      + `reads ${JSON.stringify(await presenceReads(kind))}; push ${JSON.stringify(stats?.push?.[kind])}`);
+  }
 }
 
 /** Waits for source `kind` to be in `wanted` mode (`push` or `poll`, by `window.presenceMode`,

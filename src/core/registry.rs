@@ -97,6 +97,11 @@ impl Registry {
         true
     }
 
+    /// How many people are wanted.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
     /// Whether nobody is wanted.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()

@@ -61,6 +61,7 @@
 //! `--presence-text`, `--presence-text-muted`, `--presence-accent`; sizes:
 //! `--presence-row-height`, `--presence-list-height`; `--presence-font`. No slots.
 
+mod badge;
 pub mod host;
 pub mod options;
 
@@ -182,6 +183,15 @@ pub fn mode_js(source: &str) -> JsValue {
         .opt_string("reason", mode.reason())
         .finish();
     js_sys::JSON::parse(&json).unwrap_or(JsValue::NULL)
+}
+
+/// How many people the store of `source` holds now: everyone some element shows, counted once
+/// (`null` for a source nobody configured). A page that removes its elements sees it fall to 0.
+#[wasm_bindgen(js_name = watched, unchecked_return_type = "number | null")]
+pub fn watched_js(source: &str) -> JsValue {
+    directory::store(source).map_or(JsValue::NULL, |s| {
+        JsValue::from(u32::try_from(s.watched()).unwrap_or(u32::MAX))
+    })
 }
 
 /// Configures presence sources (and optionally the words shown), then defines the elements.

@@ -50,7 +50,11 @@ pub fn use_presence(source: &str, id: &str) -> State {
                 Some(store) => {
                     let setter = state.clone();
                     let subscription = store.subscribe(user, move |_, s| setter.set(s.clone()));
-                    state.set(store.state(user));
+                    // Drawn again only if it changed since the render (usually it has not).
+                    let now = store.state(user);
+                    if *state != now {
+                        state.set(now);
+                    }
                     Some(subscription)
                 }
                 None => {

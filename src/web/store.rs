@@ -343,6 +343,11 @@ impl Store {
             .unwrap_or(State::Loading)
     }
 
+    /// How many people are subscribed (each counted once, however many widgets show them).
+    pub fn watched(&self) -> usize {
+        self.0.registry.borrow().len()
+    }
+
     /// Everyone subscribed.
     pub fn ids(&self) -> Vec<UserId> {
         self.0.registry.borrow().ids()

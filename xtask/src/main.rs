@@ -240,11 +240,16 @@ fn end_to_end(counts: &mut Counts) -> Result<Vec<String>, String> {
 
 /// `npm ci` in `e2e/`, then presence-sim's still world serving `www/` and the package in `pkg`.
 fn e2e_sim(pkg: &str) -> Result<process::Sim, String> {
+    e2e_sim_with(pkg, STILL_WORLD)
+}
+
+/// The end-to-end tests' simulator, serving the site and `pkg`, with the people of `world`.
+fn e2e_sim_with(pkg: &str, world: &[&str]) -> Result<process::Sim, String> {
     let mut install = command("npm", &["ci", "--no-audit", "--no-fund"]);
     install.current_dir(root().join("e2e"));
     install.env("PUPPETEER_SKIP_DOWNLOAD", "1");
     run(install)?;
-    let mut world = STILL_WORLD.to_vec();
+    let mut world = world.to_vec();
     world.extend_from_slice(&["--www", "www", "--pkg", pkg]);
     start_sim(&world)
 }
@@ -309,7 +314,7 @@ fn demo(args: &[String]) -> Result<(), String> {
 }
 
 fn bench() -> Result<(), String> {
-    let steps = 7;
+    let steps = 8;
     let step = |n: usize, text: &str| announce(&format!("[{n}/{steps}] {text}"));
     step(1, "Checking the tools (installing what is missing)");
     tools::for_tests()?;
@@ -372,6 +377,20 @@ fn bench() -> Result<(), String> {
 
     step(
         7,
+        "600 and 2,000 badges in Chromium: navigation to each step of starting, one change, memory over 20 cycles (e2e/bench/startup.mjs)",
+    );
+    let sim = e2e_sim_with("pkg", &["--users", "2000", "--change-every", "0"])?;
+    let startup = run_tests(
+        e2e_node(&["bench/startup.mjs"], &sim.url),
+        &mut Counts::default(),
+    )?;
+    drop(sim);
+    if startup.is_empty() {
+        return Err("e2e/bench/startup.mjs printed no figures".into());
+    }
+
+    step(
+        8,
         "Push against polling in Chromium and Firefox: change to badge, quiet-page requests (e2e/bench/push.mjs)",
     );
     let live = package::live_dir();
@@ -390,7 +409,7 @@ fn bench() -> Result<(), String> {
     if figures.is_empty() {
         return Err("the render benchmarks printed no figures".into());
     }
-    for figure in figures.iter().chain(&fifty).chain(&pushed) {
+    for figure in figures.iter().chain(&fifty).chain(&startup).chain(&pushed) {
         say(figure);
     }
     say(&format!(

@@ -5,7 +5,7 @@ use yew::prelude::*;
 use super::clock::local_time;
 use super::icon::{icon, Look};
 use super::style::use_stylesheet;
-use crate::core::State;
+use crate::core::{Labels, State};
 use crate::web::hooks::{use_clock, use_labels};
 use crate::web::use_presence;
 
@@ -73,34 +73,71 @@ pub fn StateBadge(props: &StateBadgeProps) -> Html {
     )
 }
 
+/// What a badge shows for a state: its variant class, tooltip, spoken label, text and icon. The
+/// yew badge and the custom element's badge (`web::elements::badge`) both draw it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct BadgeView {
+    /// `presence-badge--loading`, `--error`, `--stale` or `--fresh`.
+    pub variant: &'static str,
+    /// The tooltip.
+    pub tooltip: String,
+    /// The icon's accessible label.
+    pub spoken: String,
+    /// The text beside the icon, when shown.
+    pub text: Option<String>,
+    /// The icon.
+    pub look: Look,
+}
+
+impl BadgeView {
+    /// The view of `state` at `now` in `labels`' words.
+    pub(crate) fn of(state: &State, show_label: bool, labels: &Labels, now: u64) -> Self {
+        let text = show_label.then(|| match state {
+            State::Loading => labels.text("loading").into_owned(),
+            State::Error(_) => labels.text("error").into_owned(),
+            State::Fresh(p)
+            | State::Failing { presence: p, .. }
+            | State::Stale { presence: p, .. } => labels.label(p).into_owned(),
+        });
+        let variant = match state {
+            State::Loading => "presence-badge--loading",
+            State::Error(_) => "presence-badge--error",
+            State::Stale { .. } => "presence-badge--stale",
+            State::Fresh(_) | State::Failing { .. } => "presence-badge--fresh",
+        };
+        Self {
+            variant,
+            tooltip: labels.tooltip(state, now, local_time),
+            spoken: labels.describe_state(state, now),
+            text,
+            look: Look::of(state),
+        }
+    }
+
+    /// The badge's class attribute.
+    pub(crate) fn class(&self) -> String {
+        format!("presence-badge {}", self.variant)
+    }
+}
+
+/// Whether a badge showing `state` must be drawn again as time passes (a stale one says how old
+/// it is).
+pub(crate) fn ticks(state: &State) -> bool {
+    matches!(state, State::Stale { .. })
+}
+
 /// The badge's view, shared by [`PresenceBadge`], [`StateBadge`] and the list's rows: a hook
 /// rather than a component inside them, so the package holds one component less.
 #[hook]
 pub(crate) fn use_badge(state: &State, size: u32, show_label: bool, root: NodeRef) -> Html {
     let labels = use_labels();
-    let stale = matches!(state, State::Stale { .. });
-    let now = use_clock(stale);
-    let look = Look::of(state);
-    let spoken = labels.describe_state(state, now);
-    let tooltip = labels.tooltip(state, now, local_time);
-    let text = show_label.then(|| match state {
-        State::Loading => labels.text("loading").into_owned(),
-        State::Error(_) => labels.text("error").into_owned(),
-        State::Fresh(p) | State::Failing { presence: p, .. } | State::Stale { presence: p, .. } => {
-            labels.label(p).into_owned()
-        }
-    });
-    let variant = match state {
-        State::Loading => "presence-badge--loading",
-        State::Error(_) => "presence-badge--error",
-        State::Stale { .. } => "presence-badge--stale",
-        State::Fresh(_) | State::Failing { .. } => "presence-badge--fresh",
-    };
+    let now = use_clock(ticks(state));
+    let view = BadgeView::of(state, show_label, &labels, now);
+    let class = view.class();
     html! {
-        <span ref={root} class={classes!("presence-badge", variant)} part="base"
-              title={tooltip}>
-            { icon(look, size, &spoken) }
-            if let Some(text) = text {
+        <span ref={root} {class} part="base" title={view.tooltip}>
+            { icon(view.look, size, &view.spoken) }
+            if let Some(text) = view.text {
                 <span class="presence-badge__label" part="label" aria-hidden="true">{ text }</span>
             }
         </span>

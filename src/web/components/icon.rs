@@ -58,93 +58,153 @@ impl Look {
     }
 }
 
-enum Mark {
-    None,
-    Check,
-    Bar,
-    Clock,
-    Back,
-    Cross,
-    Question,
-    Arrow,
-    Bang,
+/// One shape of an icon: an SVG `circle` or `path`, its class and its geometry. The yew icon and
+/// the custom element's badge (`web::elements::badge`) draw the same shapes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Shape {
+    /// `circle` or `path`.
+    pub tag: &'static str,
+    /// Its class attribute.
+    pub class: &'static str,
+    /// Its other attributes.
+    pub attrs: Attrs,
 }
 
-fn mark(mark: Mark, on_ring: bool) -> Html {
-    let glyph = classes!(
-        "presence-dot__glyph",
-        on_ring.then_some("presence-dot__glyph--on-ring")
-    );
-    let point = classes!(
-        "presence-dot__point",
-        on_ring.then_some("presence-dot__point--on-ring")
-    );
-    match mark {
-        Mark::None => html! {},
-        Mark::Check => html! { <path class={glyph} d="M4.7 8.3 7 10.5l4.3-4.6" /> },
-        Mark::Bar => html! { <path class={glyph} d="M4.6 8h6.8" /> },
-        Mark::Clock => html! { <path class={glyph} d="M8 4.6V8l2.4 1.6" /> },
-        Mark::Back => {
-            html! { <path class={glyph} d="M5 6.6h4.2a2.3 2.3 0 0 1 0 4.6H7.4M6.8 4.8 5 6.6l1.8 1.8" /> }
-        }
-        Mark::Cross => html! { <path class={glyph} d="m5.7 5.7 4.6 4.6m0-4.6-4.6 4.6" /> },
-        Mark::Question => html! {
-            <>
-                <path class={glyph} d="M6.3 6.5a1.8 1.8 0 1 1 2.5 1.6c-.5.2-.8.6-.8 1.1v.2" />
-                <circle class={point} cx="8" cy="11.4" r="0.95" />
-            </>
-        },
-        Mark::Arrow => html! { <path class={glyph} d="M11 8H5.3m2.3-2.4L5.2 8l2.4 2.4" /> },
-        Mark::Bang => html! {
-            <>
-                <path class={glyph} d="M8 4.5v4" />
-                <circle class={point} cx="8" cy="11.3" r="0.95" />
-            </>
-        },
+/// Attributes as names and values.
+pub(crate) type Attrs = &'static [(&'static str, &'static str)];
+
+const C8: [(&str, &str); 2] = [("cx", "8"), ("cy", "8")];
+const RING: Attrs = &[C8[0], C8[1], ("r", "7")];
+const DISK: Attrs = &[C8[0], C8[1], ("r", "8")];
+const STALE: Attrs = &[C8[0], C8[1], ("r", "9.5")];
+const POINT_LOW: Attrs = &[("cx", "8"), ("cy", "11.4"), ("r", "0.95")];
+const POINT_BANG: Attrs = &[("cx", "8"), ("cy", "11.3"), ("r", "0.95")];
+
+/// The mark inside an icon: its path, and the point below it where there is one.
+fn mark(look: Look) -> (Option<Attrs>, Option<Attrs>) {
+    let availability = match look {
+        Look::Loading => return (None, None),
+        Look::Error => return (Some(&[("d", "M8 4.5v4")]), Some(POINT_BANG)),
+        Look::Presence {
+            out_of_office: true,
+            ..
+        } => return (Some(&[("d", "M11 8H5.3m2.3-2.4L5.2 8l2.4 2.4")]), None),
+        Look::Presence { availability, .. } => availability,
+    };
+    match availability {
+        Availability::Available => (Some(&[("d", "M4.7 8.3 7 10.5l4.3-4.6")]), None),
+        Availability::Busy => (None, None),
+        Availability::DoNotDisturb => (Some(&[("d", "M4.6 8h6.8")]), None),
+        Availability::BeRightBack => (
+            Some(&[(
+                "d",
+                "M5 6.6h4.2a2.3 2.3 0 0 1 0 4.6H7.4M6.8 4.8 5 6.6l1.8 1.8",
+            )]),
+            None,
+        ),
+        Availability::Away => (Some(&[("d", "M8 4.6V8l2.4 1.6")]), None),
+        Availability::Offline => (Some(&[("d", "m5.7 5.7 4.6 4.6m0-4.6-4.6 4.6")]), None),
+        Availability::Unknown => (
+            Some(&[("d", "M6.3 6.5a1.8 1.8 0 1 1 2.5 1.6c-.5.2-.8.6-.8 1.1v.2")]),
+            Some(POINT_LOW),
+        ),
     }
+}
+
+/// Whether `look` is drawn on a ring (idle, offline, unknown, out of office, loading, error)
+/// rather than a filled disk.
+fn on_ring(look: Look) -> bool {
+    match look {
+        Look::Loading
+        | Look::Error
+        | Look::Presence {
+            out_of_office: true,
+            ..
+        } => true,
+        Look::Presence {
+            availability, idle, ..
+        } => idle || matches!(availability, Availability::Offline | Availability::Unknown),
+    }
+}
+
+/// The shapes of the icon for `look`, in drawing order: a disk or ring, the mark, the stale
+/// outline.
+pub(crate) fn shapes(look: Look) -> Vec<Shape> {
+    let ring = on_ring(look);
+    let (d, point) = mark(look);
+    let mut out = vec![Shape {
+        tag: "circle",
+        class: if ring {
+            "presence-dot__ring"
+        } else {
+            "presence-dot__disk"
+        },
+        attrs: if ring { RING } else { DISK },
+    }];
+    if let Some(d) = d {
+        out.push(Shape {
+            tag: "path",
+            class: if ring {
+                "presence-dot__glyph presence-dot__glyph--on-ring"
+            } else {
+                "presence-dot__glyph"
+            },
+            attrs: d,
+        });
+    }
+    if let Some(point) = point {
+        out.push(Shape {
+            tag: "circle",
+            class: if ring {
+                "presence-dot__point presence-dot__point--on-ring"
+            } else {
+                "presence-dot__point"
+            },
+            attrs: point,
+        });
+    }
+    if matches!(look, Look::Presence { stale: true, .. }) {
+        out.push(Shape {
+            tag: "circle",
+            class: "presence-dot__stale",
+            attrs: STALE,
+        });
+    }
+    out
+}
+
+/// The icon's own attributes besides its class and label: `size` pixels square.
+pub(crate) const SVG_ATTRS: Attrs = &[
+    ("part", "dot"),
+    ("role", "img"),
+    ("viewBox", "0 0 16 16"),
+    ("focusable", "false"),
+];
+
+/// The icon's class: `presence-dot presence-dot--available`, …
+pub(crate) fn svg_class(look: Look) -> String {
+    format!("presence-dot presence-dot--{}", look.css())
 }
 
 /// The icon, `size` pixels square, named `label` for assistive technology.
 pub fn icon(look: Look, size: u32, label: &str) -> Html {
-    let (ring, glyph) = match look {
-        Look::Loading => (true, Mark::None),
-        Look::Error => (true, Mark::Bang),
-        Look::Presence {
-            out_of_office: true,
-            ..
-        } => (true, Mark::Arrow),
-        Look::Presence {
-            availability, idle, ..
-        } => {
-            let glyph = match availability {
-                Availability::Available => Mark::Check,
-                Availability::Busy => Mark::None,
-                Availability::DoNotDisturb => Mark::Bar,
-                Availability::BeRightBack => Mark::Back,
-                Availability::Away => Mark::Clock,
-                Availability::Offline => Mark::Cross,
-                Availability::Unknown => Mark::Question,
-            };
-            let ring =
-                idle || matches!(availability, Availability::Offline | Availability::Unknown);
-            (ring, glyph)
-        }
-    };
-    let stale = matches!(look, Look::Presence { stale: true, .. });
     let size = size.clamp(10, 32).to_string();
-    html! {
-        <svg class={classes!("presence-dot", format!("presence-dot--{}", look.css()))}
-             part="dot" role="img" aria-label={label.to_owned()} width={size.clone()} height={size}
-             viewBox="0 0 16 16" focusable="false">
-            if ring {
-                <circle class="presence-dot__ring" cx="8" cy="8" r="7" />
-            } else {
-                <circle class="presence-dot__disk" cx="8" cy="8" r="8" />
-            }
-            { mark(glyph, ring) }
-            if stale {
-                <circle class="presence-dot__stale" cx="8" cy="8" r="9.5" />
-            }
-        </svg>
+    let shapes = shapes(look);
+    let mut svg = yew::virtual_dom::VTag::new("svg");
+    svg.add_attribute("class", svg_class(look));
+    for (name, value) in SVG_ATTRS {
+        svg.add_attribute(name, *value);
     }
+    svg.add_attribute("aria-label", label.to_owned());
+    svg.add_attribute("width", size.clone());
+    svg.add_attribute("height", size);
+    for shape in shapes {
+        let mut tag = yew::virtual_dom::VTag::new(shape.tag);
+        tag.add_attribute("class", shape.class);
+        for (name, value) in shape.attrs {
+            tag.add_attribute(name, *value);
+        }
+        svg.add_child(tag.into());
+    }
+    svg.into()
 }

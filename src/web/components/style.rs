@@ -55,6 +55,22 @@ pub fn adopt_stylesheet(node: &Node) {
     }
 }
 
+/// Adopts the stylesheet into a shadow root just attached (nothing adopted yet): one write.
+pub fn adopt_into_new(shadow: &ShadowRoot) {
+    thread_local! {
+        static LIST: RefCell<Option<js_sys::Array>> = const { RefCell::new(None) };
+    }
+    let Some(sheet) = sheet() else {
+        fallback(shadow);
+        return;
+    };
+    LIST.with(|list| {
+        let mut list = list.borrow_mut();
+        let list = list.get_or_insert_with(|| js_sys::Array::of1(&sheet));
+        shadow.set_adopted_style_sheets(list);
+    });
+}
+
 fn fallback(root: &Node) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;

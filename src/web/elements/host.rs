@@ -1,7 +1,8 @@
 //! The custom elements' machinery: a class per tag defined by a small JS snippet that calls back
-//! into Rust, one yew app per connected element rendered in its shadow root, attributes read
-//! into props (a bad value falls back to the default with a warning), and the `presence-change`
-//! and `presence-error` events.
+//! into Rust; a badge drawn straight into its shadow root (`badge.rs`), a list or summary as a
+//! yew app in its own; attributes read into props (a bad value falls back to the default with a
+//! warning); and the `presence-change` and `presence-error` events. An element subscribes its
+//! people before it draws anything, so the first request goes out before the page renders.
 
 use std::cell::{Cell, RefCell};
 
@@ -12,12 +13,14 @@ use web_sys::{CustomEvent, CustomEventInit, HtmlElement, ShadowRootInit, ShadowR
 use yew::prelude::*;
 use yew::AppHandle;
 
+use super::badge::BadgeDom;
 use crate::core::json::{string_map, Object};
 use crate::core::{Labels, PresenceError, State, UserId};
 use crate::web::components::adopt_stylesheet;
+use crate::web::components::style::adopt_into_new;
 use crate::web::context::{Page, Stores};
 use crate::web::store::Subscription;
-use crate::web::{PresenceBadge, PresenceList, PresenceSummary};
+use crate::web::{PresenceList, PresenceSummary};
 
 #[wasm_bindgen(inline_js = r#"
 export function define_element(tag, attributes, connected, disconnected, changed) {
@@ -147,24 +150,22 @@ pub fn read_attributes(tag: Tag, element: &HtmlElement) -> Attributes {
 
 /// Props of the yew app inside an element.
 #[derive(Properties, PartialEq, Clone)]
-pub struct HostProps {
+pub(crate) struct HostProps {
     /// The element's attributes.
-    pub attributes: Attributes,
+    pub(crate) attributes: Attributes,
     /// The page's stores.
-    pub stores: Stores,
+    pub(crate) stores: Stores,
     /// The page's words.
-    pub labels: Labels,
+    pub(crate) labels: Labels,
 }
 
-/// The app inside an element: its component under the page's stores and words.
+/// The app inside a list or summary element: its component under the page's stores and words.
 #[component]
-pub fn Host(props: &HostProps) -> Html {
+pub(crate) fn Host(props: &HostProps) -> Html {
     let a = &props.attributes;
     let body = match a.tag {
-        Tag::Badge => {
-            let user = a.users.get(0).cloned().unwrap_or_default();
-            html! { <PresenceBadge source={a.source.clone()} {user} size={a.size} show_label={a.show_label} /> }
-        }
+        // Drawn without yew (`badge.rs`); never given to a Host.
+        Tag::Badge => Html::default(),
         Tag::List => html! {
             <PresenceList source={a.source.clone()} users={a.users.clone()} names={a.names.clone()}
                 group={a.group} no_filter={a.no_filter} />
@@ -182,9 +183,17 @@ pub fn Host(props: &HostProps) -> Html {
     html! { <ContextProvider<Page> context={page}>{ body }</ContextProvider<Page>> }
 }
 
+/// What draws an element.
+enum Body {
+    /// A list or summary: a yew app.
+    App(AppHandle<Host>),
+    /// A badge: its DOM, and the subscription that keeps it current (none without a store).
+    Badge(BadgeDom, Option<Subscription>),
+}
+
 struct Instance {
     element: HtmlElement,
-    app: AppHandle<Host>,
+    body: Body,
     props: HostProps,
     events: Vec<Subscription>,
 }
@@ -283,11 +292,17 @@ fn connected(element: HtmlElement) {
         return;
     }
     let shadow = match element.shadow_root() {
-        Some(shadow) => shadow,
+        Some(shadow) => {
+            adopt_stylesheet(&shadow);
+            shadow
+        }
         None => {
             let init = ShadowRootInit::new(ShadowRootMode::Open);
             match element.attach_shadow(&init) {
-                Ok(shadow) => shadow,
+                Ok(shadow) => {
+                    adopt_into_new(&shadow);
+                    shadow
+                }
                 Err(_) => {
                     warn("cannot attach a shadow root to this element");
                     return;
@@ -295,7 +310,6 @@ fn connected(element: HtmlElement) {
             }
         }
     };
-    adopt_stylesheet(&shadow);
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
@@ -310,7 +324,22 @@ fn connected(element: HtmlElement) {
         stores,
         labels,
     };
-    let app = yew::Renderer::<Host>::with_root_and_props(container, props.clone()).render();
+    // Subscribed first: the store's request is planned before anything is drawn.
+    let events = events(&element, &props);
+    let body = match tag {
+        Tag::Badge => {
+            let a = &props.attributes;
+            let Some(badge) = BadgeDom::new(&container, props.labels.clone(), a.size, a.show_label)
+            else {
+                return;
+            };
+            let subscription = follow(&badge, &props);
+            Body::Badge(badge, subscription)
+        }
+        Tag::List | Tag::Summary => {
+            Body::App(yew::Renderer::<Host>::with_root_and_props(container, props.clone()).render())
+        }
+    };
     let id = NEXT.with(|n| {
         n.set(n.get().wrapping_add(1));
         n.get()
@@ -320,16 +349,29 @@ fn connected(element: HtmlElement) {
         &JsValue::from_str(KEY),
         &JsValue::from_str(&id.to_string()),
     );
-    let events = events(&element, &props);
     put(
         id,
         Instance {
             element,
-            app,
+            body,
             props,
             events,
         },
     );
+}
+
+/// Keeps `badge` showing its person's state at the element's store (an error without one).
+fn follow(badge: &BadgeDom, props: &HostProps) -> Option<Subscription> {
+    let a = &props.attributes;
+    let user = UserId::new(a.users.get(0).map(|u| u.to_string()).unwrap_or_default());
+    let Some(store) = props.stores.get(&a.source) else {
+        badge.show(State::Error(props.stores.missing(&a.source)));
+        return None;
+    };
+    let drawn = badge.clone();
+    let subscription = store.subscribe(&user, move |_, state| drawn.show(state.clone()));
+    badge.show(store.state(&user));
+    Some(subscription)
 }
 
 /// Lets go of the element's people once the current task is over, unless it was connected again
@@ -345,7 +387,9 @@ fn disconnected(element: HtmlElement) {
         PENDING.with(|p| p.borrow_mut().retain(|k| *k != id));
         if let Some(instance) = take(id) {
             drop(instance.events);
-            instance.app.destroy();
+            if let Body::App(app) = instance.body {
+                app.destroy();
+            }
             if let Some(shadow) = instance.element.shadow_root() {
                 shadow.set_inner_html("");
             }
@@ -387,8 +431,18 @@ fn update(id: u32, attributes_changed: bool) {
         if sources_changed {
             instance.events = events(&instance.element, &props);
         }
-        instance.props = props.clone();
-        instance.app.update(props);
+        match &mut instance.body {
+            Body::App(app) => app.update(props.clone()),
+            Body::Badge(badge, subscription) => {
+                if sources_changed {
+                    // The new one first: a person in both keeps their presence.
+                    *subscription = follow(badge, &props);
+                }
+                let a = &props.attributes;
+                badge.set(props.labels.clone(), a.size, a.show_label);
+            }
+        }
+        instance.props = props;
     }
     put(id, instance);
 }
