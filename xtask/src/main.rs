@@ -313,6 +313,18 @@ fn demo(args: &[String]) -> Result<(), String> {
     ))
 }
 
+/// Runs the browser benchmark `script` in `e2e/` against a simulator of `world` serving `pkg`;
+/// the figures it printed, of which there must be some.
+fn browser_bench(script: &str, pkg: &str, world: &[&str]) -> Result<Vec<String>, String> {
+    let sim = e2e_sim_with(pkg, world)?;
+    let figures = run_tests(e2e_node(&[script], &sim.url), &mut Counts::default())?;
+    drop(sim);
+    if figures.is_empty() {
+        return Err(format!("e2e/{script} printed no figures"));
+    }
+    Ok(figures)
+}
+
 fn bench() -> Result<(), String> {
     let steps = 8;
     let step = |n: usize, text: &str| announce(&format!("[{n}/{steps}] {text}"));
@@ -365,29 +377,17 @@ fn bench() -> Result<(), String> {
         6,
         "50 badges in Chromium and Firefox: from the load event to all shown (e2e/bench/fifty.mjs)",
     );
-    let sim = e2e_sim("pkg")?;
-    let fifty = run_tests(
-        e2e_node(&["bench/fifty.mjs"], &sim.url),
-        &mut Counts::default(),
-    )?;
-    drop(sim);
-    if fifty.is_empty() {
-        return Err("e2e/bench/fifty.mjs printed no figures".into());
-    }
+    let fifty = browser_bench("bench/fifty.mjs", "pkg", STILL_WORLD)?;
 
     step(
         7,
         "600 and 2,000 badges in Chromium: navigation to each step of starting, one change, memory over 20 cycles (e2e/bench/startup.mjs)",
     );
-    let sim = e2e_sim_with("pkg", &["--users", "2000", "--change-every", "0"])?;
-    let startup = run_tests(
-        e2e_node(&["bench/startup.mjs"], &sim.url),
-        &mut Counts::default(),
+    let startup = browser_bench(
+        "bench/startup.mjs",
+        "pkg",
+        &["--users", "2000", "--change-every", "0"],
     )?;
-    drop(sim);
-    if startup.is_empty() {
-        return Err("e2e/bench/startup.mjs printed no figures".into());
-    }
 
     step(
         8,
@@ -395,15 +395,7 @@ fn bench() -> Result<(), String> {
     );
     let live = package::live_dir();
     let with_push = package::build_live()?;
-    let sim = e2e_sim(&live.display().to_string())?;
-    let pushed = run_tests(
-        e2e_node(&["bench/push.mjs"], &sim.url),
-        &mut Counts::default(),
-    )?;
-    drop(sim);
-    if pushed.is_empty() {
-        return Err("e2e/bench/push.mjs printed no figures".into());
-    }
+    let pushed = browser_bench("bench/push.mjs", &live.display().to_string(), STILL_WORLD)?;
 
     announce("Browser figures");
     if figures.is_empty() {

@@ -100,7 +100,7 @@ impl BadgeDom {
         if old.map(|v| v.look) != Some(view.look) {
             let _ = b.svg.set_attribute("class", &svg_class(view.look));
             let now = shapes(view.look);
-            if old.map(|v| shapes(v.look)) != Some(now.clone()) {
+            if old.map(|v| shapes(v.look)).as_ref() != Some(&now) {
                 b.svg.set_text_content(None);
                 let document = b.svg.owner_document();
                 for shape in now {
