@@ -14,24 +14,34 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::clock::now_ms;
+use crate::oidc::Keys;
 use crate::people::Provider;
 use crate::providers;
 use crate::reply::{self, Reply};
 use crate::world::{Config, Fault, RateState, World};
-use crate::{control, page, push};
+use crate::{control, oauth, oidc, page, push};
 
 /// The shared state of every handler.
 #[derive(Clone)]
 pub struct App {
     world: Arc<RwLock<World>>,
+    /// The OIDC issuer's signing keys, made at start; `None` only when the system's random
+    /// source failed, and then the issuer's routes answer 503.
+    keys: Arc<Option<Keys>>,
 }
 
 impl App {
-    /// A new world from `config`.
+    /// A new world from `config`, with fresh signing keys.
     pub fn new(config: &Config) -> Self {
         Self {
             world: Arc::new(RwLock::new(World::new(config, now_ms()))),
+            keys: Arc::new(Keys::generate().ok()),
         }
+    }
+
+    /// The OIDC issuer's signing keys.
+    pub fn keys(&self) -> Option<&Keys> {
+        self.keys.as_ref().as_ref()
     }
 
     /// The world, to change. A handler that panicked while holding it cannot leave it unusable.
@@ -93,7 +103,7 @@ impl App {
             let mut w = self.lock();
             w.stats.total += 1;
             w.stats.endpoint(provider, endpoint).requests += 1;
-            if !authorized(&w, provider, headers) {
+            if !authorized(&w, provider, headers, now) {
                 Err(reply::unauthorized(provider))
             } else {
                 if provider == Provider::RocketChat {
@@ -223,9 +233,13 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
 
 /// Whether the request carries what the provider documents: Bearer (Graph, Genesys);
 /// X-User-Id and X-Auth-Token (Rocket.Chat); Basic, SOTicket or Bearer, or X-XSRF-TOKEN
-/// (SuperOffice). Revoked tokens are refused.
-fn authorized(world: &World, provider: Provider, headers: &HeaderMap) -> bool {
-    let revoked = |token: &str| world.revoked.contains(&(provider, token.to_owned()));
+/// (SuperOffice). Revoked tokens are refused, and so are tokens the simulator's token endpoints
+/// issued once they have expired (any other token is taken as it is).
+fn authorized(world: &World, provider: Provider, headers: &HeaderMap, now: u64) -> bool {
+    let revoked = |token: &str| {
+        let key = (provider, token.to_owned());
+        world.revoked.contains(&key) || world.issued.get(&key).is_some_and(|&end| now >= end)
+    };
     let authorization = header_text(headers, "authorization");
     let (scheme, credential) = authorization.split_once(' ').unwrap_or((authorization, ""));
     let credential = credential.trim();
@@ -309,7 +323,8 @@ pub struct Site {
     pub pkg: Option<PathBuf>,
 }
 
-/// Every route: the four provider APIs, the control surface and the site.
+/// Every route: the four provider APIs, the OIDC issuer and the token endpoints, the control
+/// surface and the site.
 pub fn router(app: App, site: &Site) -> Router {
     let mut router = Router::new()
         .merge(providers::graph::routes())
@@ -319,6 +334,8 @@ pub fn router(app: App, site: &Site) -> Router {
         .merge(providers::genesys_notifications::routes())
         .merge(providers::superoffice::routes())
         .merge(control::routes())
+        .merge(oidc::routes())
+        .merge(oauth::routes())
         .route(
             "/_sim",
             axum::routing::get(|| async { Html(page::endpoints()) }),

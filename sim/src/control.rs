@@ -1,6 +1,11 @@
 //! The control surface under `/_sim`, for tests and the demo: the people, their presence in the
 //! widgets' vocabulary, faults, rate limits, revoked tokens, the push heartbeat, and request and
-//! socket counts.
+//! socket counts (token requests too, as `tokenRequests`).
+//!
+//! Two more control routes live beside what they control: `POST /_sim/oidc/mint` signs a viewer's
+//! token as the simulator's OIDC issuer (`crate::oidc`, with its discovery document and JWKS), and
+//! `GET`/`PUT /_sim/oauth` shows and changes the client the Entra and Genesys token endpoints
+//! accept and how long their tokens last (`crate::oauth`).
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

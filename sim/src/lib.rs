@@ -3,11 +3,16 @@
 //!
 //! It is written from the providers' documents alone and never imports the widget library, so a
 //! misreading in one cannot hide behind the same misreading in the other.
+//!
+//! For the relay it is also the OIDC issuer of viewers' tokens ([`oidc`]) and the
+//! client-credentials token endpoints of Entra ID and Genesys' login host ([`oauth`]).
 
 pub mod app;
 pub mod client;
 pub mod clock;
 pub mod control;
+pub mod oauth;
+pub mod oidc;
 pub mod page;
 pub mod people;
 pub mod providers;

@@ -15,6 +15,9 @@ pub fn endpoints() -> String {
         ("Genesys", "POST", "/genesys/api/v2/notifications/channels, then GET/POST/PUT …/channels/{id}/subscriptions [{\"id\": \"v2.users.{id}.presence\"}]"),
         ("Genesys", "WebSocket", "/genesys/channels/{id} (the channel's connectUri)"),
         ("SuperOffice", "POST", "/superoffice/api/v1/Agents/User/GetUserPresenceStatus {\"AssociateId\": n}"),
+        ("Entra ID", "POST", "/entra/{tenant}/oauth2/v2.0/token (form: client_id, client_secret, scope=https://graph.microsoft.com/.default, grant_type=client_credentials)"),
+        ("Genesys login", "POST", "/genesys-login/oauth/token (Authorization: Basic base64(client_id:client_secret); form: grant_type=client_credentials)"),
+        ("OIDC", "GET", "/_sim/oidc/.well-known/openid-configuration, /_sim/oidc/jwks (issuer http://{Host}/_sim/oidc, EdDSA, kid sim-1)"),
         ("control", "GET", "/_sim/users?provider=graph|rocketchat|genesys|superoffice"),
         ("control", "PUT", "/_sim/users/{provider}/{id} {\"availability\", \"message\"?, \"activity\"?}"),
         ("control", "POST/GET/DELETE", "/_sim/faults {\"provider\", \"latency_ms\", \"http_500\", \"http_429\", \"truncated\", \"non_json\", \"drop\", \"retry_after_ms\", \"no_heartbeats\", \"reject_subscriptions\", \"presence_broadcast\", \"garbage_frames\", \"drop_sockets\", \"socket_closing\"}"),
@@ -22,6 +25,8 @@ pub fn endpoints() -> String {
         ("control", "GET/PUT", "/_sim/limits {\"graph\": {\"calls\", \"window_ms\"} | null, …}"),
         ("control", "POST/DELETE", "/_sim/auth/revoke {\"provider\", \"token\"}"),
         ("control", "GET/POST", "/_sim/stats, /_sim/stats/reset"),
+        ("control", "POST", "/_sim/oidc/mint {\"sub\", \"aud\"?, \"expiresIn\"?, \"claims\"?, \"foreignKey\"?, \"issuer\"?} → {\"token\", \"expiresAt\"}"),
+        ("control", "GET/PUT", "/_sim/oauth {\"clientId\"?, \"clientSecret\"?, \"expiresIn\"?: seconds | null}"),
     ];
     let rows: String = ROWS
         .iter()
@@ -37,7 +42,14 @@ pub fn endpoints() -> String {
          <style>body{{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}}td,th{{padding:.25rem .75rem;vertical-align:top;text-align:left}}\
          code{{font-size:.9rem}}</style></head><body><h1>presence-sim</h1>\
          <p>A local simulator of four documented presence APIs. Authenticate as each service documents \
-         (any token works until revoked).</p><table><thead><tr><th>service</th><th>method</th><th>path</th></tr></thead>\n<tbody>{rows}</tbody></table></body></html>\n"
+         (any token works until revoked).</p>\
+         <p>It is also the OIDC issuer of viewers' tokens (<code>POST /_sim/oidc/mint</code> signs one for any \
+         <code>sub</code>, audience <code>presence-relay</code> unless named, expired if <code>expiresIn</code> \
+         is 0 or less, signed by an unpublished key with <code>foreignKey</code>), and the client-credentials \
+         token endpoint of Entra ID and of Genesys' login host for the client <code>presence-relay</code> / \
+         <code>sim-secret</code> (change it with <code>PUT /_sim/oauth</code>). The tokens those endpoints issue \
+         are refused by Graph and Genesys once they expire; <code>/_sim/stats</code> counts the token \
+         requests as <code>tokenRequests</code>.</p><table><thead><tr><th>service</th><th>method</th><th>path</th></tr></thead>\n<tbody>{rows}</tbody></table></body></html>\n"
     )
 }
 

@@ -1,5 +1,5 @@
 //! Everything the simulator holds: the people of each provider, rate-limit windows, injected
-//! faults, request counts and revoked tokens.
+//! faults, request counts, revoked tokens, and the OAuth client and the access tokens issued to it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -179,6 +179,39 @@ pub struct Stats {
     pub total: u64,
     /// Per provider, per endpoint.
     pub providers: BTreeMap<Provider, BTreeMap<&'static str, EndpointStats>>,
+    /// Requests to the client-credentials token endpoints (not in `total`).
+    #[serde(rename = "tokenRequests")]
+    pub token_requests: TokenRequests,
+}
+
+/// Requests to the client-credentials token endpoints, whatever their answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TokenRequests {
+    /// `POST /entra/{tenant}/oauth2/v2.0/token` (tokens for Graph).
+    pub graph: u64,
+    /// `POST /genesys-login/oauth/token`.
+    pub genesys: u64,
+}
+
+/// The one OAuth client the token endpoints accept, and how long the tokens they issue last.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OAuthClient {
+    /// Its id (`client_id`).
+    pub client_id: String,
+    /// Its secret (`client_secret`); never shown by the control surface.
+    pub client_secret: String,
+    /// Seconds an issued token lasts; `None`: each provider's own default.
+    pub expires_in: Option<u64>,
+}
+
+impl Default for OAuthClient {
+    fn default() -> Self {
+        Self {
+            client_id: "presence-relay".to_owned(),
+            client_secret: "sim-secret".to_owned(),
+            expires_in: None,
+        }
+    }
 }
 
 impl Stats {
@@ -227,6 +260,11 @@ pub struct World {
     pub stats: Stats,
     /// Tokens that now get a 401, per provider.
     pub revoked: HashSet<(Provider, String)>,
+    /// The client the token endpoints accept.
+    pub oauth: OAuthClient,
+    /// Access tokens the token endpoints issued: (provider, token) → when it expires,
+    /// milliseconds since the Unix epoch. Once expired they get a 401; other tokens do not.
+    pub issued: HashMap<(Provider, String), u64>,
     /// The random source.
     pub rng: Rng,
     /// How often the walk steps.
@@ -255,6 +293,8 @@ impl World {
                 ..Stats::default()
             },
             revoked: HashSet::new(),
+            oauth: OAuthClient::default(),
+            issued: HashMap::new(),
             rng,
             change_every_ms: config.change_every_ms,
             push: Push::new(config.seed),

@@ -87,11 +87,12 @@ pub struct CredentialField {
     pub required: bool,
 }
 
-/// Everything a provider is. One implementation per file under `providers/`.
+/// Everything a provider is. One implementation per file under `providers/`. `Send`, so that a
+/// native server (the relay) can read from any thread.
 ///
 /// Read calls take `&self` and are pure. The few that change the adapter (`set`, the setup
 /// requests' answers) take `&mut self`; the registry owns the adapter and calls them.
-pub trait Provider {
+pub trait Provider: Send {
     /// Which provider this is.
     fn kind(&self) -> ProviderKind;
 

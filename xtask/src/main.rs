@@ -124,7 +124,7 @@ fn test() -> Result<(), String> {
 
     step(
         6,
-        "Native tests: the core (fixtures, plans, no-panic properties, normalize), presence-sim, both together",
+        "Native tests: the core (fixtures, plans, no-panic properties, normalize), presence-sim, both together, presence-relay against presence-sim",
     );
     run_tests(
         command(

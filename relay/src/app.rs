@@ -1,0 +1,376 @@
+//! The relay: its sources and their readers, the hub, the routes (`POST /v1/stream`,
+//! `GET /healthz`, `GET /metrics`), CORS for the configured origins, and a graceful shutdown
+//! that ends every stream with a retry hint.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use presence_widgets::core::UserId;
+use serde_json::json;
+use tokio::sync::watch;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::auth::Verifier;
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::stream;
+use crate::upstream::{self, now_ms, Source, Upstream};
+
+/// The limits a stream is held to.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// The most ids one watch names.
+    pub max_ids: usize,
+    /// How long ids stay read after their last viewer leaves.
+    pub linger: Duration,
+}
+
+/// Counters of the whole relay, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Streams open now.
+    pub viewers: AtomicU64,
+    /// Streams opened since the start.
+    pub streams: AtomicU64,
+    /// Streams dropped for reading too slowly.
+    pub dropped: AtomicU64,
+    /// Events written to streams, and their total and largest lag from publishing, in µs.
+    pub lag_count: AtomicU64,
+    /// The sum of the lags, in microseconds.
+    pub lag_sum_us: AtomicU64,
+    /// The largest lag, in microseconds.
+    pub lag_max_us: AtomicU64,
+}
+
+impl Metrics {
+    /// Records one event's fan-out lag.
+    pub fn lag(&self, lag: Duration) {
+        let us = u64::try_from(lag.as_micros()).unwrap_or(u64::MAX);
+        self.lag_count.fetch_add(1, Ordering::Relaxed);
+        self.lag_sum_us.fetch_add(us, Ordering::Relaxed);
+        self.lag_max_us.fetch_max(us, Ordering::Relaxed);
+    }
+}
+
+/// Everything a request handler reads.
+#[derive(Debug)]
+pub struct Relay {
+    /// The sources, by hub index.
+    pub sources: Vec<Arc<Source>>,
+    /// Source name → index.
+    pub names: HashMap<String, usize>,
+    /// The hub.
+    pub hub: Arc<Hub>,
+    /// Checks viewers.
+    pub verifier: Verifier,
+    /// Stream limits.
+    pub limits: Limits,
+    /// The counters.
+    pub metrics: Metrics,
+    /// Turns true at shutdown.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl Relay {
+    /// One more viewer watches these ids: the first viewer of an id wakes its source's reader.
+    pub fn watch(&self, ids: &[(usize, Vec<UserId>)]) {
+        for (index, ids) in ids {
+            let Some(source) = self.sources.get(*index) else {
+                continue;
+            };
+            let mut first = false;
+            {
+                let mut registry = source.registry();
+                for id in ids {
+                    first |= registry.subscribe(id);
+                }
+            }
+            if first {
+                source.wake.notify_one();
+            }
+        }
+    }
+
+    /// One viewer fewer watches these ids: those nobody watches any more are no longer read.
+    pub fn unwatch(&self, ids: &[(usize, Vec<UserId>)]) {
+        for (index, ids) in ids {
+            let Some(source) = self.sources.get(*index) else {
+                continue;
+            };
+            let mut registry = source.registry();
+            for id in ids {
+                if registry.unsubscribe(id) {
+                    self.hub.forget(*index, id);
+                }
+            }
+        }
+    }
+}
+
+/// A relay serving in the background.
+#[derive(Debug)]
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its state, for tests and metrics.
+    pub relay: Arc<Relay>,
+    stop: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Ends every stream with a retry hint, stops reading upstream, and waits for the server.
+    ///
+    /// # Errors
+    /// When serving failed.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        let _ = self.stop.send(true);
+        self.server
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?
+    }
+
+    /// Resolves when the server stops (after a shutdown).
+    ///
+    /// # Errors
+    /// When serving failed.
+    pub async fn wait(self) -> std::io::Result<()> {
+        let stop = self.stop;
+        let result = self
+            .server
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        drop(stop);
+        result
+    }
+
+    /// A sender that shuts the relay down.
+    pub fn stopper(&self) -> watch::Sender<bool> {
+        self.stop.clone()
+    }
+}
+
+/// Starts a relay for `config` on its `listen` address.
+///
+/// # Errors
+/// A source the core cannot read with its settings or credentials, or an address that cannot
+/// be bound.
+pub async fn start(config: Config) -> std::io::Result<Running> {
+    let http = reqwest::Client::builder()
+        .user_agent(concat!("presence-relay/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let names: Vec<String> = config.sources.keys().cloned().collect();
+    let mut sources = Vec::with_capacity(names.len());
+    for (index, (name, source)) in config.sources.iter().enumerate() {
+        let source = Source::new(index, name, source, config.min_interval_ms).map_err(|e| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("sources.{name}: {e}"),
+            )
+        })?;
+        sources.push(Arc::new(source));
+    }
+    let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    let hub = Arc::new(Hub::new(
+        &names,
+        size(config.history),
+        size(config.max_known),
+        size(config.buffer),
+        now_ms(),
+    ));
+    let (stop, shutdown) = watch::channel(false);
+    let relay = Arc::new(Relay {
+        names: names
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, n)| (n, i))
+            .collect(),
+        sources,
+        hub: hub.clone(),
+        verifier: Verifier::new(config.auth, http.clone()),
+        limits: Limits {
+            max_ids: size(config.max_ids),
+            linger: Duration::from_millis(config.linger_ms),
+        },
+        metrics: Metrics::default(),
+        shutdown: shutdown.clone(),
+    });
+    let upstream = Upstream::new(http);
+    for source in &relay.sources {
+        tracing::info!(source = %source.name, kind = %source.kind, "reading");
+        tokio::spawn(upstream::run(
+            source.clone(),
+            upstream.clone(),
+            hub.clone(),
+            shutdown.clone(),
+        ));
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let router = router(relay.clone(), &config.allowed_origins);
+    let mut until = shutdown;
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = until.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
+    tracing::info!(%addr, "listening");
+    Ok(Running {
+        addr,
+        relay,
+        stop,
+        server,
+    })
+}
+
+/// The routes, with CORS for `origins`.
+pub fn router(relay: Arc<Relay>, origins: &[String]) -> Router {
+    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| o.parse().ok()).collect();
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static("last-event-id"),
+        ])
+        .max_age(Duration::from_secs(600));
+    Router::new()
+        .route("/v1/stream", post(stream::open))
+        .route("/healthz", get(health))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(1 << 20))
+        .layer(cors)
+        .with_state(relay)
+}
+
+async fn health(State(relay): State<Arc<Relay>>) -> Response {
+    let sources: serde_json::Map<String, serde_json::Value> = relay
+        .sources
+        .iter()
+        .map(|s| {
+            let state = relay
+                .hub
+                .state(s.index)
+                .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
+                .unwrap_or_default();
+            let mut entry = json!({ "kind": s.kind.name(), "watched": s.watched() });
+            if let (Some(e), serde_json::Value::Object(st)) = (entry.as_object_mut(), state) {
+                for key in ["mode", "stale", "reason"] {
+                    if let Some(v) = st.get(key) {
+                        e.insert(key.into(), v.clone());
+                    }
+                }
+            }
+            (s.name.clone(), entry)
+        })
+        .collect();
+    (
+        StatusCode::OK,
+        Json(json!({ "status": "ok", "viewers": relay.metrics.viewers.load(Ordering::Relaxed), "sources": sources })),
+    )
+        .into_response()
+}
+
+async fn metrics(State(relay): State<Arc<Relay>>) -> Response {
+    let m = &relay.metrics;
+    let mut out = String::new();
+    let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let _ = writeln!(out, "# HELP presence_relay_viewers Streams open now.\n# TYPE presence_relay_viewers gauge\npresence_relay_viewers {}", load(&m.viewers));
+    let _ = writeln!(out, "# HELP presence_relay_streams_total Streams opened.\n# TYPE presence_relay_streams_total counter\npresence_relay_streams_total {}", load(&m.streams));
+    let _ = writeln!(out, "# HELP presence_relay_dropped_total Streams dropped for reading too slowly.\n# TYPE presence_relay_dropped_total counter\npresence_relay_dropped_total {}", load(&m.dropped));
+    let count = load(&m.lag_count);
+    let _ = writeln!(out, "# HELP presence_relay_fanout_lag_seconds Time from a change reaching the relay to a stream taking it.\n# TYPE presence_relay_fanout_lag_seconds summary");
+    let _ = writeln!(
+        out,
+        "presence_relay_fanout_lag_seconds_sum {}",
+        seconds(load(&m.lag_sum_us))
+    );
+    let _ = writeln!(out, "presence_relay_fanout_lag_seconds_count {count}");
+    let _ = writeln!(out, "# HELP presence_relay_fanout_lag_max_seconds The largest fan-out lag.\n# TYPE presence_relay_fanout_lag_max_seconds gauge\npresence_relay_fanout_lag_max_seconds {}", seconds(load(&m.lag_max_us)));
+    let per_source: [(&str, &str, &str); 5] = [
+        (
+            "presence_relay_watched_ids",
+            "gauge",
+            "People read for viewers.",
+        ),
+        (
+            "presence_relay_upstream_requests_total",
+            "counter",
+            "Presence requests sent upstream.",
+        ),
+        (
+            "presence_relay_upstream_errors_total",
+            "counter",
+            "Upstream requests that failed.",
+        ),
+        (
+            "presence_relay_token_requests_total",
+            "counter",
+            "OAuth token requests.",
+        ),
+        (
+            "presence_relay_poll_interval_seconds",
+            "gauge",
+            "The time between polls now.",
+        ),
+    ];
+    for (name, kind, help) in per_source {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for s in &relay.sources {
+            let c = &s.counters;
+            let value = match name {
+                "presence_relay_watched_ids" => {
+                    u64::try_from(s.watched()).unwrap_or(u64::MAX).to_string()
+                }
+                "presence_relay_upstream_requests_total" => load(&c.requests).to_string(),
+                "presence_relay_upstream_errors_total" => load(&c.errors).to_string(),
+                "presence_relay_token_requests_total" => load(&c.token_requests).to_string(),
+                _ => seconds(load(&c.interval_ms).saturating_mul(1000)),
+            };
+            let _ = writeln!(
+                out,
+                "{name}{{source=\"{}\",kind=\"{}\"}} {value}",
+                s.name,
+                s.kind.name()
+            );
+        }
+    }
+    let _ = writeln!(out, "# HELP presence_relay_mode How each source learns of changes (1 for its mode now).\n# TYPE presence_relay_mode gauge");
+    for s in &relay.sources {
+        let state = relay.hub.state(s.index).unwrap_or_else(|| "".into());
+        let push = state.contains("\"mode\":\"push\"");
+        for (mode, on) in [("poll", !push), ("push", push)] {
+            let _ = writeln!(
+                out,
+                "presence_relay_mode{{source=\"{}\",mode=\"{mode}\"}} {}",
+                s.name,
+                u8::from(on)
+            );
+        }
+    }
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        out,
+    )
+        .into_response()
+}
+
+/// Microseconds as seconds with six decimals.
+fn seconds(us: u64) -> String {
+    format!("{}.{:06}", us / 1_000_000, us % 1_000_000)
+}

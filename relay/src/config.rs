@@ -1,0 +1,541 @@
+//! The relay's configuration: one TOML file, every value of which can also be set from the
+//! environment (`PRESENCE_RELAY_` and the value's path in capitals, tables joined by `__`:
+//! `PRESENCE_RELAY_SOURCES__TEAMS__OAUTH__CLIENT_SECRET`). Secrets are kept as
+//! [`Secret`]s, which never print.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use presence_widgets::core::{Adapter, ProviderKind, Secret};
+use serde::{Deserialize, Deserializer};
+
+/// The prefix of the environment variables that set configuration values.
+pub const ENV_PREFIX: &str = "PRESENCE_RELAY_";
+
+/// A configuration that cannot be used, and why (the file, the field, the value's problem).
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// The whole configuration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where to listen (`127.0.0.1:8090`).
+    #[serde(default = "default_listen", deserialize_with = "addr")]
+    pub listen: SocketAddr,
+    /// The page origins allowed to read (CORS); none admits no other origin.
+    #[serde(default, deserialize_with = "list")]
+    pub allowed_origins: Vec<String>,
+    /// How many changes are kept per source for viewers that resume (`Last-Event-ID`); a
+    /// resume from further back gets a fresh snapshot.
+    #[serde(default = "default_history", deserialize_with = "number")]
+    pub history: u64,
+    /// How many events a viewer may fall behind before it is dropped (with a retry hint; it
+    /// resumes from its last event id).
+    #[serde(default = "default_buffer", deserialize_with = "number")]
+    pub buffer: u64,
+    /// The most ids one watch may name, over all its sources (more: 413).
+    #[serde(default = "default_max_ids", deserialize_with = "number")]
+    pub max_ids: u64,
+    /// The most distinct ids the relay keeps per source, watched now or lately.
+    #[serde(default = "default_max_known", deserialize_with = "number")]
+    pub max_known: u64,
+    /// Milliseconds an id stays read after its last viewer left, so that a page reopening its
+    /// stream (a badge added) does not make the relay read everyone again.
+    #[serde(default = "default_linger_ms", deserialize_with = "number")]
+    pub linger_ms: u64,
+    /// The shortest time between two polls of one source, in milliseconds.
+    #[serde(default = "default_min_interval_ms", deserialize_with = "number")]
+    pub min_interval_ms: u64,
+    /// Who may read.
+    #[serde(default)]
+    pub auth: AuthConfig,
+    /// The sources, by the name pages use.
+    #[serde(default)]
+    pub sources: BTreeMap<String, SourceConfig>,
+}
+
+/// How viewers are authenticated.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// The issuer of viewers' tokens (`https://login.microsoftonline.com/{tenant}/v2.0`); its
+    /// OpenID discovery document names the JWKS.
+    pub issuer: Option<String>,
+    /// The audience tokens must name.
+    pub audience: Option<String>,
+    /// The JWKS, where the issuer has no discovery document.
+    pub jwks_url: Option<String>,
+    /// Seconds of clock skew allowed on `exp` and `nbf` (60).
+    #[serde(default, deserialize_with = "opt_number")]
+    pub leeway_s: Option<u64>,
+    /// Trust this header, set by the organisation's reverse proxy, as the viewer's identity
+    /// (its `sub`) instead of a token. Only for a relay that nobody can reach but the proxy.
+    pub identity_header: Option<String>,
+    /// With `identity_header`: the header listing the viewer's groups, comma-separated (the
+    /// `groups` claim of the rules).
+    pub groups_header: Option<String>,
+}
+
+/// One upstream source.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// `graph`, `rocketchat`, `genesys` or `superoffice`.
+    #[serde(deserialize_with = "kind")]
+    pub kind: ProviderKind,
+    /// The API's base URL, as in the browser's configuration.
+    pub base_url: String,
+    /// Static credentials by the adapter's field names (`token`; `userId` and `token`;
+    /// `authorization` and `appToken`).
+    #[serde(default, deserialize_with = "secrets")]
+    pub credentials: BTreeMap<String, Secret>,
+    /// OAuth client credentials instead of a static token (Graph, Genesys).
+    pub oauth: Option<OAuthConfig>,
+    /// The adapter's own settings (`genesysSource`).
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
+    /// The provider's rate limit, spent on freshness (Graph: 1,500 per 30 s by default).
+    pub rate: Option<Rate>,
+    /// The share of the rate limit the relay may spend on polling (0.5).
+    #[serde(default, deserialize_with = "opt_fraction")]
+    pub spend: Option<f64>,
+    /// Poll no more often than this, in milliseconds, whatever the budget allows.
+    #[serde(default, deserialize_with = "opt_number")]
+    pub interval_ms: Option<u64>,
+    /// Claims a viewer's token must have to read this source; all must hold. None: any valid
+    /// viewer reads it.
+    #[serde(default)]
+    pub allow: Vec<Rule>,
+}
+
+impl fmt::Debug for SourceConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SourceConfig")
+            .field("kind", &self.kind)
+            .field("base_url", &self.base_url)
+            .field("credentials", &self.credentials.keys().collect::<Vec<_>>())
+            .field("oauth", &self.oauth)
+            .field("settings", &self.settings)
+            .field("rate", &self.rate)
+            .field("allow", &self.allow)
+            .finish_non_exhaustive()
+    }
+}
+
+/// OAuth 2 client credentials against the provider's token endpoint.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthConfig {
+    /// The token endpoint (`https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token`,
+    /// `https://login.mypurecloud.com/oauth/token`).
+    pub token_url: String,
+    /// The application's client id.
+    pub client_id: String,
+    /// Its secret.
+    #[serde(deserialize_with = "secret")]
+    pub client_secret: Secret,
+    /// The scope to ask for (Graph: `https://graph.microsoft.com/.default`, the default for
+    /// Graph).
+    pub scope: Option<String>,
+    /// How the client authenticates: `body` (Entra: id and secret in the form, the default for
+    /// Graph) or `basic` (Genesys: HTTP Basic, the default for every other kind).
+    pub client_auth: Option<ClientAuth>,
+}
+
+/// Where the client id and secret go in a token request.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientAuth {
+    /// `client_id` and `client_secret` in the form body.
+    Body,
+    /// `Authorization: Basic base64(id:secret)`.
+    Basic,
+}
+
+/// A rate limit: `requests` per `per_seconds`.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Rate {
+    /// Requests allowed in a window.
+    #[serde(deserialize_with = "number")]
+    pub requests: u64,
+    /// The window, in seconds.
+    #[serde(deserialize_with = "number")]
+    pub per_seconds: u64,
+}
+
+/// A claim a viewer's token must carry: equal to `equals` (a string claim) or containing it
+/// (an array claim such as `groups` or `roles`).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// The claim's name (`tid`, `groups`, `roles`).
+    pub claim: String,
+    /// The value it must be or contain.
+    pub equals: String,
+}
+
+impl SourceConfig {
+    /// The documented rate limit this source spends: the configured one, else the provider's
+    /// (Graph: 1,500 per 30 s, the lower of the two figures Microsoft documents; Rocket.Chat:
+    /// 10 calls per endpoint per minute, its default), else none.
+    pub fn rate(&self) -> Option<Rate> {
+        self.rate.or(match self.kind {
+            ProviderKind::Graph => Some(Rate {
+                requests: 1500,
+                per_seconds: 30,
+            }),
+            ProviderKind::RocketChat => Some(Rate {
+                requests: 10,
+                per_seconds: 60,
+            }),
+            _ => None,
+        })
+    }
+
+    /// How its client authenticates at the token endpoint.
+    pub fn client_auth(&self) -> ClientAuth {
+        match (&self.oauth, self.kind) {
+            (
+                Some(OAuthConfig {
+                    client_auth: Some(a),
+                    ..
+                }),
+                _,
+            ) => *a,
+            (_, ProviderKind::Graph) => ClientAuth::Body,
+            _ => ClientAuth::Basic,
+        }
+    }
+}
+
+impl Config {
+    /// Reads `path` (when given), then the environment's `PRESENCE_RELAY_…` values over it.
+    ///
+    /// # Errors
+    /// A file that cannot be read, TOML that does not parse, a field of the wrong type or an
+    /// unknown one, or a source the core cannot read.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let text = match path {
+            Some(p) => std::fs::read_to_string(p)
+                .map_err(|e| ConfigError(format!("cannot read {}: {e}", p.display())))?,
+            None => String::new(),
+        };
+        Self::from_parts(&text, std::env::vars())
+    }
+
+    /// The configuration of `toml` with `env`'s `PRESENCE_RELAY_…` pairs over it.
+    ///
+    /// # Errors
+    /// As [`Config::load`].
+    pub fn from_parts(
+        toml_text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut table: toml::Table =
+            toml::from_str(toml_text).map_err(|e| ConfigError(e.to_string()))?;
+        for (name, value) in env {
+            let Some(path) = name.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            if path == "CONFIG" || path == "LOG" {
+                continue;
+            }
+            let keys: Vec<String> = path.split("__").map(str::to_lowercase).collect();
+            set(&mut table, &keys, value).map_err(|e| ConfigError(format!("{name}: {e}")))?;
+        }
+        let config: Config = table
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError(e.to_string().trim().to_owned()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        for (name, source) in &self.sources {
+            if name.is_empty() || name.contains([';', '=', ',']) {
+                return Err(ConfigError(format!(
+                    "sources.{name}: a source's name cannot be empty or hold `;`, `=` or `,`"
+                )));
+            }
+            Adapter::new(source.kind, &source.base_url)
+                .map_err(|e| ConfigError(format!("sources.{name}: {e}")))?;
+            presence_widgets::core::http::check_base_url(&source.base_url)
+                .map_err(|e| ConfigError(format!("sources.{name}.base_url: {e}")))?;
+            if source.oauth.is_some() && !source.credentials.is_empty() {
+                return Err(ConfigError(format!(
+                    "sources.{name}: give `credentials` or `oauth`, not both"
+                )));
+            }
+            if source.oauth.is_some()
+                && !matches!(source.kind, ProviderKind::Graph | ProviderKind::Genesys)
+            {
+                return Err(ConfigError(format!(
+                    "sources.{name}.oauth: client credentials are for graph and genesys"
+                )));
+            }
+            if let Some(rate) = source.rate {
+                if rate.requests == 0 || rate.per_seconds == 0 {
+                    return Err(ConfigError(format!(
+                        "sources.{name}.rate: requests and per_seconds must be above 0"
+                    )));
+                }
+            }
+        }
+        if self.auth.identity_header.is_none() && self.auth.issuer.is_none() {
+            return Err(ConfigError(
+                "auth: set `issuer` (and `audience`) to check viewers' tokens, or `identity_header` behind a proxy"
+                    .into(),
+            ));
+        }
+        if self.auth.issuer.is_some() && self.auth.audience.is_none() {
+            return Err(ConfigError("auth.audience: required with `issuer`".into()));
+        }
+        if self.buffer == 0 || self.max_ids == 0 {
+            return Err(ConfigError("buffer and max_ids must be above 0".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Sets `keys` (a path of tables) in `table` to `value`.
+fn set(table: &mut toml::Table, keys: &[String], value: String) -> Result<(), String> {
+    match keys {
+        [] => Err("no key".into()),
+        [last] => {
+            table.insert(last.clone(), toml::Value::String(value));
+            Ok(())
+        }
+        [first, rest @ ..] => {
+            let entry = table
+                .entry(first.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            match entry {
+                toml::Value::Table(inner) => set(inner, rest, value),
+                _ => Err(format!("`{first}` is not a table")),
+            }
+        }
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8090))
+}
+fn default_history() -> u64 {
+    1024
+}
+fn default_buffer() -> u64 {
+    1024
+}
+fn default_max_ids() -> u64 {
+    5000
+}
+fn default_max_known() -> u64 {
+    100_000
+}
+fn default_linger_ms() -> u64 {
+    30_000
+}
+fn default_min_interval_ms() -> u64 {
+    1_000
+}
+
+/// A number, from TOML or from the environment's text.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NumberOrText {
+    Number(u64),
+    Float(f64),
+    Text(String),
+}
+
+fn number<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    match NumberOrText::deserialize(d)? {
+        NumberOrText::Number(n) => Ok(n),
+        NumberOrText::Float(_) => Err(serde::de::Error::custom("expected a whole number")),
+        NumberOrText::Text(t) => t
+            .trim()
+            .parse()
+            .map_err(|_| serde::de::Error::custom(format!("expected a number, not `{t}`"))),
+    }
+}
+
+fn opt_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    number(d).map(Some)
+}
+
+fn opt_fraction<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let value = match NumberOrText::deserialize(d)? {
+        NumberOrText::Number(n) => u32::try_from(n).map(f64::from).unwrap_or(f64::MAX),
+        NumberOrText::Float(f) => f,
+        NumberOrText::Text(t) => t
+            .trim()
+            .parse()
+            .map_err(|_| serde::de::Error::custom(format!("expected a number, not `{t}`")))?,
+    };
+    if value > 0.0 && value <= 1.0 {
+        Ok(Some(value))
+    } else {
+        Err(serde::de::Error::custom(
+            "expected a share above 0 and at most 1",
+        ))
+    }
+}
+
+fn addr<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {
+    let text = String::deserialize(d)?;
+    text.parse().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "expected an address such as 127.0.0.1:8090, not `{text}`"
+        ))
+    })
+}
+
+/// A list, from a TOML array or the environment's comma-separated text.
+fn list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrText {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match ListOrText::deserialize(d)? {
+        ListOrText::List(l) => l,
+        ListOrText::Text(t) => t
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
+fn kind<'de, D: Deserializer<'de>>(d: D) -> Result<ProviderKind, D::Error> {
+    let text = String::deserialize(d)?;
+    ProviderKind::from_name(&text).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "unknown kind `{text}`: graph, rocketchat, genesys or superoffice"
+        ))
+    })
+}
+
+fn secret<'de, D: Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
+    String::deserialize(d).map(Secret::new)
+}
+
+fn secrets<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Secret>, D::Error> {
+    let map = BTreeMap::<String, String>::deserialize(d)?;
+    Ok(map.into_iter().map(|(k, v)| (k, Secret::new(v))).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+        listen = "127.0.0.1:0"
+        allowed_origins = ["http://127.0.0.1:8080"]
+        [auth]
+        issuer = "http://127.0.0.1:8080/_sim/oidc"
+        audience = "presence-relay"
+        [sources.teams]
+        kind = "graph"
+        base_url = "http://127.0.0.1:8080/graph/v1.0"
+        credentials = { token = "t0ps3cret" }
+    "#;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn reads_a_file_with_defaults() {
+        let c = Config::from_parts(BASE, env(&[])).unwrap();
+        assert_eq!(c.history, 1024);
+        assert_eq!(c.sources.len(), 1);
+        let teams = c.sources.get("teams").unwrap();
+        assert_eq!(teams.kind, ProviderKind::Graph);
+        assert_eq!(
+            teams.rate(),
+            Some(Rate {
+                requests: 1500,
+                per_seconds: 30
+            })
+        );
+    }
+
+    #[test]
+    fn the_environment_sets_any_value() {
+        let c = Config::from_parts(
+            BASE,
+            env(&[
+                ("PRESENCE_RELAY_HISTORY", "10"),
+                (
+                    "PRESENCE_RELAY_ALLOWED_ORIGINS",
+                    "http://a.test, http://b.test",
+                ),
+                (
+                    "PRESENCE_RELAY_SOURCES__TEAMS__CREDENTIALS__TOKEN",
+                    "from-env",
+                ),
+                ("PRESENCE_RELAY_SOURCES__CHAT__KIND", "rocketchat"),
+                (
+                    "PRESENCE_RELAY_SOURCES__CHAT__BASE_URL",
+                    "http://127.0.0.1:8080/rocketchat",
+                ),
+                ("PRESENCE_RELAY_SOURCES__CHAT__RATE__REQUESTS", "20"),
+                ("PRESENCE_RELAY_SOURCES__CHAT__RATE__PER_SECONDS", "60"),
+                ("OTHER", "ignored"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.history, 10);
+        assert_eq!(c.allowed_origins, ["http://a.test", "http://b.test"]);
+        let teams = c.sources.get("teams").unwrap();
+        assert_eq!(teams.credentials.get("token").unwrap().expose(), "from-env");
+        let chat = c.sources.get("chat").unwrap();
+        assert_eq!(chat.rate().unwrap().requests, 20);
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let c = Config::from_parts(
+            &(BASE.to_owned()
+                + "oauth = { token_url = \"http://x.test/t\", client_id = \"id\", client_secret = \"hunter2\" }"),
+            env(&[]),
+        );
+        // Both credentials and oauth: refused, and the message names neither secret.
+        let e = c.unwrap_err().to_string();
+        assert!(e.contains("not both"), "{e}");
+        let c = Config::from_parts(BASE, env(&[])).unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("t0ps3cret"), "{shown}");
+    }
+
+    #[test]
+    fn bad_values_name_the_field() {
+        let e = Config::from_parts(BASE, env(&[("PRESENCE_RELAY_HISTORY", "many")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("many"), "{e}");
+        let e = Config::from_parts(&BASE.replace("graph\"", "teams\""), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown kind `teams`"), "{e}");
+        let e = Config::from_parts(&BASE.replace("[auth]", "[auth]\nsurprise = 1"), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("surprise"), "{e}");
+        let e = Config::from_parts(&BASE.replace("audience = \"presence-relay\"", ""), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("auth.audience"), "{e}");
+    }
+}

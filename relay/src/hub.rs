@@ -1,0 +1,387 @@
+//! What every viewer reads: per source, the current entry of each person known, the last changes
+//! (for viewers resuming from an event id) and the source's state; and one broadcast of every
+//! change to every stream, each stream keeping what it watches.
+//!
+//! Positions: each source numbers its changes; the first position is the relay's start time in
+//! milliseconds since the Unix epoch, so that a position from before a restart is older than
+//! anything the new relay has and gets a fresh snapshot instead of the wrong changes.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use presence_widgets::core::{PresenceError, State, UserId};
+use serde_json::{json, Map, Value};
+use tokio::sync::broadcast;
+
+/// One change, sent to every stream.
+#[derive(Debug)]
+pub struct Fanout {
+    /// The source's index in the hub.
+    pub source: usize,
+    /// What it is.
+    pub kind: Kind,
+    /// The event's data, JSON.
+    pub data: Arc<str>,
+    /// When it was published, for the fan-out lag.
+    pub at: Instant,
+}
+
+/// What a [`Fanout`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// One person's entry changed: their slot, and the source's position after the change.
+    Presence {
+        /// The person's slot in the source.
+        slot: u32,
+        /// The source's position after this change.
+        pos: u64,
+    },
+    /// The source's state (mode, staleness, reason) changed.
+    State,
+}
+
+/// One source's log.
+#[derive(Debug)]
+struct Log {
+    name: Arc<str>,
+    /// The position of the last change.
+    head: u64,
+    /// The last changes: position, slot, data.
+    recent: VecDeque<(u64, u32, Arc<str>)>,
+    history: usize,
+    slots: HashMap<UserId, u32>,
+    ids: Vec<UserId>,
+    max_known: usize,
+    /// The current entry of each slot, where the relay has one.
+    current: Vec<Option<Arc<str>>>,
+    /// The source's state event data.
+    state: Arc<str>,
+}
+
+/// Where a resuming viewer continues in one source.
+#[derive(Debug, PartialEq)]
+pub enum Resume {
+    /// The changes after the viewer's position that concern it (each with its position), and
+    /// the head.
+    Replay(Vec<(u64, Arc<str>)>, u64),
+    /// Too old (or from another relay): a snapshot.
+    Snapshot,
+}
+
+/// Every source's log, and the broadcast.
+#[derive(Debug)]
+pub struct Hub {
+    logs: Vec<Mutex<Log>>,
+    tx: broadcast::Sender<Arc<Fanout>>,
+}
+
+impl Hub {
+    /// A hub for these sources (by name, in order), keeping `history` changes each, at most
+    /// `max_known` people each, a stream falling at most `buffer` events behind; positions
+    /// start after `start`.
+    pub fn new(
+        names: &[String],
+        history: usize,
+        max_known: usize,
+        buffer: usize,
+        start: u64,
+    ) -> Self {
+        let (tx, _) = broadcast::channel(buffer.max(1));
+        let logs = names
+            .iter()
+            .map(|name| {
+                let name: Arc<str> = Arc::from(name.as_str());
+                let state = state_json(&name, "poll", false, None).into();
+                Mutex::new(Log {
+                    name,
+                    head: start,
+                    recent: VecDeque::new(),
+                    history,
+                    slots: HashMap::new(),
+                    ids: Vec::new(),
+                    max_known,
+                    current: Vec::new(),
+                    state,
+                })
+            })
+            .collect();
+        Self { logs, tx }
+    }
+
+    fn log(&self, source: usize) -> Option<MutexGuard<'_, Log>> {
+        self.logs
+            .get(source)
+            .map(|m| m.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// A new receiver of every change from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Fanout>> {
+        self.tx.subscribe()
+    }
+
+    /// How many streams receive.
+    pub fn receivers(&self) -> usize {
+        self.tx.receiver_count()
+    }
+
+    /// The slot of `id` in `source`, made if new; `None` once the source knows `max_known`
+    /// people.
+    pub fn slot(&self, source: usize, id: &UserId) -> Option<u32> {
+        let mut log = self.log(source)?;
+        if let Some(slot) = log.slots.get(id) {
+            return Some(*slot);
+        }
+        if log.ids.len() >= log.max_known {
+            return None;
+        }
+        let slot = u32::try_from(log.ids.len()).ok()?;
+        log.slots.insert(id.clone(), slot);
+        log.ids.push(id.clone());
+        log.current.push(None);
+        Some(slot)
+    }
+
+    /// Publishes `id`'s new entry in `source`.
+    pub fn publish(&self, source: usize, id: &UserId, data: String) {
+        let Some(mut log) = self.log(source) else {
+            return;
+        };
+        let Some(slot) = log.slots.get(id).copied() else {
+            return;
+        };
+        let data: Arc<str> = data.into();
+        log.head = log.head.saturating_add(1);
+        let pos = log.head;
+        if let Some(c) = usize::try_from(slot)
+            .ok()
+            .and_then(|s| log.current.get_mut(s))
+        {
+            *c = Some(data.clone());
+        }
+        log.recent.push_back((pos, slot, data.clone()));
+        while log.recent.len() > log.history {
+            log.recent.pop_front();
+        }
+        // Sent under the log's lock, so that the broadcast's order is the positions' order and
+        // a snapshot taken under the lock sees every change before its head and none after.
+        let _ = self.tx.send(Arc::new(Fanout {
+            source,
+            kind: Kind::Presence { slot, pos },
+            data,
+            at: Instant::now(),
+        }));
+    }
+
+    /// Forgets `id`'s entry (nobody watches them any more); their slot stays theirs.
+    pub fn forget(&self, source: usize, id: &UserId) {
+        if let Some(mut log) = self.log(source) {
+            if let Some(slot) = log.slots.get(id).copied() {
+                if let Some(c) = usize::try_from(slot)
+                    .ok()
+                    .and_then(|s| log.current.get_mut(s))
+                {
+                    *c = None;
+                }
+            }
+        }
+    }
+
+    /// Sets the source's state, broadcasting it when it changed.
+    pub fn set_state(&self, source: usize, mode: &str, stale: bool, reason: Option<&str>) {
+        let Some(mut log) = self.log(source) else {
+            return;
+        };
+        let data: Arc<str> = state_json(&log.name, mode, stale, reason).into();
+        if data == log.state {
+            return;
+        }
+        log.state = data.clone();
+        let _ = self.tx.send(Arc::new(Fanout {
+            source,
+            kind: Kind::State,
+            data,
+            at: Instant::now(),
+        }));
+    }
+
+    /// The source's state event data.
+    pub fn state(&self, source: usize) -> Option<Arc<str>> {
+        self.log(source).map(|log| log.state.clone())
+    }
+
+    /// The entries of `slots` in `source` (a loading entry for those without one) and the head.
+    pub fn snapshot(&self, source: usize, slots: &[u32]) -> (Vec<Arc<str>>, u64) {
+        let Some(log) = self.log(source) else {
+            return (Vec::new(), 0);
+        };
+        let entries = slots
+            .iter()
+            .filter_map(|slot| {
+                let i = usize::try_from(*slot).ok()?;
+                match log.current.get(i) {
+                    Some(Some(data)) => Some(data.clone()),
+                    _ => log
+                        .ids
+                        .get(i)
+                        .map(|id| Arc::from(loading_json(&log.name, id))),
+                }
+            })
+            .collect();
+        (entries, log.head)
+    }
+
+    /// What a viewer at position `from` of `source`, watching `slots` (sorted), has missed.
+    pub fn resume(&self, source: usize, from: u64, slots: &[u32]) -> Resume {
+        let Some(log) = self.log(source) else {
+            return Resume::Snapshot;
+        };
+        if from > log.head {
+            return Resume::Snapshot;
+        }
+        let oldest = log
+            .recent
+            .front()
+            .map_or(log.head, |(pos, _, _)| pos.saturating_sub(1));
+        if from < oldest {
+            return Resume::Snapshot;
+        }
+        let missed = log
+            .recent
+            .iter()
+            .filter(|(pos, slot, _)| *pos > from && slots.binary_search(slot).is_ok())
+            .map(|(pos, _, data)| (*pos, data.clone()))
+            .collect();
+        Resume::Replay(missed, log.head)
+    }
+
+    /// The source's name.
+    pub fn name(&self, source: usize) -> Option<Arc<str>> {
+        self.log(source).map(|log| log.name.clone())
+    }
+}
+
+/// A source's state event data.
+pub fn state_json(source: &str, mode: &str, stale: bool, reason: Option<&str>) -> String {
+    json!({ "source": source, "mode": mode, "stale": stale, "reason": reason }).to_string()
+}
+
+fn loading_json(source: &str, id: &UserId) -> String {
+    json!({ "source": source, "user": id.as_str(), "status": "loading" }).to_string()
+}
+
+/// One person's entry: what a `presence` event carries. `presence` is the normalized presence
+/// with the fields of the widgets' `presence-change` detail (and `mode`); `error` the reason a
+/// presence is failing or stale, or why there is none.
+pub fn entry_json(source: &str, id: &UserId, state: &State, mode: &str) -> String {
+    let (status, error, since_ms) = match state {
+        State::Loading => ("loading", None, None),
+        State::Fresh(_) => ("fresh", None, None),
+        State::Failing { error, .. } => ("failing", Some(error), None),
+        State::Stale {
+            error, since_ms, ..
+        } => ("stale", Some(error), Some(*since_ms)),
+        State::Error(error) => ("error", Some(error), None),
+    };
+    let mut entry = Map::new();
+    entry.insert("source".into(), source.into());
+    entry.insert("user".into(), id.as_str().into());
+    entry.insert("status".into(), status.into());
+    if let Some(p) = state.presence() {
+        let mut presence: Value = serde_json::from_str(&p.to_json()).unwrap_or(Value::Null);
+        if let Value::Object(fields) = &mut presence {
+            fields.insert("mode".into(), mode.into());
+        }
+        entry.insert("presence".into(), presence);
+    }
+    if let Some(e) = error {
+        entry.insert("error".into(), error_json(e));
+    }
+    if let Some(ms) = since_ms {
+        entry.insert("confirmedAt".into(), ms.into());
+    }
+    Value::Object(entry).to_string()
+}
+
+fn error_json(error: &PresenceError) -> Value {
+    let mut value: Value = serde_json::from_str(&error.to_json()).unwrap_or(Value::Null);
+    if let Value::Object(fields) = &mut value {
+        fields.insert("message".into(), error.to_string().into());
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hub() -> Hub {
+        Hub::new(&["teams".to_owned()], 3, 10, 16, 1000)
+    }
+
+    #[test]
+    fn positions_count_changes_and_resumes_replay_them() {
+        let hub = hub();
+        let a = UserId::new("a");
+        let b = UserId::new("b");
+        let (sa, sb) = (hub.slot(0, &a).unwrap(), hub.slot(0, &b).unwrap());
+        hub.publish(0, &a, "a1".into());
+        hub.publish(0, &b, "b1".into());
+        let (entries, head) = hub.snapshot(0, &[sa, sb]);
+        assert_eq!(head, 1002);
+        assert_eq!(
+            entries.iter().map(|e| &**e).collect::<Vec<_>>(),
+            ["a1", "b1"]
+        );
+        hub.publish(0, &a, "a2".into());
+        assert_eq!(
+            hub.resume(0, 1002, &[sa]),
+            Resume::Replay(vec![(1003, Arc::from("a2"))], 1003)
+        );
+        assert_eq!(hub.resume(0, 1003, &[sa]), Resume::Replay(vec![], 1003));
+        // History keeps 3: 1001 is gone, so a resume from 1000 is a snapshot.
+        hub.publish(0, &b, "b2".into());
+        assert_eq!(hub.resume(0, 1000, &[sa]), Resume::Snapshot);
+        assert_eq!(
+            hub.resume(0, 1001, &[sa, sb]),
+            Resume::Replay(
+                vec![
+                    (1002, Arc::from("b1")),
+                    (1003, Arc::from("a2")),
+                    (1004, Arc::from("b2"))
+                ],
+                1004
+            )
+        );
+        // From the future (another relay): a snapshot.
+        assert_eq!(hub.resume(0, 5000, &[sa]), Resume::Snapshot);
+    }
+
+    #[test]
+    fn unknown_people_load_and_known_ones_are_bounded() {
+        let hub = hub();
+        let slots: Vec<u32> = (0..10)
+            .map(|i| hub.slot(0, &UserId::new(format!("u{i}"))).unwrap())
+            .collect();
+        assert_eq!(hub.slot(0, &UserId::new("one-too-many")), None);
+        assert_eq!(hub.slot(0, &UserId::new("u3")), Some(3));
+        let (entries, _) = hub.snapshot(0, &slots[..1]);
+        assert_eq!(
+            &*entries[0],
+            r#"{"reason":null,"source":"teams","status":"loading","user":"u0"}"#
+                .replace(r#""reason":null,"#, "")
+        );
+    }
+
+    #[test]
+    fn states_broadcast_only_when_they_change() {
+        let hub = hub();
+        let mut rx = hub.subscribe();
+        hub.set_state(0, "poll", false, None);
+        hub.set_state(0, "poll", true, Some("graph: HTTP 503"));
+        let got = rx.try_recv().unwrap();
+        assert_eq!(got.kind, Kind::State);
+        assert!(got.data.contains("HTTP 503"));
+        assert!(rx.try_recv().is_err());
+    }
+}

@@ -1,0 +1,554 @@
+//! `POST /v1/stream`: one Server-Sent Events stream per page for all the sources it reads.
+//! The body names the whole watch set; the answer is the stream: a `snapshot`, then `presence`
+//! and `state` events, `auth` when the viewer's token expires. Event ids carry every source's
+//! position (`teams=1042;chat=77`), so one `Last-Event-ID` resumes them all.
+
+use std::collections::{HashMap, VecDeque};
+use std::convert::Infallible;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures_util::stream::{self, Stream};
+use presence_widgets::core::UserId;
+use serde_json::{json, Value};
+use tokio::sync::{broadcast, watch};
+
+use crate::app::Relay;
+use crate::auth::{allowed, AuthError};
+use crate::hub::{Fanout, Kind, Resume};
+
+/// The longest id accepted, in bytes.
+pub const MAX_ID_BYTES: usize = 256;
+
+/// How long a viewer dropped for reading too slowly, or at shutdown, waits before resuming.
+const RETRY: Duration = Duration::from_secs(2);
+
+/// An answer that is not a stream: a status and a JSON body `{"error": …}`.
+#[derive(Debug)]
+pub struct Refusal {
+    status: StatusCode,
+    body: Value,
+    challenge: Option<String>,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: json!({ "error": message.into() }),
+            challenge: None,
+        }
+    }
+
+    fn with(mut self, key: &str, value: Value) -> Self {
+        if let Value::Object(fields) = &mut self.body {
+            fields.insert(key.into(), value);
+        }
+        self
+    }
+}
+
+impl From<AuthError> for Refusal {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Keys(_) => Refusal::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+            _ => {
+                let mut r = Refusal::new(StatusCode::UNAUTHORIZED, "unauthorized")
+                    .with("reason", e.to_string().into());
+                let code = if e == AuthError::Missing {
+                    "Bearer".to_owned()
+                } else {
+                    // The reason is ours (no token text in it); quotes are left out.
+                    format!(
+                        "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                        e.to_string().replace('"', "'")
+                    )
+                };
+                r.challenge = Some(code);
+                r
+            }
+        }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body)).into_response();
+        if let Some(c) = self.challenge.and_then(|c| c.parse().ok()) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, c);
+        }
+        response
+    }
+}
+
+/// What a page watches: per source (by index), its ids, and those it did not watch at the
+/// event id it resumes from.
+#[derive(Debug, Default, PartialEq)]
+pub struct Watch {
+    /// Source index → ids, each once.
+    pub sources: Vec<(usize, Vec<UserId>)>,
+    /// Source index → ids new since the resumed event id.
+    pub added: HashMap<usize, Vec<UserId>>,
+}
+
+/// Reads a watch body.
+///
+/// # Errors
+/// 400 naming the field for a malformed body, 404 for an unknown source, 413 past `max_ids`.
+pub fn read_watch(
+    body: &[u8],
+    names: &HashMap<String, usize>,
+    max_ids: usize,
+) -> Result<Watch, Refusal> {
+    let bad = |m: String| Refusal::new(StatusCode::BAD_REQUEST, m);
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| bad(format!("the body is not JSON: {e}")))?;
+    let Value::Object(top) = value else {
+        return Err(bad("the body must be an object: {\"sources\": {…}}".into()));
+    };
+    let Some(sources) = top.get("sources") else {
+        return Err(bad("sources: required, {\"name\": [\"id\", …]}".into()));
+    };
+    let Value::Object(sources) = sources else {
+        return Err(bad("sources: expected an object of source names".into()));
+    };
+    let mut watch = Watch::default();
+    let mut total = 0usize;
+    for (name, ids) in sources {
+        let index = *names.get(name).ok_or_else(|| {
+            Refusal::new(StatusCode::NOT_FOUND, format!("unknown source `{name}`"))
+                .with("source", name.as_str().into())
+        })?;
+        let ids = read_ids(&format!("sources.{name}"), ids)?;
+        total = total.saturating_add(ids.len());
+        if total > max_ids {
+            return Err(Refusal::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("too many ids: at most {max_ids} in one watch"),
+            )
+            .with("max", max_ids.into()));
+        }
+        watch.sources.push((index, ids));
+    }
+    if let Some(added) = top.get("added") {
+        let Value::Object(added) = added else {
+            return Err(bad("added: expected an object of source names".into()));
+        };
+        for (name, ids) in added {
+            let Some((index, watched)) = names
+                .get(name)
+                .and_then(|i| watch.sources.iter().find(|(s, _)| s == i))
+            else {
+                return Err(bad(format!("added.{name}: not a watched source")));
+            };
+            let ids = read_ids(&format!("added.{name}"), ids)?
+                .into_iter()
+                .filter(|id| watched.contains(id))
+                .collect();
+            watch.added.insert(*index, ids);
+        }
+    }
+    Ok(watch)
+}
+
+fn read_ids(path: &str, value: &Value) -> Result<Vec<UserId>, Refusal> {
+    let Value::Array(items) = value else {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            format!("{path}: expected an array of ids"),
+        ));
+    };
+    let mut ids: Vec<UserId> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        match item.as_str().map(str::trim) {
+            Some(id) if !id.is_empty() && id.len() <= MAX_ID_BYTES => ids.push(UserId::new(id)),
+            _ => {
+                return Err(Refusal::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("{path}[{i}]: expected an id, a string of 1 to {MAX_ID_BYTES} bytes"),
+                ))
+            }
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Reads `teams=1042;chat=77` into source name → position; parts it cannot read are left out
+/// (those sources get a snapshot).
+pub fn read_event_id(text: &str) -> HashMap<String, u64> {
+    text.split(';')
+        .filter_map(|part| {
+            let (name, pos) = part.split_once('=')?;
+            Some((name.trim().to_owned(), pos.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+/// One watched source of a stream.
+struct Watched {
+    index: usize,
+    name: Arc<str>,
+    /// The slots watched, sorted.
+    slots: Vec<u32>,
+    /// The position the viewer has reached.
+    pos: u64,
+}
+
+/// Unsubscribes a stream's ids when it ends (after the linger), and counts viewers.
+struct Leave {
+    relay: Arc<Relay>,
+    ids: Vec<(usize, Vec<UserId>)>,
+}
+
+impl Drop for Leave {
+    fn drop(&mut self) {
+        self.relay.metrics.viewers.fetch_sub(1, Ordering::Relaxed);
+        let relay = self.relay.clone();
+        let ids = std::mem::take(&mut self.ids);
+        let linger = relay.limits.linger;
+        let leave = async move {
+            if !linger.is_zero() {
+                tokio::time::sleep(linger).await;
+            }
+            relay.unwatch(&ids);
+        };
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(leave);
+        }
+    }
+}
+
+/// What a stream yields next.
+struct Reader {
+    initial: VecDeque<Event>,
+    rx: broadcast::Receiver<Arc<Fanout>>,
+    /// Hub index → position in `watched`.
+    by_source: HashMap<usize, usize>,
+    watched: Vec<Watched>,
+    shutdown: watch::Receiver<bool>,
+    expires: Option<tokio::time::Instant>,
+    done: bool,
+    _leave: Leave,
+}
+
+impl Reader {
+    fn id(&self) -> String {
+        self.watched
+            .iter()
+            .map(|w| format!("{}={}", w.name, w.pos))
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+
+    async fn next(&mut self) -> Option<Event> {
+        if let Some(event) = self.initial.pop_front() {
+            return Some(event);
+        }
+        if self.done {
+            return None;
+        }
+        loop {
+            let expiry = async {
+                match self.expires {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                got = self.rx.recv() => match got {
+                    Ok(fanout) => {
+                        if let Some(event) = self.accept(&fanout) {
+                            let lag = fanout.at.elapsed();
+                            self._leave.relay.metrics.lag(lag);
+                            return Some(event);
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        self._leave.relay.metrics.dropped.fetch_add(1, Ordering::Relaxed);
+                        self.done = true;
+                        return Some(
+                            Event::default()
+                                .retry(RETRY)
+                                .comment("dropped: too slow to read; resume from your last event id"),
+                        );
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                },
+                _ = self.shutdown.changed() => {
+                    self.done = true;
+                    return Some(Event::default().retry(RETRY).comment("the relay is shutting down; resume from your last event id"));
+                }
+                () = expiry => {
+                    self.done = true;
+                    return Some(
+                        Event::default()
+                            .event("auth")
+                            .data(json!({ "reason": "the token has expired" }).to_string()),
+                    );
+                }
+            }
+        }
+    }
+
+    fn accept(&mut self, fanout: &Fanout) -> Option<Event> {
+        let w = self.watched.get_mut(*self.by_source.get(&fanout.source)?)?;
+        match fanout.kind {
+            Kind::State => Some(Event::default().event("state").data(&*fanout.data)),
+            Kind::Presence { slot, pos } => {
+                if pos <= w.pos || w.slots.binary_search(&slot).is_err() {
+                    return None;
+                }
+                w.pos = pos;
+                let id = self.id();
+                Some(
+                    Event::default()
+                        .event("presence")
+                        .id(id)
+                        .data(&*fanout.data),
+                )
+            }
+        }
+    }
+}
+
+/// `POST /v1/stream`.
+pub async fn open(State(relay): State<Arc<Relay>>, headers: HeaderMap, body: Bytes) -> Response {
+    match start(relay, &headers, &body).await {
+        Ok(sse) => sse.into_response(),
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+async fn start(
+    relay: Arc<Relay>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Refusal> {
+    let viewer = relay.verifier.viewer(headers).await?;
+    let watch = read_watch(body, &relay.names, relay.limits.max_ids)?;
+    for (index, _) in &watch.sources {
+        let Some(source) = relay.sources.get(*index) else {
+            continue;
+        };
+        if !allowed(&source.allow, &viewer.claims) {
+            return Err(Refusal::new(
+                StatusCode::FORBIDDEN,
+                format!("this token may not read `{}`", source.name),
+            )
+            .with("source", source.name.as_str().into()));
+        }
+    }
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(read_event_id)
+        .unwrap_or_default();
+
+    // Slots, then subscriptions, then the broadcast, then what the viewer has missed: every
+    // change after that is in the receiver.
+    let mut watched = Vec::new();
+    for (index, ids) in &watch.sources {
+        let mut slots = Vec::with_capacity(ids.len());
+        for id in ids {
+            let slot = relay.hub.slot(*index, id).ok_or_else(|| {
+                Refusal::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the relay reads as many people as it is configured to for this source",
+                )
+            })?;
+            slots.push(slot);
+        }
+        slots.sort_unstable();
+        watched.push(Watched {
+            index: *index,
+            name: relay.hub.name(*index).unwrap_or_else(|| Arc::from("")),
+            slots,
+            pos: 0,
+        });
+    }
+    relay.metrics.viewers.fetch_add(1, Ordering::Relaxed);
+    relay.metrics.streams.fetch_add(1, Ordering::Relaxed);
+    let leave = Leave {
+        relay: relay.clone(),
+        ids: watch.sources.clone(),
+    };
+    relay.watch(&watch.sources);
+    let rx = relay.hub.subscribe();
+
+    let mut snapshot = Vec::new();
+    let mut full = Vec::new();
+    let mut replays = Vec::new();
+    let mut states = Vec::new();
+    for w in &mut watched {
+        if let Some(state) = relay.hub.state(w.index) {
+            states.push(serde_json::from_str::<Value>(&state).unwrap_or(Value::Null));
+        }
+        let from = resume.get(&*w.name).copied();
+        let added: Vec<u32> = watch
+            .added
+            .get(&w.index)
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| relay.hub.slot(w.index, id))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let kept: Vec<u32> = w
+            .slots
+            .iter()
+            .copied()
+            .filter(|s| !added.contains(s))
+            .collect();
+        match from.map(|from| (from, relay.hub.resume(w.index, from, &kept))) {
+            Some((from, Resume::Replay(missed, head))) => {
+                let (entries, _) = relay.hub.snapshot(w.index, &added);
+                snapshot.extend(entries);
+                w.pos = from;
+                replays.push((w.index, missed, head));
+            }
+            _ => {
+                let (entries, head) = relay.hub.snapshot(w.index, &w.slots);
+                snapshot.extend(entries);
+                full.push(w.name.to_string());
+                w.pos = head;
+            }
+        }
+    }
+    let by_source: HashMap<usize, usize> = watched
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (w.index, i))
+        .collect();
+    let mut reader = Reader {
+        initial: VecDeque::new(),
+        rx,
+        by_source,
+        watched,
+        shutdown: relay.shutdown.clone(),
+        expires: viewer.expires_at.map(|exp| {
+            let now = crate::upstream::now_ms() / 1000;
+            tokio::time::Instant::now() + Duration::from_secs(exp.saturating_sub(now))
+        }),
+        done: false,
+        _leave: leave,
+    };
+    let presences: Vec<Value> = snapshot
+        .iter()
+        .map(|e| serde_json::from_str(e).unwrap_or(Value::Null))
+        .collect();
+    let data = json!({ "presences": presences, "states": states, "full": full });
+    reader.initial.push_back(
+        Event::default()
+            .event("snapshot")
+            .id(reader.id())
+            .data(data.to_string()),
+    );
+    for (index, missed, head) in replays {
+        for (pos, data) in missed {
+            if let Some(w) = reader
+                .by_source
+                .get(&index)
+                .and_then(|i| reader.watched.get_mut(*i))
+            {
+                w.pos = pos;
+            }
+            let id = reader.id();
+            reader
+                .initial
+                .push_back(Event::default().event("presence").id(id).data(&*data));
+        }
+        if let Some(w) = reader
+            .by_source
+            .get(&index)
+            .and_then(|i| reader.watched.get_mut(*i))
+        {
+            w.pos = w.pos.max(head);
+        }
+    }
+    tracing::debug!(
+        viewer = viewer
+            .claims
+            .get("sub")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("?"),
+        sources = reader.watched.len(),
+        resumed = !resume.is_empty(),
+        "stream opened"
+    );
+    let events = stream::unfold(reader, |mut r| async move {
+        let event = r.next().await?;
+        Some((Ok::<Event, Infallible>(event), r))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names() -> HashMap<String, usize> {
+        HashMap::from([("teams".to_owned(), 0), ("chat".to_owned(), 1)])
+    }
+
+    fn refusal(body: &str) -> (StatusCode, String) {
+        let r = read_watch(body.as_bytes(), &names(), 3).unwrap_err();
+        (r.status, r.body.to_string())
+    }
+
+    #[test]
+    fn a_watch_names_sources_and_ids() {
+        let w = read_watch(
+            br#"{"sources": {"teams": ["b", "a", "a"], "chat": []}, "added": {"teams": ["b", "zz"]}}"#,
+            &names(),
+            3,
+        )
+        .unwrap();
+        assert_eq!(
+            w.sources,
+            vec![(1, vec![]), (0, vec![UserId::new("a"), UserId::new("b")])]
+        );
+        assert_eq!(w.added.get(&0), Some(&vec![UserId::new("b")]));
+    }
+
+    #[test]
+    fn bad_watches_say_what_is_wrong() {
+        let (s, m) = refusal("nope");
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert!(m.contains("not JSON"), "{m}");
+        let (s, m) = refusal(r#"{"teams": []}"#);
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert!(m.contains("sources: required"), "{m}");
+        let (s, m) = refusal(r#"{"sources": {"teams": ["a", 7]}}"#);
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert!(m.contains("sources.teams[1]"), "{m}");
+        let (s, m) = refusal(r#"{"sources": {"teams": "a"}}"#);
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert!(m.contains("sources.teams: expected an array"), "{m}");
+        let (s, m) = refusal(r#"{"sources": {"mail": ["a"]}}"#);
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        assert!(m.contains("unknown source `mail`"), "{m}");
+        let (s, m) = refusal(r#"{"sources": {"teams": ["a", "b"], "chat": ["c", "d"]}}"#);
+        assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(m.contains("at most 3"), "{m}");
+        let long = "x".repeat(MAX_ID_BYTES + 1);
+        let (s, _) = refusal(&format!(r#"{{"sources": {{"teams": ["{long}"]}}}}"#));
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn event_ids_carry_every_source() {
+        let ids = read_event_id("teams=1042;chat=77;junk;x=y");
+        assert_eq!(ids.get("teams"), Some(&1042));
+        assert_eq!(ids.get("chat"), Some(&77));
+        assert_eq!(ids.len(), 2);
+    }
+}

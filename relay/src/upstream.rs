@@ -1,0 +1,566 @@
+//! The one reader per source: the core's registry holds the union of the ids every viewer
+//! watches; this task sends what it plans (setup requests, new ids at once, then polls), with
+//! credentials that are static or OAuth client credentials refreshed before they expire, and
+//! publishes each changed entry to the hub. The poll interval spends the provider's rate limit
+//! on freshness: it depends on how many requests a poll takes, never on how many viewers there
+//! are.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use presence_widgets::core::schedule::{next_delay_ms, Outcome, Policy};
+use presence_widgets::core::{
+    Adapter, Credentials, HttpRequest, HttpResponse, Method, PresenceError, ProviderKind, Registry,
+    Secret, UserId,
+};
+use serde_json::Value;
+use tokio::sync::{watch, Notify};
+use tokio::time::Instant;
+
+use crate::config::{ClientAuth, OAuthConfig, Rate, SourceConfig};
+use crate::hub::{entry_json, Hub};
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Counters of one source, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Presence requests sent upstream.
+    pub requests: AtomicU64,
+    /// Of those, the ones that failed.
+    pub errors: AtomicU64,
+    /// Token requests sent.
+    pub token_requests: AtomicU64,
+    /// Milliseconds between polls now.
+    pub interval_ms: AtomicU64,
+}
+
+/// One source: its registry (shared with the streams, which subscribe ids) and its reader's
+/// wake-up.
+#[derive(Debug)]
+pub struct Source {
+    /// Its index in the hub.
+    pub index: usize,
+    /// Its name.
+    pub name: String,
+    /// Which provider.
+    pub kind: ProviderKind,
+    registry: Mutex<Registry>,
+    /// Woken when someone subscribes an id nobody watched.
+    pub wake: Notify,
+    /// The counters.
+    pub counters: Counters,
+    /// The rules a viewer must satisfy to read it.
+    pub allow: Vec<crate::config::Rule>,
+    credentials: Mutex<Auth>,
+    oauth: Option<OAuthConfig>,
+    client_auth: ClientAuth,
+    rate: Option<Rate>,
+    spend: f64,
+    interval_floor_ms: u64,
+}
+
+#[derive(Debug)]
+enum Auth {
+    Static(Credentials),
+    Token { token: Secret, refresh_at: Instant },
+    None,
+}
+
+impl Source {
+    /// The source `name` of `config`, at `index`.
+    ///
+    /// # Errors
+    /// An adapter setting or credentials it cannot take.
+    pub fn new(
+        index: usize,
+        name: &str,
+        config: &SourceConfig,
+        min_interval_ms: u64,
+    ) -> Result<Self, PresenceError> {
+        let mut adapter = Adapter::new(config.kind, &config.base_url)?;
+        for (setting, value) in &config.settings {
+            adapter.set(setting, value)?;
+        }
+        let credentials = if config.oauth.is_some() {
+            Auth::None
+        } else {
+            let values: Vec<Option<String>> = adapter
+                .credential_fields()
+                .iter()
+                .map(|f| {
+                    config
+                        .credentials
+                        .get(f.name)
+                        .map(|s| s.expose().to_owned())
+                })
+                .collect();
+            Auth::Static(adapter.credentials(&values)?)
+        };
+        let floor = adapter.cadence().floor_ms;
+        Ok(Self {
+            index,
+            name: name.to_owned(),
+            kind: config.kind,
+            registry: Mutex::new(Registry::new(adapter)),
+            wake: Notify::new(),
+            counters: Counters::default(),
+            allow: config.allow.clone(),
+            credentials: Mutex::new(credentials),
+            oauth: config.oauth.as_ref().map(|o| OAuthConfig {
+                token_url: o.token_url.clone(),
+                client_id: o.client_id.clone(),
+                client_secret: o.client_secret.clone(),
+                scope: o.scope.clone(),
+                client_auth: o.client_auth,
+            }),
+            client_auth: config.client_auth(),
+            rate: config.rate(),
+            spend: config.spend.unwrap_or(0.5),
+            interval_floor_ms: config
+                .interval_ms
+                .unwrap_or(0)
+                .max(min_interval_ms)
+                .max(floor),
+        })
+    }
+
+    /// The registry, locked (never across an await).
+    pub fn registry(&self) -> MutexGuard<'_, Registry> {
+        self.registry
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// How many people are read.
+    pub fn watched(&self) -> usize {
+        self.registry().len()
+    }
+
+    /// The interval of a poll of `requests` requests: the budget's share spread over a window,
+    /// never under the floor.
+    pub fn interval_ms(&self, requests: usize) -> u64 {
+        let floor = self.interval_floor_ms;
+        let Some(rate) = self.rate else {
+            return floor;
+        };
+        let requests = u64::try_from(requests.max(1)).unwrap_or(u64::MAX);
+        // requests × window / (limit × share), in whole milliseconds.
+        let window_ms = rate.per_seconds.saturating_mul(1000);
+        let allowed_per_window = (rate.requests.saturating_mul(1000))
+            .saturating_mul(share_thousandths(self.spend))
+            / 1_000_000;
+        let needed = requests.saturating_mul(window_ms) / allowed_per_window.max(1);
+        needed.max(floor)
+    }
+
+    fn lock_auth(&self) -> MutexGuard<'_, Auth> {
+        self.credentials
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn share_thousandths(spend: f64) -> u64 {
+    // 0 < spend <= 1 (checked by the configuration): 1..=1000 thousandths.
+    format!("{:.0}", spend * 1000.0)
+        .parse::<u64>()
+        .unwrap_or(500)
+        .clamp(1, 1000)
+}
+
+/// Sends requests upstream.
+#[derive(Clone, Debug)]
+pub struct Upstream {
+    http: reqwest::Client,
+}
+
+impl Upstream {
+    /// An upstream client with `http`.
+    pub fn new(http: reqwest::Client) -> Self {
+        Self { http }
+    }
+
+    /// Sends `request` with `source`'s credentials.
+    async fn send(
+        &self,
+        source: &Source,
+        request: &HttpRequest,
+    ) -> Result<HttpResponse, PresenceError> {
+        let credentials = self.credentials(source).await?;
+        source.counters.requests.fetch_add(1, Ordering::Relaxed);
+        let answer = self.raw(source.kind, request, &credentials).await;
+        if answer.as_ref().map_or(true, |r| !r.is_success()) {
+            source.counters.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        if answer.as_ref().is_ok_and(|r| r.status == 401) && source.oauth.is_some() {
+            // The token was refused before its time: ask for a new one next.
+            *source.lock_auth() = Auth::None;
+        }
+        answer
+    }
+
+    async fn raw(
+        &self,
+        kind: ProviderKind,
+        request: &HttpRequest,
+        credentials: &Credentials,
+    ) -> Result<HttpResponse, PresenceError> {
+        let method = match request.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+        };
+        let mut builder = self
+            .http
+            .request(method, &request.url)
+            .timeout(Duration::from_secs(15));
+        for (name, value) in request.headers.iter().chain(credentials.headers().iter()) {
+            builder = builder.header(*name, value);
+        }
+        if let Some(body) = &request.body {
+            builder = builder.body(body.clone());
+        }
+        let sent_at = now_ms();
+        let answer = builder.send().await.map_err(|e| network(kind, &e))?;
+        let status = answer.status().as_u16();
+        let headers = answer
+            .headers()
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect();
+        let body = answer.text().await.map_err(|e| network(kind, &e))?;
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+            requested_at_ms: Some(sent_at),
+        })
+    }
+
+    /// The credentials to send now: static, or a client-credentials token, fetched or
+    /// refreshed when it is due.
+    async fn credentials(&self, source: &Source) -> Result<Credentials, PresenceError> {
+        let Some(oauth) = &source.oauth else {
+            return match &*source.lock_auth() {
+                Auth::Static(c) => Ok(c.clone()),
+                _ => Err(PresenceError::Config(format!(
+                    "{}: no credentials",
+                    source.name
+                ))),
+            };
+        };
+        if let Auth::Token { token, refresh_at } = &*source.lock_auth() {
+            if Instant::now() < *refresh_at {
+                return Ok(Credentials::Bearer(token.clone()));
+            }
+        }
+        source
+            .counters
+            .token_requests
+            .fetch_add(1, Ordering::Relaxed);
+        let (token, lifetime) = self.token(source.kind, oauth, source.client_auth).await?;
+        // Refreshed when four fifths of its life have passed (and at least 5 s before it ends).
+        let early = (lifetime / 5).max(Duration::from_secs(5)).min(lifetime);
+        let refresh_at = Instant::now() + lifetime.saturating_sub(early);
+        *source.lock_auth() = Auth::Token {
+            token: token.clone(),
+            refresh_at,
+        };
+        Ok(Credentials::Bearer(token))
+    }
+
+    /// One client-credentials grant (RFC 6749 §4.4): the token and how long it lives.
+    async fn token(
+        &self,
+        kind: ProviderKind,
+        oauth: &OAuthConfig,
+        auth: ClientAuth,
+    ) -> Result<(Secret, Duration), PresenceError> {
+        let mut form: Vec<(&str, &str)> = vec![("grant_type", "client_credentials")];
+        let scope = oauth.scope.clone().or_else(|| {
+            (kind == ProviderKind::Graph).then(|| "https://graph.microsoft.com/.default".to_owned())
+        });
+        if let Some(scope) = &scope {
+            form.push(("scope", scope));
+        }
+        let mut builder = self
+            .http
+            .post(&oauth.token_url)
+            .timeout(Duration::from_secs(15));
+        match auth {
+            ClientAuth::Body => {
+                form.push(("client_id", &oauth.client_id));
+                form.push(("client_secret", oauth.client_secret.expose()));
+            }
+            ClientAuth::Basic => {
+                builder = builder.basic_auth(&oauth.client_id, Some(oauth.client_secret.expose()));
+            }
+        }
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", presence_widgets::core::http::encode_component(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let answer = builder
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Accept", "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| network(kind, &e))?;
+        let status = answer.status().as_u16();
+        let text = answer.text().await.map_err(|e| network(kind, &e))?;
+        let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if !(200..300).contains(&status) {
+            // OAuth's error body: `error` and `error_description`.
+            let code = json.get("error").and_then(Value::as_str).map(str::to_owned);
+            let message = json
+                .get("error_description")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            return Err(PresenceError::Http {
+                provider: kind,
+                status,
+                code,
+                message: Some(format!(
+                    "token endpoint: {}",
+                    message.unwrap_or_else(|| "refused".into())
+                )),
+                retry: None,
+            });
+        }
+        let token = json
+            .get("access_token")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| PresenceError::Decode {
+                provider: kind,
+                path: "access_token".into(),
+                message: "the token endpoint's answer has no access_token".into(),
+            })?;
+        let lifetime = json
+            .get("expires_in")
+            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+            .unwrap_or(3600);
+        Ok((Secret::new(token), Duration::from_secs(lifetime)))
+    }
+}
+
+fn network(kind: ProviderKind, e: &reqwest::Error) -> PresenceError {
+    // `without_url`: a URL may hold ids, never a token, but the message stays short.
+    let e = reqwest_message(e);
+    PresenceError::Network {
+        provider: kind,
+        message: e,
+    }
+}
+
+fn reqwest_message(e: &reqwest::Error) -> String {
+    let mut text = if e.is_timeout() {
+        "timed out".to_owned()
+    } else if e.is_connect() {
+        "cannot connect".to_owned()
+    } else {
+        "request failed".to_owned()
+    };
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+/// Publishes the state of `ids` in `source`.
+fn publish(hub: &Hub, source: &Source, registry: &Registry, ids: &[UserId], now: u64) {
+    for id in ids {
+        if let Some(state) = registry.state(id, now) {
+            hub.publish(
+                source.index,
+                id,
+                entry_json(&source.name, id, &state, "poll"),
+            );
+        }
+    }
+}
+
+/// Reads `source` until `shutdown` turns true.
+pub async fn run(
+    source: Arc<Source>,
+    upstream: Upstream,
+    hub: Arc<Hub>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut failures: u32 = 0;
+    let mut next_poll = Instant::now();
+    let mut random: u64 = now_ms();
+    loop {
+        setup(&source, &upstream).await;
+        // New ids first, at once.
+        let plan = source.registry().plan_new();
+        if !plan.requests.is_empty() || !plan.rejected.is_empty() {
+            send_plan(&source, &upstream, &hub, plan).await;
+        }
+        if Instant::now() >= next_poll {
+            let plan = source.registry().plan_poll();
+            let count = plan.requests.len();
+            let outcome = if count == 0 && plan.rejected.is_empty() {
+                Outcome::Success
+            } else {
+                send_plan(&source, &upstream, &hub, plan).await
+            };
+            let interval = source.interval_ms(count);
+            source
+                .counters
+                .interval_ms
+                .store(interval, Ordering::Relaxed);
+            let policy = Policy {
+                interval_ms: interval,
+                ..Policy::new(source.registry().adapter().cadence())
+            };
+            failures = match outcome {
+                Outcome::Success => 0,
+                Outcome::Failure(_) => failures.saturating_add(1),
+            };
+            random = random
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            let delay = next_delay_ms(&policy, &outcome, failures, now_ms(), random >> 33);
+            let reason = match &outcome {
+                Outcome::Failure(e) => Some(e.to_string()),
+                Outcome::Success => None,
+            };
+            hub.set_state(source.index, "poll", reason.is_some(), reason.as_deref());
+            next_poll = Instant::now() + Duration::from_millis(delay);
+        }
+        // Those whose presence turns stale with time.
+        let stale_at = source.registry().next_stale(now_ms());
+        let stale_in = stale_at.map(|at| Duration::from_millis(at.saturating_sub(now_ms())));
+        let stale_deadline = stale_in.map(|d| Instant::now() + d);
+        tokio::select! {
+            () = source.wake.notified() => {}
+            () = tokio::time::sleep_until(next_poll) => {}
+            () = sleep_until_opt(stale_deadline) => {
+                let registry = source.registry();
+                let failing = registry.failing();
+                publish(&hub, &source, &registry, &failing, now_ms());
+            }
+            _ = shutdown.changed() => return,
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+    }
+}
+
+async fn sleep_until_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Runs the adapter's setup requests (Genesys's presence definitions) while it plans them.
+async fn setup(source: &Source, upstream: &Upstream) {
+    for _ in 0..8 {
+        let request = {
+            let mut registry = source.registry();
+            let Some(request) = registry.plan_setup() else {
+                return;
+            };
+            registry.setup_sent(&request);
+            request
+        };
+        let answer = upstream.send(source, &request).await;
+        source.registry().apply_setup(&request, answer);
+    }
+}
+
+/// Sends a plan, as many at once as the adapter allows, and publishes what changed; the
+/// outcome of the whole.
+async fn send_plan(
+    source: &Source,
+    upstream: &Upstream,
+    hub: &Hub,
+    plan: presence_widgets::core::Plan,
+) -> Outcome {
+    let mut outcome = Outcome::Success;
+    {
+        let mut registry = source.registry();
+        let rejected = registry.reject(&plan.rejected);
+        publish(hub, source, &registry, &rejected, now_ms());
+        registry.sending(&plan.requests);
+    }
+    let at_once = source
+        .registry()
+        .adapter()
+        .max_in_flight()
+        .unwrap_or(8)
+        .max(1);
+    let mut requests = plan.requests.into_iter().peekable();
+    while requests.peek().is_some() {
+        let batch: Vec<HttpRequest> = requests.by_ref().take(at_once).collect();
+        let answers =
+            futures_util::future::join_all(batch.iter().map(|r| upstream.send(source, r))).await;
+        for (request, answer) in batch.iter().zip(answers) {
+            let now = now_ms();
+            let mut registry = source.registry();
+            let applied = registry.apply(request, answer, now);
+            if let Some(error) = applied.error {
+                outcome = Outcome::Failure(error);
+            }
+            publish(hub, source, &registry, &applied.changed, now);
+        }
+    }
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn graph(rate: Option<Rate>) -> SourceConfig {
+        SourceConfig {
+            kind: ProviderKind::Graph,
+            base_url: "http://127.0.0.1:1/graph/v1.0".into(),
+            credentials: BTreeMap::from([("token".to_owned(), Secret::new("t"))]),
+            oauth: None,
+            settings: BTreeMap::new(),
+            rate,
+            spend: None,
+            interval_ms: None,
+            allow: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_interval_spends_half_the_budget_and_not_more() {
+        let s = Source::new(0, "teams", &graph(None), 1000).unwrap();
+        // 1,000 people: 2 requests a poll; 1,500 per 30 s, half of it: 2 × 30 s / 750 = 80 ms,
+        // raised to the 1 s floor.
+        assert_eq!(s.interval_ms(2), 1000);
+        // 40,000 people: 62 requests a poll: 62 × 30,000 / 750 = 2,480 ms.
+        assert_eq!(s.interval_ms(62), 2480);
+        let tight = Source::new(
+            0,
+            "teams",
+            &graph(Some(Rate {
+                requests: 10,
+                per_seconds: 60,
+            })),
+            1000,
+        )
+        .unwrap();
+        // 10 per minute, half: one request every 12 s.
+        assert_eq!(tight.interval_ms(1), 12_000);
+    }
+}
