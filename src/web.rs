@@ -9,6 +9,8 @@ pub mod elements;
 pub mod hooks;
 #[cfg(feature = "push")]
 mod push;
+#[cfg(feature = "relay")]
+mod relay;
 pub mod source;
 pub mod store;
 mod tabs;

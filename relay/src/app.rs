@@ -87,30 +87,40 @@ impl Relay {
             let Some(source) = self.sources.get(*index) else {
                 continue;
             };
-            let mut first = false;
+            let mut first = Vec::new();
             {
                 let mut registry = source.registry();
                 for id in ids {
-                    first |= registry.subscribe(id);
+                    if registry.subscribe(id) {
+                        first.push(id.clone());
+                    }
                 }
             }
-            if first {
-                source.wake.notify_one();
+            if !first.is_empty() {
+                source.watch_changed(&first, &[]);
             }
         }
     }
 
-    /// One viewer fewer watches these ids: those nobody watches any more are no longer read.
+    /// One viewer fewer watches these ids: those nobody watches any more are no longer read
+    /// (nor pushed: the reader is woken to tell its push session).
     pub fn unwatch(&self, ids: &[(usize, Vec<UserId>)]) {
         for (index, ids) in ids {
             let Some(source) = self.sources.get(*index) else {
                 continue;
             };
-            let mut registry = source.registry();
-            for id in ids {
-                if registry.unsubscribe(id) {
-                    self.hub.forget(*index, id);
+            let mut last = Vec::new();
+            {
+                let mut registry = source.registry();
+                for id in ids {
+                    if registry.unsubscribe(id) {
+                        self.hub.forget(*index, id);
+                        last.push(id.clone());
+                    }
                 }
+            }
+            if !last.is_empty() {
+                source.watch_changed(&[], &last);
             }
         }
     }
@@ -301,7 +311,7 @@ async fn metrics(State(relay): State<Arc<Relay>>) -> Response {
     );
     let _ = writeln!(out, "presence_relay_fanout_lag_seconds_count {count}");
     let _ = writeln!(out, "# HELP presence_relay_fanout_lag_max_seconds The largest fan-out lag.\n# TYPE presence_relay_fanout_lag_max_seconds gauge\npresence_relay_fanout_lag_max_seconds {}", seconds(load(&m.lag_max_us)));
-    let per_source: [(&str, &str, &str); 5] = [
+    let per_source: [(&str, &str, &str); 7] = [
         (
             "presence_relay_watched_ids",
             "gauge",
@@ -327,6 +337,16 @@ async fn metrics(State(relay): State<Arc<Relay>>) -> Response {
             "gauge",
             "The time between polls now.",
         ),
+        (
+            "presence_relay_push_frames_total",
+            "counter",
+            "Frames read from the service's push sockets.",
+        ),
+        (
+            "presence_relay_push_sessions_total",
+            "counter",
+            "Push sessions started (a new one after each failure).",
+        ),
     ];
     for (name, kind, help) in per_source {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -339,6 +359,8 @@ async fn metrics(State(relay): State<Arc<Relay>>) -> Response {
                 "presence_relay_upstream_requests_total" => load(&c.requests).to_string(),
                 "presence_relay_upstream_errors_total" => load(&c.errors).to_string(),
                 "presence_relay_token_requests_total" => load(&c.token_requests).to_string(),
+                "presence_relay_push_frames_total" => load(&c.push_frames).to_string(),
+                "presence_relay_push_sessions_total" => load(&c.push_sessions).to_string(),
                 _ => seconds(load(&c.interval_ms).saturating_mul(1000)),
             };
             let _ = writeln!(
@@ -362,12 +384,39 @@ async fn metrics(State(relay): State<Arc<Relay>>) -> Response {
             );
         }
     }
+    process_metrics(&mut out);
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         out,
     )
         .into_response()
+}
+
+/// The standard process metrics, where the system says them (Linux's `/proc/self`): resident
+/// memory and CPU time.
+fn process_metrics(out: &mut String) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let rss_kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(kb) = rss_kb {
+        let _ = writeln!(out, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes {}", kb.saturating_mul(1024));
+    }
+    // utime and stime, fields 14 and 15 of /proc/self/stat, in clock ticks (100 a second on
+    // Linux), after the command name in parentheses.
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let ticks: Option<u64> = stat.rsplit_once(')').and_then(|(_, rest)| {
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let user: u64 = fields.get(11)?.parse().ok()?;
+        let system: u64 = fields.get(12)?.parse().ok()?;
+        Some(user.saturating_add(system))
+    });
+    if let Some(t) = ticks {
+        let _ = writeln!(out, "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total {}.{:02}", t / 100, t % 100);
+    }
 }
 
 /// Microseconds as seconds with six decimals.

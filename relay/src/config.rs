@@ -110,6 +110,17 @@ pub struct SourceConfig {
     /// viewer reads it.
     #[serde(default)]
     pub allow: Vec<Rule>,
+    /// Whether changes are pushed where the service pushes them (Rocket.Chat's realtime API,
+    /// Genesys Cloud's notification channels): the relay holds the socket, reads people once by
+    /// REST when their changes start coming, polls only those the service will not push, and
+    /// reconciles the others every `reconcile_ms`; when push fails it polls everyone and tries
+    /// push again, backing off. `false` polls. On by default; the other kinds always poll.
+    #[serde(default = "default_push", deserialize_with = "boolean")]
+    pub push: bool,
+    /// While pushed, milliseconds between the reconciliation polls that heal a missed change
+    /// (300,000: five minutes).
+    #[serde(default, deserialize_with = "opt_number")]
+    pub reconcile_ms: Option<u64>,
 }
 
 impl fmt::Debug for SourceConfig {
@@ -122,6 +133,7 @@ impl fmt::Debug for SourceConfig {
             .field("settings", &self.settings)
             .field("rate", &self.rate)
             .field("allow", &self.allow)
+            .field("push", &self.push)
             .finish_non_exhaustive()
     }
 }
@@ -343,6 +355,9 @@ fn default_linger_ms() -> u64 {
 fn default_min_interval_ms() -> u64 {
     1_000
 }
+fn default_push() -> bool {
+    true
+}
 
 /// A number, from TOML or from the environment's text.
 #[derive(Deserialize)]
@@ -383,6 +398,26 @@ fn opt_fraction<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error
         Err(serde::de::Error::custom(
             "expected a share above 0 and at most 1",
         ))
+    }
+}
+
+/// A boolean, from TOML or from the environment's `true` or `false`.
+fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum BoolOrText {
+        Bool(bool),
+        Text(String),
+    }
+    match BoolOrText::deserialize(d)? {
+        BoolOrText::Bool(b) => Ok(b),
+        BoolOrText::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(serde::de::Error::custom(format!(
+                "expected true or false, not `{t}`"
+            ))),
+        },
     }
 }
 
@@ -492,6 +527,7 @@ mod tests {
                 ),
                 ("PRESENCE_RELAY_SOURCES__CHAT__RATE__REQUESTS", "20"),
                 ("PRESENCE_RELAY_SOURCES__CHAT__RATE__PER_SECONDS", "60"),
+                ("PRESENCE_RELAY_SOURCES__CHAT__PUSH", "false"),
                 ("OTHER", "ignored"),
             ]),
         )
@@ -502,6 +538,8 @@ mod tests {
         assert_eq!(teams.credentials.get("token").unwrap().expose(), "from-env");
         let chat = c.sources.get("chat").unwrap();
         assert_eq!(chat.rate().unwrap().requests, 20);
+        assert!(!chat.push);
+        assert!(teams.push, "push is on by default");
     }
 
     #[test]

@@ -272,7 +272,8 @@ fn loading_json(source: &str, id: &UserId) -> String {
 
 /// One person's entry: what a `presence` event carries. `presence` is the normalized presence
 /// with the fields of the widgets' `presence-change` detail (and `mode`); `error` the reason a
-/// presence is failing or stale, or why there is none.
+/// presence is failing or stale, or why there is none (the error's fields, as the widgets'
+/// `presence-error` detail has them, and its `description`).
 pub fn entry_json(source: &str, id: &UserId, state: &State, mode: &str) -> String {
     let (status, error, since_ms) = match state {
         State::Loading => ("loading", None, None),
@@ -306,7 +307,7 @@ pub fn entry_json(source: &str, id: &UserId, state: &State, mode: &str) -> Strin
 fn error_json(error: &PresenceError) -> Value {
     let mut value: Value = serde_json::from_str(&error.to_json()).unwrap_or(Value::Null);
     if let Value::Object(fields) = &mut value {
-        fields.insert("message".into(), error.to_string().into());
+        fields.insert("description".into(), error.to_string().into());
     }
     value
 }

@@ -4,6 +4,8 @@
 //!
 //! - [`config`]: the TOML file and its environment overrides;
 //! - [`upstream`]: one reader per source, spending the provider's rate limit on freshness;
+//! - `push`: where the service pushes (Rocket.Chat, Genesys), the source's push session driven
+//!   over WebSockets inside its reader;
 //! - [`hub`]: positions, recent changes and the current entry of each person, broadcast to
 //!   every stream;
 //! - [`stream`]: `POST /v1/stream`, the protocol pages read;
@@ -14,6 +16,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod hub;
+mod push;
 pub mod stream;
 pub mod upstream;
 

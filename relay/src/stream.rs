@@ -441,16 +441,24 @@ async fn start(
         done: false,
         _leave: leave,
     };
-    let presences: Vec<Value> = snapshot
-        .iter()
-        .map(|e| serde_json::from_str(e).unwrap_or(Value::Null))
-        .collect();
-    let data = json!({ "presences": presences, "states": states, "full": full });
+    // The entries are JSON already: joined as they are, not parsed again.
+    let mut data = String::from("{\"presences\":[");
+    for (i, entry) in snapshot.iter().enumerate() {
+        if i > 0 {
+            data.push(',');
+        }
+        data.push_str(entry);
+    }
+    data.push_str("],\"states\":");
+    data.push_str(&Value::Array(states).to_string());
+    data.push_str(",\"full\":");
+    data.push_str(&json!(full).to_string());
+    data.push('}');
     reader.initial.push_back(
         Event::default()
             .event("snapshot")
             .id(reader.id())
-            .data(data.to_string()),
+            .data(data),
     );
     for (index, missed, head) in replays {
         for (pos, data) in missed {

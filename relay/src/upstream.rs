@@ -3,8 +3,10 @@
 //! credentials that are static or OAuth client credentials refreshed before they expire, and
 //! publishes each changed entry to the hub. The poll interval spends the provider's rate limit
 //! on freshness: it depends on how many requests a poll takes, never on how many viewers there
-//! are.
+//! are. Where the service pushes (Rocket.Chat, Genesys) and the source's `push` is on, the same
+//! task drives its push session (`push.rs`) and polls only what push cannot cover.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -20,6 +22,10 @@ use tokio::time::Instant;
 
 use crate::config::{ClientAuth, OAuthConfig, Rate, SourceConfig};
 use crate::hub::{entry_json, Hub};
+use crate::push::{Push, Tagged};
+
+/// Milliseconds between reconciliation polls while a source is pushed, unless it says otherwise.
+pub const DEFAULT_RECONCILE_MS: u64 = 5 * 60_000;
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
@@ -39,6 +45,10 @@ pub struct Counters {
     pub token_requests: AtomicU64,
     /// Milliseconds between polls now.
     pub interval_ms: AtomicU64,
+    /// Frames read from the service's push sockets.
+    pub push_frames: AtomicU64,
+    /// Push sessions started.
+    pub push_sessions: AtomicU64,
 }
 
 /// One source: its registry (shared with the streams, which subscribe ids) and its reader's
@@ -52,7 +62,7 @@ pub struct Source {
     /// Which provider.
     pub kind: ProviderKind,
     registry: Mutex<Registry>,
-    /// Woken when someone subscribes an id nobody watched.
+    /// Woken when someone subscribes an id nobody watched, or the last viewer of one leaves.
     pub wake: Notify,
     /// The counters.
     pub counters: Counters,
@@ -64,6 +74,19 @@ pub struct Source {
     rate: Option<Rate>,
     spend: f64,
     interval_floor_ms: u64,
+    /// Whether the source may push (its configuration's `push`).
+    pub(crate) push: bool,
+    /// While pushed, milliseconds between reconciliation polls.
+    pub(crate) reconcile_ms: u64,
+    /// Who came and went since the reader last heard, for the push session.
+    changes: Mutex<WatchChanges>,
+}
+
+/// The ids newly watched and no longer watched, in the order the push session is told them.
+#[derive(Debug, Default)]
+struct WatchChanges {
+    added: Vec<UserId>,
+    removed: Vec<UserId>,
 }
 
 #[derive(Debug)]
@@ -104,6 +127,11 @@ impl Source {
             Auth::Static(adapter.credentials(&values)?)
         };
         let floor = adapter.cadence().floor_ms;
+        let interval_floor_ms = config
+            .interval_ms
+            .unwrap_or(0)
+            .max(min_interval_ms)
+            .max(floor);
         Ok(Self {
             index,
             name: name.to_owned(),
@@ -123,12 +151,57 @@ impl Source {
             client_auth: config.client_auth(),
             rate: config.rate(),
             spend: config.spend.unwrap_or(0.5),
-            interval_floor_ms: config
-                .interval_ms
-                .unwrap_or(0)
-                .max(min_interval_ms)
-                .max(floor),
+            interval_floor_ms,
+            push: config.push,
+            reconcile_ms: config
+                .reconcile_ms
+                .unwrap_or(DEFAULT_RECONCILE_MS)
+                .max(interval_floor_ms),
+            changes: Mutex::new(WatchChanges::default()),
         })
+    }
+
+    /// Notes that viewers now watch `added` (nobody did) and nobody watches `removed` any
+    /// more, for the push session, and wakes the reader.
+    pub fn watch_changed(&self, added: &[UserId], removed: &[UserId]) {
+        {
+            let mut changes = self
+                .changes
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // An id that comes back before the reader heard it left never left, and the other
+            // way round: each is told once, as it is at the end.
+            if !added.is_empty() {
+                let back: HashSet<&UserId> = added.iter().collect();
+                changes.removed.retain(|id| !back.contains(id));
+                changes.added.extend(added.iter().cloned());
+            }
+            if !removed.is_empty() {
+                let gone: HashSet<&UserId> = removed.iter().collect();
+                changes.added.retain(|id| !gone.contains(id));
+                changes.removed.extend(removed.iter().cloned());
+            }
+        }
+        self.wake.notify_one();
+    }
+
+    /// Who came and went since the last call, as the registry has them now (a change noted
+    /// after a later one is not believed over the registry).
+    fn take_watch_changes(&self) -> (Vec<UserId>, Vec<UserId>) {
+        let (mut added, mut removed) = {
+            let mut changes = self
+                .changes
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            (
+                std::mem::take(&mut changes.added),
+                std::mem::take(&mut changes.removed),
+            )
+        };
+        let registry = self.registry();
+        added.retain(|id| registry.subscribers(id) > 0);
+        removed.retain(|id| registry.subscribers(id) == 0);
+        (added, removed)
     }
 
     /// The registry, locked (never across an await).
@@ -188,7 +261,7 @@ impl Upstream {
     }
 
     /// Sends `request` with `source`'s credentials.
-    async fn send(
+    pub(crate) async fn send(
         &self,
         source: &Source,
         request: &HttpRequest,
@@ -244,9 +317,18 @@ impl Upstream {
         })
     }
 
+    /// Credentials again, for a push session that asks (`Renew`): the static ones, or a new
+    /// client-credentials token.
+    pub(crate) async fn renewed(&self, source: &Source) -> Result<Credentials, PresenceError> {
+        if source.oauth.is_some() {
+            *source.lock_auth() = Auth::None;
+        }
+        self.credentials(source).await
+    }
+
     /// The credentials to send now: static, or a client-credentials token, fetched or
     /// refreshed when it is due.
-    async fn credentials(&self, source: &Source) -> Result<Credentials, PresenceError> {
+    pub(crate) async fn credentials(&self, source: &Source) -> Result<Credentials, PresenceError> {
         let Some(oauth) = &source.oauth else {
             return match &*source.lock_auth() {
                 Auth::Static(c) => Ok(c.clone()),
@@ -379,17 +461,37 @@ fn reqwest_message(e: &reqwest::Error) -> String {
     text
 }
 
-/// Publishes the state of `ids` in `source`.
-fn publish(hub: &Hub, source: &Source, registry: &Registry, ids: &[UserId], now: u64) {
+/// Publishes the state of `ids` in `source`, their presences learned by `mode` (`push` or
+/// `poll`).
+pub(crate) fn publish(
+    hub: &Hub,
+    source: &Source,
+    registry: &Registry,
+    ids: &[UserId],
+    now: u64,
+    mode: &str,
+) {
     for id in ids {
         if let Some(state) = registry.state(id, now) {
-            hub.publish(
-                source.index,
-                id,
-                entry_json(&source.name, id, &state, "poll"),
-            );
+            hub.publish(source.index, id, entry_json(&source.name, id, &state, mode));
         }
     }
+}
+
+/// What woke the reader.
+enum Wake {
+    /// Someone watches a new id, or nobody an old one (and at the start).
+    Watch,
+    /// A poll is due.
+    Poll,
+    /// A presence shown despite a failed poll turns stale.
+    Stale,
+    /// The push session's timer.
+    PushTimer,
+    /// Push may be tried again.
+    Retry,
+    /// A socket or a request of the push session reported.
+    Push(Tagged),
 }
 
 /// Reads `source` until `shutdown` turns true.
@@ -399,23 +501,74 @@ pub async fn run(
     hub: Arc<Hub>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let (mut push, mut reports) = Push::new(source.clone(), upstream.clone(), hub.clone());
     let mut failures: u32 = 0;
     let mut next_poll = Instant::now();
     let mut random: u64 = now_ms();
+    let mut poll_error: Option<String> = None;
+    let mut wake = Wake::Watch;
     loop {
-        setup(&source, &upstream).await;
-        // New ids first, at once.
-        let plan = source.registry().plan_new();
-        if !plan.requests.is_empty() || !plan.rejected.is_empty() {
-            send_plan(&source, &upstream, &hub, plan).await;
+        match wake {
+            Wake::Push(report) => push.event(report),
+            Wake::PushTimer => push.timeout(),
+            Wake::Stale => {
+                let registry = source.registry();
+                let failing = registry.failing();
+                publish(&hub, &source, &registry, &failing, now_ms(), push.mode());
+            }
+            Wake::Watch => {
+                let (added, removed) = source.take_watch_changes();
+                push.watch(&added, &removed);
+                setup(&source, &upstream).await;
+                // New ids first, at once.
+                let plan = source.registry().plan_new();
+                if !plan.requests.is_empty() || !plan.rejected.is_empty() {
+                    push.reading(&plan.requests);
+                    let sent = send_plan(&source, &upstream, &hub, plan, push.mode()).await;
+                    if let Some(why) = sent.push_off {
+                        push.push_off(why);
+                    }
+                }
+            }
+            Wake::Poll | Wake::Retry => {}
+        }
+        if source.registry().is_empty() {
+            push.idle();
+        } else {
+            // A snapshot first (the new ids above), then push.
+            push.start().await;
+        }
+        let snapshot = push.take_snapshot();
+        if !snapshot.is_empty() {
+            let plan = source.registry().plan_poll_of(&snapshot);
+            let sent = send_plan(&source, &upstream, &hub, plan, push.mode()).await;
+            if let Some(why) = sent.push_off {
+                push.push_off(why);
+            }
+        }
+        if push.take_fell_back() {
+            // Push failed: everyone is read now, whatever changed meanwhile is seen.
+            next_poll = Instant::now();
         }
         if Instant::now() >= next_poll {
-            let plan = source.registry().plan_poll();
+            setup(&source, &upstream).await;
+            let now = now_ms();
+            let plan = if push.pushed() && !push.reconcile_due(now) {
+                // Pushed: only the people the service will not push.
+                source.registry().plan_poll_of(push.unpushed())
+            } else {
+                push.full_poll(now);
+                source.registry().plan_poll()
+            };
             let count = plan.requests.len();
             let outcome = if count == 0 && plan.rejected.is_empty() {
                 Outcome::Success
             } else {
-                send_plan(&source, &upstream, &hub, plan).await
+                let sent = send_plan(&source, &upstream, &hub, plan, push.mode()).await;
+                if let Some(why) = sent.push_off {
+                    push.push_off(why);
+                }
+                sent.outcome
             };
             let interval = source.interval_ms(count);
             source
@@ -433,28 +586,40 @@ pub async fn run(
             random = random
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1);
-            let delay = next_delay_ms(&policy, &outcome, failures, now_ms(), random >> 33);
-            let reason = match &outcome {
+            let mut delay = next_delay_ms(&policy, &outcome, failures, now_ms(), random >> 33);
+            if outcome == Outcome::Success && push.pushed() {
+                // The next full poll is the reconciliation round.
+                delay = push.delay_while_pushed(now_ms(), interval);
+            }
+            poll_error = match &outcome {
                 Outcome::Failure(e) => Some(e.to_string()),
                 Outcome::Success => None,
             };
-            hub.set_state(source.index, "poll", reason.is_some(), reason.as_deref());
             next_poll = Instant::now() + Duration::from_millis(delay);
+        }
+        if push.take_fell_back() {
+            next_poll = Instant::now();
+        }
+        // Pushed; else polled, stale after a failed poll, or with why push is not live.
+        match (push.pushed(), &poll_error) {
+            (true, _) => hub.set_state(source.index, "push", false, None),
+            (false, Some(e)) => hub.set_state(source.index, "poll", true, Some(e)),
+            (false, None) => hub.set_state(source.index, "poll", false, push.reason()),
         }
         // Those whose presence turns stale with time.
         let stale_at = source.registry().next_stale(now_ms());
-        let stale_in = stale_at.map(|at| Duration::from_millis(at.saturating_sub(now_ms())));
-        let stale_deadline = stale_in.map(|d| Instant::now() + d);
-        tokio::select! {
-            () = source.wake.notified() => {}
-            () = tokio::time::sleep_until(next_poll) => {}
-            () = sleep_until_opt(stale_deadline) => {
-                let registry = source.registry();
-                let failing = registry.failing();
-                publish(&hub, &source, &registry, &failing, now_ms());
-            }
+        let stale_deadline =
+            stale_at.map(|at| Instant::now() + Duration::from_millis(at.saturating_sub(now_ms())));
+        let (push_timer, retry_at) = (push.timer(), push.retry_at());
+        wake = tokio::select! {
+            () = source.wake.notified() => Wake::Watch,
+            () = tokio::time::sleep_until(next_poll) => Wake::Poll,
+            () = sleep_until_opt(stale_deadline) => Wake::Stale,
+            () = sleep_until_opt(push_timer) => Wake::PushTimer,
+            () = sleep_until_opt(retry_at) => Wake::Retry,
+            Some(report) = reports.recv() => Wake::Push(report),
             _ = shutdown.changed() => return,
-        }
+        };
         if *shutdown.borrow() {
             return;
         }
@@ -484,19 +649,31 @@ async fn setup(source: &Source, upstream: &Upstream) {
     }
 }
 
-/// Sends a plan, as many at once as the adapter allows, and publishes what changed; the
-/// outcome of the whole.
+/// How a plan went.
+struct Sent {
+    /// The outcome of the whole.
+    outcome: Outcome,
+    /// The service says it pushes nothing now, and why.
+    push_off: Option<String>,
+}
+
+/// Sends a plan, as many at once as the adapter allows, and publishes what changed (learned by
+/// `mode`).
 async fn send_plan(
     source: &Source,
     upstream: &Upstream,
     hub: &Hub,
     plan: presence_widgets::core::Plan,
-) -> Outcome {
-    let mut outcome = Outcome::Success;
+    mode: &str,
+) -> Sent {
+    let mut sent = Sent {
+        outcome: Outcome::Success,
+        push_off: None,
+    };
     {
         let mut registry = source.registry();
         let rejected = registry.reject(&plan.rejected);
-        publish(hub, source, &registry, &rejected, now_ms());
+        publish(hub, source, &registry, &rejected, now_ms(), mode);
         registry.sending(&plan.requests);
     }
     let at_once = source
@@ -515,12 +692,15 @@ async fn send_plan(
             let mut registry = source.registry();
             let applied = registry.apply(request, answer, now);
             if let Some(error) = applied.error {
-                outcome = Outcome::Failure(error);
+                sent.outcome = Outcome::Failure(error);
             }
-            publish(hub, source, &registry, &applied.changed, now);
+            if applied.push_off.is_some() {
+                sent.push_off = applied.push_off;
+            }
+            publish(hub, source, &registry, &applied.changed, now, mode);
         }
     }
-    outcome
+    sent
 }
 
 #[cfg(test)]
@@ -539,6 +719,8 @@ mod tests {
             spend: None,
             interval_ms: None,
             allow: Vec::new(),
+            push: true,
+            reconcile_ms: None,
         }
     }
 

@@ -9,24 +9,12 @@
     reason = "test helpers fail loudly"
 )]
 
-use std::time::Duration;
+mod common;
 
+use common::{mint, open, sim, token, until_fresh, wait_for};
 use presence_relay::{start, Config, Running};
 use presence_sim::client::{control, set_user, user_ids};
 use serde_json::{json, Value};
-
-const WAIT: Duration = Duration::from_secs(20);
-
-async fn sim() -> String {
-    presence_sim::spawn(presence_sim::Config {
-        users: 300,
-        seed: 7,
-        change_every_ms: 0,
-        limits: presence_sim::Limits::default(),
-    })
-    .await
-    .unwrap()
-}
 
 /// A relay reading the sim's Graph as `teams`, with `extra` TOML appended.
 async fn relay(sim: &str, extra: &str) -> Running {
@@ -51,149 +39,8 @@ async fn relay(sim: &str, extra: &str) -> Running {
         .unwrap()
 }
 
-async fn mint(sim: &str, body: Value) -> String {
-    let answer = control(sim, "POST", "/_sim/oidc/mint", &body)
-        .await
-        .unwrap();
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    answer.json()["token"].as_str().unwrap().to_owned()
-}
-
-async fn token(sim: &str) -> String {
-    mint(sim, json!({"sub": "alice"})).await
-}
-
-/// One server-sent event.
-#[derive(Debug, Default)]
-struct Ev {
-    event: String,
-    id: Option<String>,
-    data: String,
-    comments: Vec<String>,
-    retry: Option<u64>,
-}
-
-impl Ev {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.data).unwrap_or(Value::Null)
-    }
-}
-
-struct Events {
-    response: reqwest::Response,
-    buffer: String,
-}
-
-impl Events {
-    /// The next event (keep-alive comments skipped), or `None` once the stream ends.
-    async fn next(&mut self) -> Option<Ev> {
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                let mut ev = Ev {
-                    event: "message".into(),
-                    ..Ev::default()
-                };
-                let mut data = Vec::new();
-                for line in block.lines() {
-                    let (field, value) = line.split_once(':').unwrap_or((line, ""));
-                    let value = value.strip_prefix(' ').unwrap_or(value);
-                    match field {
-                        "" => ev.comments.push(value.to_owned()),
-                        "event" => ev.event = value.to_owned(),
-                        "id" => ev.id = Some(value.to_owned()),
-                        "data" => data.push(value.to_owned()),
-                        "retry" => ev.retry = value.parse().ok(),
-                        _ => {}
-                    }
-                }
-                ev.data = data.join("\n");
-                if ev.data.is_empty() && ev.retry.is_none() && ev.event == "message" {
-                    continue; // a keep-alive
-                }
-                return Some(ev);
-            }
-            let chunk = tokio::time::timeout(WAIT, self.response.chunk())
-                .await
-                .expect("no event within the wait")
-                .ok()??;
-            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    }
-
-    /// The first event that `pred` accepts.
-    async fn until(&mut self, what: &str, pred: impl Fn(&Ev) -> bool) -> Ev {
-        loop {
-            match self.next().await {
-                Some(ev) if pred(&ev) => return ev,
-                Some(_) => {}
-                None => panic!("the stream ended before {what}"),
-            }
-        }
-    }
-}
-
-/// Opens a stream; the status and, for a refusal, the JSON body.
-async fn open(
-    relay: &Running,
-    token: Option<&str>,
-    body: &Value,
-    last_id: Option<&str>,
-) -> Result<Events, (u16, Value)> {
-    let mut request = reqwest::Client::new()
-        .post(format!("http://{}/v1/stream", relay.addr))
-        .header("Content-Type", "application/json")
-        .body(body.to_string());
-    if let Some(t) = token {
-        request = request.bearer_auth(t);
-    }
-    if let Some(id) = last_id {
-        request = request.header("Last-Event-ID", id);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    if status != 200 {
-        let body = response.json().await.unwrap_or(Value::Null);
-        return Err((status, body));
-    }
-    assert_eq!(
-        response.headers()["content-type"].to_str().unwrap(),
-        "text/event-stream"
-    );
-    Ok(Events {
-        response,
-        buffer: String::new(),
-    })
-}
-
 fn watch(ids: &[String]) -> Value {
     json!({ "sources": { "teams": ids } })
-}
-
-/// Waits for `cond` on the relay, checking every 20 ms.
-async fn wait_for(what: &str, cond: impl Fn() -> bool) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !cond() {
-        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// Reads presence events until every id in `ids` is fresh; returns the last event.
-async fn until_fresh(events: &mut Events, ids: &[String]) -> Ev {
-    let mut fresh = std::collections::HashSet::new();
-    loop {
-        let ev = events
-            .until("every presence fresh", |e| e.event == "presence")
-            .await;
-        let j = ev.json();
-        if j["status"] == "fresh" {
-            fresh.insert(j["user"].as_str().unwrap().to_owned());
-        }
-        if ids.iter().all(|id| fresh.contains(id)) {
-            return ev;
-        }
-    }
 }
 
 #[tokio::test]
@@ -506,7 +353,10 @@ async fn a_failing_upstream_turns_presences_stale_with_the_reason() {
         j["presence"]["availability"].is_string(),
         "the last good presence is kept: {j}"
     );
-    assert!(j["error"]["message"].as_str().unwrap().contains("HTTP 500"));
+    assert!(j["error"]["description"]
+        .as_str()
+        .unwrap()
+        .contains("HTTP 500"));
     control(&sim, "DELETE", "/_sim/faults", &json!({}))
         .await
         .unwrap();
@@ -741,7 +591,10 @@ async fn client_credentials_are_fetched_and_refreshed() {
             e.event == "presence" && e.json()["status"] == "error"
         })
         .await;
-    let message = ev.json()["error"]["message"].as_str().unwrap().to_owned();
+    let message = ev.json()["error"]["description"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(
         message.contains("token endpoint") && message.contains("401"),
         "{message}"

@@ -61,10 +61,14 @@ pub enum ProviderKind {
     Genesys,
     /// SuperOffice (Service user presence status).
     SuperOffice,
+    /// presence-relay: the four services read once for a whole organisation and streamed to the
+    /// page (feature `relay`). Its presences name the service behind it.
+    Relay,
 }
 
 impl ProviderKind {
-    /// Every provider, in the order the documentation lists them.
+    /// Every provider, in the order the documentation lists them (the relay, which reads them
+    /// for the page, is not one).
     pub const ALL: [ProviderKind; 4] = [
         ProviderKind::Graph,
         ProviderKind::RocketChat,
@@ -80,6 +84,7 @@ impl ProviderKind {
             ProviderKind::RocketChat => "rocketchat",
             ProviderKind::Genesys => "genesys",
             ProviderKind::SuperOffice => "superoffice",
+            ProviderKind::Relay => "relay",
         }
     }
 
@@ -93,6 +98,7 @@ impl ProviderKind {
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL
             .into_iter()
+            .chain([ProviderKind::Relay])
             .find(|kind| kind.name().eq_ignore_ascii_case(name))
     }
 }

@@ -17,6 +17,8 @@
 pub mod genesys;
 #[cfg(feature = "graph")]
 pub mod graph;
+#[cfg(feature = "relay")]
+pub mod relay;
 #[cfg(feature = "rocketchat")]
 pub mod rocketchat;
 #[cfg(feature = "superoffice")]
@@ -195,7 +197,7 @@ pub trait Provider: Send {
     ///
     /// # Errors
     /// Inside the option: credentials it cannot push with.
-    #[cfg(feature = "push")]
+    #[cfg(feature = "push-core")]
     fn push(
         &self,
         credentials: Option<&Credentials>,
@@ -271,11 +273,14 @@ impl Adapter {
             ProviderKind::Genesys => Ok(genesys::Genesys::new(base_url).into()),
             #[cfg(feature = "superoffice")]
             ProviderKind::SuperOffice => Ok(superoffice::SuperOffice::new(base_url).into()),
+            #[cfg(feature = "relay")]
+            ProviderKind::Relay => Ok(relay::Relay::new(base_url).into()),
             #[cfg(not(all(
                 feature = "graph",
                 feature = "rocketchat",
                 feature = "genesys",
-                feature = "superoffice"
+                feature = "superoffice",
+                feature = "relay"
             )))]
             other => Err(PresenceError::Config(format!(
                 "{other}: not in this build (cargo feature `{other}`)"
@@ -287,6 +292,7 @@ impl Adapter {
     pub fn kinds() -> impl Iterator<Item = ProviderKind> {
         ProviderKind::ALL
             .into_iter()
+            .chain([ProviderKind::Relay])
             .filter(|kind| Adapter::new(*kind, "").is_ok())
     }
 }
@@ -385,7 +391,7 @@ pub(crate) fn problems_text(problems: &[JsonError]) -> String {
 }
 
 /// The check of the bearer-token providers' credentials.
-#[cfg(any(feature = "graph", feature = "genesys"))]
+#[cfg(any(feature = "graph", feature = "genesys", feature = "relay"))]
 pub(crate) fn expect_bearer(
     provider: ProviderKind,
     credentials: &Credentials,
@@ -399,7 +405,7 @@ pub(crate) fn expect_bearer(
 }
 
 /// A bearer token from the one value of [`TOKEN`].
-#[cfg(any(feature = "graph", feature = "genesys"))]
+#[cfg(any(feature = "graph", feature = "genesys", feature = "relay"))]
 pub(crate) fn bearer(
     provider: ProviderKind,
     values: &[Option<String>],
@@ -414,7 +420,7 @@ pub(crate) fn bearer(
 }
 
 /// The bearer token field of Graph and Genesys.
-#[cfg(any(feature = "graph", feature = "genesys"))]
+#[cfg(any(feature = "graph", feature = "genesys", feature = "relay"))]
 pub(crate) const TOKEN: &[CredentialField] = &[CredentialField {
     name: "token",
     required: true,
@@ -461,7 +467,12 @@ mod tests {
             feature = "genesys",
             feature = "superoffice"
         ))]
-        assert_eq!(Adapter::kinds().count(), ProviderKind::ALL.len());
+        assert_eq!(
+            Adapter::kinds()
+                .filter(|k| *k != ProviderKind::Relay)
+                .count(),
+            ProviderKind::ALL.len()
+        );
         for kind in Adapter::kinds() {
             let adapter = Adapter::new(kind, "https://example.com").unwrap();
             assert_eq!(adapter.kind(), kind);

@@ -106,8 +106,9 @@ pub struct PushStats {
     pub presences: u64,
 }
 
-/// A push session: frames and time in; frames, requests, presences and timers out.
-pub trait PushSession {
+/// A push session: frames and time in; frames, requests, presences and timers out. `Send`, so
+/// that a native server (the relay) can drive it from any thread.
+pub trait PushSession: Send {
     /// Which provider it speaks to.
     fn kind(&self) -> ProviderKind;
 

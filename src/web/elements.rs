@@ -95,6 +95,11 @@ export type SourceOptions = {
   | ({ kind: "genesys"; language?: string; genesysSource?: string } & ({ token: Credential } | NoAuth))
   | ({ kind: "rocketchat" } & ({ userId: Credential; authToken: Credential } | NoAuth))
   | ({ kind: "superoffice"; appToken?: Credential } & ({ authorization: Credential } | NoAuth))
+  /** Read through presence-relay (the package's `presence-widgets/relay` build, or a build with
+   * the `relay` feature): `baseUrl` is the relay's root, `source` the relay's name of the source
+   * (this source's name when left out), `token` the viewer's token for the relay. Every source of
+   * one relay shares one stream per page. */
+  | ({ kind: "relay"; source?: string } & ({ token: Credential } | NoAuth))
 );
 
 /** No credentials from the page: the service (a same-origin proxy that adds them) needs none. */

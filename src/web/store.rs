@@ -135,6 +135,9 @@ struct Inner {
     tabs: RefCell<Option<Tabs>>,
     /// While leading: what the other tabs watch.
     followers: RefCell<Followers>,
+    /// A `relay` source's share of the page's one stream from its relay.
+    #[cfg(feature = "relay")]
+    link: RefCell<Option<Rc<super::relay::Link>>>,
 }
 
 /// Keeps an id subscribed while it lives; dropping it unsubscribes.
@@ -185,7 +188,8 @@ impl Store {
         let adapter = config.adapter(page_language().as_deref())?;
         let policy = config.policy()?;
         let initial_mode = first_mode(&config);
-        let share = config.share_tabs;
+        // A relay source is one stream per page; the relay, not a leading tab, reads for all.
+        let share = config.share_tabs && config.kind != ProviderKind::Relay;
         let transport = Transport {
             timeout_ms: config.timeout_ms,
             send_cookies: config.send_cookies,
@@ -229,7 +233,14 @@ impl Store {
             role: Cell::new(if share { Role::Deciding } else { Role::Lead }),
             tabs: RefCell::new(None),
             followers: RefCell::new(Followers::default()),
+            #[cfg(feature = "relay")]
+            link: RefCell::new(None),
         }));
+        #[cfg(feature = "relay")]
+        if store.kind() == ProviderKind::Relay {
+            let link = super::relay::join(&store);
+            *store.0.link.borrow_mut() = Some(link);
+        }
         store.watch_visibility();
         if share {
             let c = &store.0.config;
@@ -329,7 +340,7 @@ impl Store {
             self.0.push_retry.borrow_mut().take();
             self.0.live_since.set(None);
         }
-        if self.pushed() || self.0.role.get() == Role::Follow {
+        if self.pushed() || self.0.role.get() == Role::Follow || self.relayed() {
             self.schedule_flush();
         }
     }
@@ -429,6 +440,11 @@ impl Store {
     }
 
     async fn flush(&self) {
+        #[cfg(feature = "relay")]
+        if let Some(link) = self.link() {
+            // The page's stream from the relay is reopened with the new watch set.
+            return link.changed();
+        }
         match self.0.role.get() {
             // Once the browser has said who leads.
             Role::Deciding => return,
@@ -483,6 +499,10 @@ impl Store {
     }
 
     async fn poll(&self) {
+        if self.relayed() {
+            // The relay streams; it is never polled.
+            return;
+        }
         match self.0.role.get() {
             Role::Deciding => return,
             // The leading tab polls for everyone: ask it to.
@@ -745,7 +765,99 @@ impl Store {
     }
 }
 
+/// A store that does not keep its source alive: a relay's stream holds its stores so.
+#[cfg(feature = "relay")]
+#[derive(Clone)]
+pub(crate) struct WeakStore(Weak<Inner>);
+
+#[cfg(feature = "relay")]
+impl WeakStore {
+    /// The store, while it lives.
+    pub(crate) fn upgrade(&self) -> Option<Store> {
+        self.0.upgrade().map(Store)
+    }
+}
+
+/// What a relay's stream needs of a store.
+#[cfg(feature = "relay")]
 impl Store {
+    fn link(&self) -> Option<Rc<super::relay::Link>> {
+        self.0.link.borrow().clone()
+    }
+
+    pub(crate) fn downgrade(&self) -> WeakStore {
+        WeakStore(Rc::downgrade(&self.0))
+    }
+
+    /// The source's base URL.
+    pub(crate) fn base_url(&self) -> &str {
+        &self.0.config.base_url
+    }
+
+    /// The relay's name of this source: its `source` setting, else the page's name.
+    pub(crate) fn relay_source(&self) -> String {
+        self.0
+            .config
+            .settings
+            .iter()
+            .find(|(name, _)| name == "source")
+            .map_or_else(|| self.0.config.name.clone(), |(_, v)| v.trim().to_owned())
+    }
+
+    /// Takes the relay's entries of people shown here; one fresh or failing arrives confirmed
+    /// now.
+    pub(crate) fn take_relayed(&self, mut entries: Vec<crate::core::tabs::Shared>) {
+        let now = now_ms();
+        for e in &mut entries {
+            if e.presence.is_some() && e.confirmed_ms.is_none() {
+                e.confirmed_ms = Some(now);
+            }
+        }
+        let changed = self.0.registry.borrow_mut().take_shared(entries);
+        *self.0.last_error.borrow_mut() = None;
+        self.notify(&changed);
+        self.watch_staleness();
+    }
+
+    /// The stream failed: everyone shown keeps their last presence with why (stale once older
+    /// than the threshold), or shows the error.
+    pub(crate) fn relay_failed(&self, error: PresenceError) {
+        let ids = self.ids();
+        let request =
+            crate::core::providers::relay::stream_request("", &[(String::new(), ids)], &[], None);
+        let applied = self
+            .0
+            .registry
+            .borrow_mut()
+            .apply(&request, Err(error.clone()), now_ms());
+        *self.0.last_error.borrow_mut() = Some(error);
+        self.notify(&applied.changed);
+        self.watch_staleness();
+    }
+
+    /// The credentials for the stream; from the callback again when `renew` is set.
+    pub(crate) async fn relay_credentials(
+        &self,
+        renew: bool,
+    ) -> Result<Option<Credentials>, PresenceError> {
+        self.credentials(renew).await
+    }
+
+    /// How the relay learns of this source's changes.
+    pub(crate) fn relay_mode(&self, mode: Mode) {
+        self.set_mode(mode);
+    }
+}
+
+impl Store {
+    /// Whether this is a `relay` source (read from the page's one stream, never polled).
+    fn relayed(&self) -> bool {
+        #[cfg(feature = "relay")]
+        return self.0.link.borrow().is_some();
+        #[cfg(not(feature = "relay"))]
+        false
+    }
+
     /// Whether the service pushes to this source now.
     fn pushed(&self) -> bool {
         *self.0.mode.borrow() == Mode::Push
@@ -821,7 +933,9 @@ const TABS_VERSION: u32 = 1;
 
 /// The mode a source starts in, before its push session says otherwise.
 fn first_mode(config: &SourceConfig) -> Mode {
-    Mode::Poll(if !cfg!(feature = "push") {
+    Mode::Poll(if config.kind == ProviderKind::Relay {
+        "connecting to the relay".to_owned()
+    } else if !cfg!(feature = "push") {
         "this build polls (its cargo feature `push` is off)".to_owned()
     } else if config.live {
         "connecting to the service's push".to_owned()

@@ -2,8 +2,9 @@
 //!
 //! - `cargo xtask test`: installs what is missing, then runs every check and test (fmt, clippy,
 //!   native tests, doc tests, browser tests in headless Chromium).
-//! - `cargo xtask demo [--port N]`: builds the npm package into `pkg/` and starts presence-sim,
-//!   which serves it with the simulated APIs on http://127.0.0.1:N/ until interrupted.
+//! - `cargo xtask demo [--port N]`: builds the npm package into `pkg/`, starts presence-relay on
+//!   port 8090 and presence-sim, which serves the demo with the simulated APIs on
+//!   http://127.0.0.1:N/ until interrupted.
 //! - `cargo xtask bench`: the benchmarks (normalization; the simulator under load; rendering in
 //!   headless Chromium; 50 badges in Chromium and Firefox).
 //! - `cargo xtask setup`: only the installs.
@@ -14,7 +15,7 @@ mod tools;
 
 use std::process::ExitCode;
 
-use process::{announce, command, root, run, run_tests, say, start_sim, Counts};
+use process::{announce, command, root, run, run_tests, say, start_relay, start_sim, Counts};
 
 const USAGE: &str = "usage: cargo xtask <test|demo [--port N]|bench|setup>";
 
@@ -60,7 +61,7 @@ fn test() -> Result<(), String> {
 
     step(
         3,
-        "Lints of the core alone, natively (no web dependency): with every adapter, with none, with each one alone",
+        "Lints of the core alone, natively (no web dependency): with every adapter, with none, with each one alone (and the relay kind alone)",
     );
     run(command(
         "cargo",
@@ -76,7 +77,7 @@ fn test() -> Result<(), String> {
             "warnings",
         ],
     ))?;
-    for adapters in ["", "graph", "rocketchat", "genesys", "superoffice"] {
+    for adapters in ["", "graph", "rocketchat", "genesys", "superoffice", "relay"] {
         let mut args = vec![
             "clippy",
             "--package",
@@ -121,6 +122,24 @@ fn test() -> Result<(), String> {
             "warnings",
         ],
     ))?;
+    // The package's relay entry: the elements with the `relay` kind and no adapter.
+    run(command(
+        "cargo",
+        &[
+            "clippy",
+            "--package",
+            "presence-widgets",
+            "--lib",
+            "--no-default-features",
+            "--features",
+            "element,relay",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    ))?;
 
     step(
         6,
@@ -134,7 +153,7 @@ fn test() -> Result<(), String> {
                 "--workspace",
                 "--no-default-features",
                 "--features",
-                "providers",
+                "providers,relay",
             ],
         ),
         &mut counts,
@@ -235,7 +254,112 @@ fn end_to_end(counts: &mut Counts) -> Result<Vec<String>, String> {
     );
     figures.extend(run_tests(tests, counts)?);
     drop(sim);
+
+    // The relay: presence-relay reading the simulator, and the package's relay entry
+    // (`pkg/relay/`, no adapters) reading the relay in both browsers.
+    say("End to end: presence-relay and the package's relay entry pkg/relay/");
+    let relay_sizes = package::build_relay()?;
+    figures.push(package::report_relay(&relay_sizes, &sizes)?);
+    let sim = e2e_sim("pkg")?;
+    let relay = start_relay(&relay_config(&sim.url, "127.0.0.1:0")?)?;
+    let mut tests = e2e_node(
+        &["--test", "--test-concurrency=1", "relay/relay.mjs"],
+        &sim.url,
+    );
+    tests.env("RELAY_URL", &relay.url);
+    figures.extend(run_tests(tests, counts)?);
+    drop(relay);
+    drop(sim);
     Ok(figures)
+}
+
+/// presence-relay against a simulator of 1,000 still people, loaded by presence-load in its own
+/// process (release builds of both; each process holds at most 10,000 sockets of the 20,000 file
+/// descriptors a process may have here). The figures it printed.
+fn relay_bench() -> Result<Vec<String>, String> {
+    run(command(
+        "cargo",
+        &[
+            "build",
+            "--quiet",
+            "--release",
+            "--package",
+            "presence-relay",
+            "--bins",
+        ],
+    ))?;
+    let sim = start_sim(&[
+        "--users",
+        "1000",
+        "--change-every",
+        "0",
+        "--graph-limit",
+        "off",
+        "--rocketchat-limit",
+        "off",
+        "--www",
+        "/nonexistent",
+    ])?;
+    let binary = |name: &str| root().join("target").join("release").join(name);
+    let config = relay_config(&sim.url, "127.0.0.1:0")?;
+    let relay = process::start_binary(
+        &binary("presence-relay"),
+        &["--config", &config.display().to_string()],
+    )?;
+    let load = command(
+        &binary("presence-load").display().to_string(),
+        &[
+            "--relay",
+            &relay.url,
+            "--sim",
+            &sim.url,
+            "--streams",
+            "10000",
+            "--people",
+            "1000",
+            "--watch",
+            "20",
+            "--seconds",
+            "300",
+        ],
+    );
+    let figures = run_tests(load, &mut Counts::default())?;
+    drop(relay);
+    drop(sim);
+    if figures.is_empty() {
+        return Err("presence-load printed no figures".into());
+    }
+    Ok(figures)
+}
+
+/// Writes `target/relay.toml`: presence-relay listening on `listen`, reading the simulator at
+/// `sim` as `teams` (Graph) and `chat` (Rocket.Chat), its viewers' tokens issued by the
+/// simulator, and the simulator's origin (the demo's pages) allowed to read.
+fn relay_config(sim: &str, listen: &str) -> Result<std::path::PathBuf, String> {
+    let port = sim.rsplit(':').next().unwrap_or_default();
+    let text = format!(
+        r#"# Written by cargo xtask: presence-relay for the demo and the tests.
+listen = "{listen}"
+allowed_origins = ["{sim}", "http://localhost:{port}"]
+
+[auth]
+issuer = "{sim}/_sim/oidc"
+audience = "presence-relay"
+
+[sources.teams]
+kind = "graph"
+base_url = "{sim}/graph/v1.0"
+credentials = {{ token = "relay-graph-token" }}
+
+[sources.chat]
+kind = "rocketchat"
+base_url = "{sim}/rocketchat"
+credentials = {{ userId = "relay-user", authToken = "relay-chat-token" }}
+"#
+    );
+    let path = root().join("target").join("relay.toml");
+    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
 }
 
 /// `npm ci` in `e2e/`, then presence-sim's still world serving `www/` and the package in `pkg`.
@@ -287,7 +411,7 @@ fn demo(args: &[String]) -> Result<(), String> {
     tools::wasm_pack()?;
     tools::wasm_bindgen_cli()?;
 
-    announce("[2/3] Building the npm package into pkg/ (wasm-pack build --release, wasm-opt -Oz), with its live entry pkg/live/ (push)");
+    announce("[2/3] Building the npm package into pkg/ (wasm-pack build --release, wasm-opt -Oz), with its live entry pkg/live/ (push) and its relay entry pkg/relay/");
     let sizes = package::build()?;
     if let Err(e) = package::report(&sizes) {
         say(&format!("note: {e}"));
@@ -295,9 +419,18 @@ fn demo(args: &[String]) -> Result<(), String> {
     // The demo shows push: Rocket.Chat and Genesys panels live, falling back and coming back.
     let live = package::live_dir();
     package::build_live()?;
+    // The fifth panel reads the relay with the relay entry, served beside the live one.
+    package::build_relay()?;
+    let beside = live.join("relay");
+    let _ = std::fs::remove_file(&beside);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(package::relay_dir(), &beside)
+        .map_err(|e| format!("cannot link pkg/live/relay: {e}"))?;
     let live_text = live.display().to_string();
 
-    announce("[3/3] Starting presence-sim, the local simulator of the four services");
+    announce("[3/3] Starting presence-relay on port 8090, then presence-sim, the local simulator of the four services");
+    let sim_url = format!("http://127.0.0.1:{port}");
+    let relay = start_relay(&relay_config(&sim_url, "127.0.0.1:8090")?)?;
     run(command(
         "cargo",
         &["build", "--quiet", "--package", "presence-sim"],
@@ -305,12 +438,15 @@ fn demo(args: &[String]) -> Result<(), String> {
     let sim = root().join("target").join("debug").join("presence-sim");
     let port = port.to_string();
     say(&format!(
-        "The demo is at http://127.0.0.1:{port}/ (the simulator's endpoints at http://127.0.0.1:{port}/_sim/). Press Ctrl-C to stop."
+        "The demo is at {sim_url}/ (the simulator's endpoints at {sim_url}/_sim/; the relay at {}/healthz). Press Ctrl-C to stop.",
+        relay.url
     ));
-    run(command(
+    let served = run(command(
         &sim.display().to_string(),
         &["--port", &port, "--www", "www", "--pkg", &live_text],
-    ))
+    ));
+    drop(relay);
+    served
 }
 
 /// Runs the browser benchmark `script` in `e2e/` against a simulator of `world` serving `pkg`;
@@ -326,7 +462,7 @@ fn browser_bench(script: &str, pkg: &str, world: &[&str]) -> Result<Vec<String>,
 }
 
 fn bench() -> Result<(), String> {
-    let steps = 8;
+    let steps = 9;
     let step = |n: usize, text: &str| announce(&format!("[{n}/{steps}] {text}"));
     step(1, "Checking the tools (installing what is missing)");
     tools::for_tests()?;
@@ -397,11 +533,23 @@ fn bench() -> Result<(), String> {
     let with_push = package::build_live()?;
     let pushed = browser_bench("bench/push.mjs", &live.display().to_string(), STILL_WORLD)?;
 
-    announce("Browser figures");
+    step(
+        9,
+        "presence-relay under load: 10,000 streams watching 1,000 people (presence-load, on loopback, bounded in time)",
+    );
+    let relayed = relay_bench()?;
+
+    announce("Browser and relay figures");
     if figures.is_empty() {
         return Err("the render benchmarks printed no figures".into());
     }
-    for figure in figures.iter().chain(&fifty).chain(&startup).chain(&pushed) {
+    for figure in figures
+        .iter()
+        .chain(&fifty)
+        .chain(&startup)
+        .chain(&pushed)
+        .chain(&relayed)
+    {
         say(figure);
     }
     say(&format!(

@@ -15,6 +15,12 @@ pub const WASM_BUDGET: u64 = 190 * 1024;
 /// Budget for the `.wasm` and the JS glue together after gzip -9, in bytes.
 pub const TOTAL_BUDGET: u64 = 200 * 1024;
 
+/// What the relay build (`pkg/relay/`: its `.wasm` and JS glue after gzip -9) is meant to weigh:
+/// a page that reads only through presence-relay needs none of the four adapters. Not reached
+/// yet (yew's renderer for lists and summaries is most of what is left), so it is said beside
+/// the figure; the build is held to the package's own [`TOTAL_BUDGET`].
+pub const RELAY_GOAL: u64 = 150 * 1024;
+
 /// What the package weighs.
 pub struct Sizes {
     /// The `.wasm`, as shipped.
@@ -35,6 +41,82 @@ pub fn live_dir() -> PathBuf {
     dir().join("live")
 }
 
+/// `pkg/relay/`: the package's relay entry.
+pub fn relay_dir() -> PathBuf {
+    dir().join("relay")
+}
+
+/// Builds `pkg/relay/`, the entry `presence-widgets/relay`: the same elements and API with the
+/// `relay` kind and none of the four adapters (cargo features `element,relay` without the
+/// defaults). Run after [`build`]; it names the entry in `package.json`'s `exports` and `files`.
+///
+/// # Errors
+/// When a tool is missing or a step fails.
+pub fn build_relay() -> Result<Sizes, String> {
+    let relay = relay_dir();
+    let sizes = build_with(&relay, "element,relay", false)?;
+    entry_only(&relay);
+    let manifest = dir().join("package.json");
+    let json = std::fs::read_to_string(&manifest)
+        .map_err(|e| format!("cannot read pkg/package.json: {e}"))?;
+    if !json.contains("\"./relay\"") {
+        let patched = json
+            .replacen("\"snippets\",", "\"snippets\",\n    \"relay\",", 1)
+            .replacen(
+                "\"./snippets/*\"",
+                "\"./snippets/*\",\n    \"./relay/snippets/*\"",
+                1,
+            )
+            .replacen(
+                "\"main\":",
+                "\"exports\": {\n    \".\": { \"types\": \"./presence_widgets.d.ts\", \"default\": \"./presence_widgets.js\" },\n    \"./relay\": { \"types\": \"./relay/presence_widgets.d.ts\", \"default\": \"./relay/presence_widgets.js\" },\n    \"./*\": \"./*\"\n  },\n  \"main\":",
+                1,
+            );
+        std::fs::write(&manifest, patched)
+            .map_err(|e| format!("cannot write pkg/package.json: {e}"))?;
+    }
+    Ok(sizes)
+}
+
+/// Leaves in a second entry's folder only its code: the package's files say the rest.
+fn entry_only(entry: &Path) {
+    for extra in [
+        "package.json",
+        "README.md",
+        "LICENSE",
+        ".gitignore",
+        "presence-widgets.css",
+    ] {
+        let _ = std::fs::remove_file(entry.join(extra));
+    }
+}
+
+/// Says the relay build's sizes against the budget and the goal, and how it compares with the
+/// default build; an error when over the budget.
+///
+/// # Errors
+/// When the relay build is over its budget.
+pub fn report_relay(relay: &Sizes, full: &Sizes) -> Result<String, String> {
+    let total = relay.wasm_gzip + relay.js_gzip;
+    let figure = format!(
+        "relay build (pkg/relay/): .wasm {} gzip -9, wasm + JS {} (budget {}, goal {}); the default build's .wasm (four adapters and polling, no relay) is {} gzip -9",
+        kb(relay.wasm_gzip),
+        kb(total),
+        kb(TOTAL_BUDGET),
+        kb(RELAY_GOAL),
+        kb(full.wasm_gzip)
+    );
+    say(&figure);
+    if total > TOTAL_BUDGET {
+        return Err(format!(
+            "the relay build is over its size budget (wasm + JS {} of {})",
+            kb(total),
+            kb(TOTAL_BUDGET)
+        ));
+    }
+    Ok(figure)
+}
+
 /// Builds `pkg/live/`, the entry `presence-widgets/live/presence_widgets.js`: the same elements
 /// and API built with the cargo feature `push` (Rocket.Chat and Genesys pushed over their
 /// sockets). It is outside the size budget, which is the default entry's; its sizes are said.
@@ -46,15 +128,7 @@ pub fn build_live() -> Result<Sizes, String> {
     let live = live_dir();
     let sizes = build_in(&live, "element,push")?;
     // One package: the entry keeps its code, the package's files say the rest.
-    for extra in [
-        "package.json",
-        "README.md",
-        "LICENSE",
-        ".gitignore",
-        "presence-widgets.css",
-    ] {
-        let _ = std::fs::remove_file(live.join(extra));
-    }
+    entry_only(&live);
     let manifest = dir().join("package.json");
     let json = std::fs::read_to_string(&manifest)
         .map_err(|e| format!("cannot read pkg/package.json: {e}"))?;
@@ -86,22 +160,27 @@ pub fn build() -> Result<Sizes, String> {
 /// # Errors
 /// When a tool is missing or a step fails.
 pub fn build_in(out: &Path, features: &str) -> Result<Sizes, String> {
+    build_with(out, features, true)
+}
+
+/// As [`build_in`]; `defaults` says whether the crate's default features (every adapter) are in.
+fn build_with(out: &Path, features: &str, defaults: bool) -> Result<Sizes, String> {
     let wasm_opt = tools::wasm_opt()?;
     let out_text = out.display().to_string();
-    run(command(
-        "wasm-pack",
-        &[
-            "build",
-            "--target",
-            "web",
-            "--release",
-            "--out-dir",
-            &out_text,
-            "--",
-            "--features",
-            features,
-        ],
-    ))?;
+    let mut args = vec![
+        "build",
+        "--target",
+        "web",
+        "--release",
+        "--out-dir",
+        &out_text,
+        "--",
+    ];
+    if !defaults {
+        args.push("--no-default-features");
+    }
+    args.extend_from_slice(&["--features", features]);
+    run(command("wasm-pack", &args))?;
     let wasm = out.join("presence_widgets_bg.wasm");
     let before = size(&wasm);
     let path = wasm.display().to_string();
@@ -200,7 +279,6 @@ fn gzip_size(path: &Path) -> Result<u64, String> {
 /// # Errors
 /// When the package is over budget.
 pub fn report(sizes: &Sizes) -> Result<(), String> {
-    let kb = |b: u64| format!("{}.{} KB", b / 1024, (b % 1024) * 10 / 1024);
     let total = sizes.wasm_gzip + sizes.js_gzip;
     say(&format!(
         "package size: .wasm {} ({} gzip -9, budget {}); JS glue {} gzip -9; wasm + JS {} gzip -9 (budget {})",
@@ -226,4 +304,9 @@ pub fn report(sizes: &Sizes) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Bytes as KB with one decimal (KB = 1,024 bytes).
+pub fn kb(bytes: u64) -> String {
+    format!("{}.{} KB", bytes / 1024, (bytes % 1024) * 10 / 1024)
 }

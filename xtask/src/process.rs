@@ -132,7 +132,7 @@ pub fn prints(program: &str, args: &[&str], expected: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// A presence-sim running for the tests; stopped when dropped.
+/// A presence-sim (or presence-relay) running for the tests; stopped when dropped.
 pub struct Sim {
     child: std::process::Child,
     /// Its base URL, `http://127.0.0.1:PORT`.
@@ -151,18 +151,45 @@ impl Drop for Sim {
 /// # Errors
 /// When it cannot be built or started, or says no URL.
 pub fn start_sim(args: &[&str]) -> Result<Sim, String> {
-    run(command(
-        "cargo",
-        &["build", "--quiet", "--package", "presence-sim"],
-    ))?;
-    let binary = root().join("target").join("debug").join("presence-sim");
     let mut all = vec!["--port", "0"];
     all.extend_from_slice(args);
-    say(&format!("$ {} {}", binary.display(), all.join(" ")));
-    let mut child = command(&binary.display().to_string(), &all)
+    start_server("presence-sim", &all)
+}
+
+/// Builds and starts presence-relay with the configuration file `config`, and waits for its
+/// URL.
+///
+/// # Errors
+/// When it cannot be built or started, or says no URL.
+pub fn start_relay(config: &std::path::Path) -> Result<Sim, String> {
+    let config = config.display().to_string();
+    start_server("presence-relay", &["--config", &config])
+}
+
+/// Builds the workspace's server `package`, starts its binary with `args`, and reads its URL
+/// from the first line it prints.
+fn start_server(package: &str, args: &[&str]) -> Result<Sim, String> {
+    run(command(
+        "cargo",
+        &["build", "--quiet", "--package", package],
+    ))?;
+    start_binary(&root().join("target").join("debug").join(package), args)
+}
+
+/// Starts a server's `binary` with `args`, and reads its URL from the first line it prints.
+///
+/// # Errors
+/// When it cannot be started, or says no URL.
+pub fn start_binary(binary: &std::path::Path, args: &[&str]) -> Result<Sim, String> {
+    let package = binary
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    say(&format!("$ {} {}", binary.display(), args.join(" ")));
+    let mut child = command(&binary.display().to_string(), args)
         .stdout(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot start presence-sim: {e}"))?;
+        .map_err(|e| format!("cannot start {package}: {e}"))?;
     let mut first = String::new();
     if let Some(out) = child.stdout.take() {
         let _ = BufReader::new(out).read_line(&mut first);
@@ -179,7 +206,7 @@ pub fn start_sim(args: &[&str]) -> Result<Sim, String> {
         None => {
             let _ = child.kill();
             Err(format!(
-                "presence-sim did not say where it listens: `{}`",
+                "{package} did not say where it listens: `{}`",
                 first.trim()
             ))
         }

@@ -609,7 +609,7 @@ impl Provider for Genesys {
     }
 
     /// Notification channels; the session reads events with this adapter's definitions.
-    #[cfg(feature = "push")]
+    #[cfg(feature = "push-core")]
     fn push(
         &self,
         _credentials: Option<&Credentials>,

@@ -415,7 +415,7 @@ impl Provider for RocketChat {
     }
 
     /// DDP at `{baseUrl}/websocket`, logging in with the auth token inside the socket.
-    #[cfg(feature = "push")]
+    #[cfg(feature = "push-core")]
     fn push(
         &self,
         credentials: Option<&Credentials>,
