@@ -3,11 +3,7 @@
 // serious or critical fails the test with its rule, where it is and what is wrong.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { BROWSERS, launch, open, sim } from "./helpers.mjs";
-
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+import { BROWSERS, launch, open, sim, axe, describeViolations } from "./helpers.mjs";
 
 const PAGES = [
   {
@@ -29,41 +25,6 @@ const PAGES = [
       .every((b) => b.shadowRoot?.querySelector(".presence-badge--fresh")),
   },
 ];
-
-/** Injects axe-core (through the protocol, which the pages' CSP does not govern) and runs it on
- * the whole document or on the element `selector` names. Returns the violations and the nodes
- * checked inside shadow roots (axe writes their targets as arrays of selectors, one per tree). */
-async function axe(page, selector = null) {
-  await page.evaluate(AXE);
-  return page.evaluate(async (selector) => {
-    const results = await window.axe.run(selector ? { include: [[selector]] } : document);
-    const inShadow = (node) => node.target.some((t) => Array.isArray(t) && t.length > 1);
-    return {
-      violations: results.violations.map((v) => ({
-        id: v.id, impact: v.impact, help: v.help,
-        nodes: v.nodes.map((n) => ({
-          target: JSON.stringify(n.target), html: n.html, impact: n.impact, summary: n.failureSummary,
-          shadow: inShadow(n),
-        })),
-      })),
-      shadowChecked: [...results.passes, ...results.violations, ...results.incomplete]
-        .flatMap((r) => r.nodes.filter(inShadow).map((n) => ({ rule: r.id, target: n.target, html: n.html }))),
-    };
-  }, selector);
-}
-
-/** Each violated rule with its impact and summary, then where: every node's target, and the
- * markup and what to fix of the first few. */
-function describeViolations(violations) {
-  return violations.map((v) => {
-    const nodes = v.nodes.map((n, i) => {
-      const where = `  at ${n.target}${n.shadow ? " (in a shadow root)" : ""}`;
-      if (i >= 3) return where;
-      return `${where}\n    ${n.html}\n    ${(n.summary ?? "").replace(/\n/g, "\n    ")}`;
-    });
-    return `${v.id} (${v.impact}): ${v.help}, ${v.nodes.length} node(s)\n${nodes.join("\n")}`;
-  }).join("\n");
-}
 
 after(async () => { await sim("DELETE", "/_sim/faults"); });
 

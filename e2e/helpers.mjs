@@ -2,7 +2,8 @@
 // BiDi) through puppeteer-core, which downloads no browser; presence-sim's control surface; where
 // screenshots go.
 import puppeteer from "puppeteer-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 
 export const SIM = process.env.SIM_URL ?? "";
 if (!SIM) throw new Error("SIM_URL is not set: run `cargo xtask test`, which starts presence-sim");
@@ -247,4 +248,41 @@ export async function waitMode(page, kind, wanted) {
     const now = await page.evaluate((k) => JSON.stringify(window.presenceMode?.(k)), kind);
     throw new Error(`${kind}: mode ${wanted} not reached, it is ${now}`);
   }
+}
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/** Injects axe-core (through the protocol, which the pages' CSP does not govern) and runs it on
+ * the whole document or on the element `selector` names. Returns the violations and the nodes
+ * checked inside shadow roots (axe writes their targets as arrays of selectors, one per tree). */
+export async function axe(page, selector = null) {
+  await page.evaluate(AXE);
+  return page.evaluate(async (selector) => {
+    const results = await window.axe.run(selector ? { include: [[selector]] } : document);
+    const inShadow = (node) => node.target.some((t) => Array.isArray(t) && t.length > 1);
+    return {
+      violations: results.violations.map((v) => ({
+        id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.map((n) => ({
+          target: JSON.stringify(n.target), html: n.html, impact: n.impact, summary: n.failureSummary,
+          shadow: inShadow(n),
+        })),
+      })),
+      shadowChecked: [...results.passes, ...results.violations, ...results.incomplete]
+        .flatMap((r) => r.nodes.filter(inShadow).map((n) => ({ rule: r.id, target: n.target, html: n.html }))),
+    };
+  }, selector);
+}
+
+/** Each violated rule with its impact and summary, then where: every node's target, and the
+ * markup and what to fix of the first few. */
+export function describeViolations(violations) {
+  return violations.map((v) => {
+    const nodes = v.nodes.map((n, i) => {
+      const where = `  at ${n.target}${n.shadow ? " (in a shadow root)" : ""}`;
+      if (i >= 3) return where;
+      return `${where}\n    ${n.html}\n    ${(n.summary ?? "").replace(/\n/g, "\n    ")}`;
+    });
+    return `${v.id} (${v.impact}): ${v.help}, ${v.nodes.length} node(s)\n${nodes.join("\n")}`;
+  }).join("\n");
 }

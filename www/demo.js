@@ -256,3 +256,14 @@ main().catch((error) => {
   status.textContent = `The demo could not start: ${error.message}`;
   console.error(error);
 });
+
+// The fifth panel, when the simulator says where the demo's presence-relay is.
+sim("GET", "/_sim/site").then((site) => {
+  if (site?.relay) {
+    const frame = document.getElementById("relay-panel");
+    frame.src = `relay.html?relay=${encodeURIComponent(site.relay)}`;
+    frame.hidden = false;
+  } else {
+    document.getElementById("relay-missing").hidden = false;
+  }
+}).catch((error) => console.error(error));

@@ -1,13 +1,13 @@
 // The fifth panel: Graph and Rocket.Chat people read through presence-relay with the package's
 // relay build (`presence-widgets/relay`, no adapters in it). `?relay=<url>` says where the relay
-// is (else port 8090 of this host, where `cargo xtask demo` starts it); `?people=N` how many.
+// is (else the simulator's /_sim/site says, as `cargo xtask demo` sets it); `?people=N` how many.
 // window.presenceMode(source) says how each source learns of changes; window.relayToken() is
 // the token callback (tests count its calls).
 import init, { configure, mode } from "/pkg/relay/presence_widgets.js";
-import { people, el } from "./providers.js";
+import { people, sim, el } from "./providers.js";
 
 const params = new URLSearchParams(location.search);
-const RELAY = (params.get("relay") ?? `http://${location.hostname}:8090`).replace(/\/$/, "");
+let RELAY = "";
 const COUNT = Number(params.get("people") ?? 12);
 let tokens = 0;
 
@@ -43,6 +43,13 @@ async function showStats() {
 }
 
 async function main() {
+  RELAY = (params.get("relay") ?? (await sim("GET", "/_sim/site"))?.relay ?? "").replace(/\/$/, "");
+  if (!RELAY) {
+    document.getElementById("relay-stats").textContent =
+      "No presence-relay was started with this simulator: `cargo xtask demo` starts one.";
+    document.body.dataset.ready = "none";
+    return;
+  }
   await init();
   window.presenceMode = mode;
   window.relayToken = () => tokens;

@@ -5,11 +5,13 @@
 // never reaches a URL; the page's mode says what the relay's health says.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { BROWSERS, SCREENSHOTS, launch, open, sim, ours, waitLabel, waitMode } from "../helpers.mjs";
+import { BROWSERS, SCREENSHOTS, launch, open, sim, ours, waitLabel, waitMode, axe, describeViolations } from "../helpers.mjs";
 
 const RELAY = process.env.RELAY_URL ?? "";
 if (!RELAY) throw new Error("RELAY_URL is not set: run `cargo xtask test`, which starts presence-relay");
-const PANEL = `/relay.html?relay=${encodeURIComponent(RELAY)}`;
+// The panel finds the relay where the simulator says it is, as the demo's does.
+const PANEL = "/relay.html";
+await sim("PUT", "/_sim/site", { relay: RELAY });
 
 /** One value of the relay's /metrics: the first sample of `name` whose labels include `labels`. */
 async function metric(name, labels = "") {
@@ -89,6 +91,11 @@ for (const name of BROWSERS) {
         const chat = (await health()).sources.chat.mode;
         await waitMode(page, "chat", chat);
         await waitMode(page, "teams", "poll");
+
+        // The panel passes axe-core's rules, inside the widgets' shadow roots too.
+        const { violations } = await axe(page);
+        const serious = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+        assert.deepEqual(serious, [], describeViolations(serious));
 
         await page.screenshot({ path: `${SCREENSHOTS}/relay-panel-${name}.png`, fullPage: true });
         assert.deepEqual(ours(first.problems), []);

@@ -197,6 +197,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         size(config.max_known),
         size(config.buffer),
         now_ms(),
+        epoch(),
     ));
     let (stop, shutdown) = watch::channel(false);
     let relay = Arc::new(Relay {
@@ -246,11 +247,40 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
     })
 }
 
+/// A new epoch for this relay's event ids: its start time and a random number, in base 36.
+fn epoch() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    format!("{}{}", base36(now_ms()), base36(random % 1_000_000))
+}
+
+fn base36(mut n: u64) -> String {
+    let digits = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        let d = usize::try_from(n % 36).unwrap_or(0);
+        out.push(digits.get(d).copied().unwrap_or(b'0'));
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// The routes, with CORS for `origins`.
 pub fn router(relay: Arc<Relay>, origins: &[String]) -> Router {
-    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| o.parse().ok()).collect();
+    // "*": any page (no credentials are ever allowed, so the wildcard is safe to send).
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| o.parse::<HeaderValue>().ok()))
+    };
     let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        .allow_origin(allow)
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([
             header::AUTHORIZATION,

@@ -67,7 +67,10 @@ pub struct Verifier {
 #[derive(Debug, Default)]
 struct Keys {
     set: Option<JwkSet>,
+    /// When the set was last asked for, whatever the answer.
     fetched: Option<Instant>,
+    /// Why the last fetch failed, if it did.
+    error: Option<String>,
 }
 
 /// Keys are fetched again at most this often when a token names a key the set lacks.
@@ -81,6 +84,11 @@ impl Verifier {
             http,
             keys: RwLock::new(Keys::default()),
         }
+    }
+
+    /// Seconds past `exp` a token is still taken.
+    pub fn leeway_s(&self) -> u64 {
+        self.config.leeway_s.unwrap_or(60)
     }
 
     /// The viewer of a request.
@@ -139,7 +147,7 @@ impl Verifier {
         }
         let key = self.key(header.kid.as_deref(), header.alg).await?;
         let mut validation = Validation::new(header.alg);
-        validation.leeway = self.config.leeway_s.unwrap_or(60);
+        validation.leeway = self.leeway_s();
         validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         if let Some(issuer) = &self.config.issuer {
@@ -161,29 +169,48 @@ impl Verifier {
 
     /// The key `kid` names, fetching the set when it is not known yet (at most every 30 s).
     async fn key(&self, kid: Option<&str>, alg: Algorithm) -> Result<DecodingKey, AuthError> {
+        let unknown = || AuthError::Invalid("signed by a key the issuer does not list".into());
         {
             let keys = self.keys.read().await;
             if let Some(found) = keys.set.as_ref().and_then(|s| pick(s, kid, alg)) {
                 return found;
             }
-            if keys.fetched.is_some_and(|at| at.elapsed() < REFETCH) && keys.set.is_some() {
-                return Err(AuthError::Invalid(
-                    "signed by a key the issuer does not list".into(),
-                ));
+            if keys.fetched.is_some_and(|at| at.elapsed() < REFETCH) {
+                return Err(match (&keys.set, &keys.error) {
+                    (None, Some(e)) => AuthError::Keys(e.clone()),
+                    _ => unknown(),
+                });
             }
         }
+        // One fetch at a time, and at most one every 30 s whatever it gave: tokens naming
+        // keys nobody has cannot make the relay ask the issuer again and again.
         let mut keys = self.keys.write().await;
-        let set = self.fetch().await?;
-        keys.set = Some(set);
+        if let Some(found) = keys.set.as_ref().and_then(|s| pick(s, kid, alg)) {
+            return found;
+        }
+        if keys.fetched.is_some_and(|at| at.elapsed() < REFETCH) {
+            return Err(unknown());
+        }
         keys.fetched = Some(Instant::now());
+        match self.fetch().await {
+            Ok(set) => {
+                keys.set = Some(set);
+                keys.error = None;
+            }
+            Err(e) => {
+                keys.error = Some(match &e {
+                    AuthError::Keys(why) => why.clone(),
+                    other => other.to_string(),
+                });
+                if keys.set.is_none() {
+                    return Err(e);
+                }
+            }
+        }
         keys.set
             .as_ref()
             .and_then(|s| pick(s, kid, alg))
-            .unwrap_or_else(|| {
-                Err(AuthError::Invalid(
-                    "signed by a key the issuer does not list".into(),
-                ))
-            })
+            .unwrap_or_else(|| Err(unknown()))
     }
 
     async fn fetch(&self) -> Result<JwkSet, AuthError> {

@@ -26,7 +26,8 @@ pub struct Config {
     /// Where to listen (`127.0.0.1:8090`).
     #[serde(default = "default_listen", deserialize_with = "addr")]
     pub listen: SocketAddr,
-    /// The page origins allowed to read (CORS); none admits no other origin.
+    /// The page origins allowed to read (CORS: `https://intranet.example.com`, or `"*"` for any
+    /// page); none admits no other origin.
     #[serde(default, deserialize_with = "list")]
     pub allowed_origins: Vec<String>,
     /// How many changes are kept per source for viewers that resume (`Last-Event-ID`); a
@@ -269,9 +270,9 @@ impl Config {
 
     fn check(&self) -> Result<(), ConfigError> {
         for (name, source) in &self.sources {
-            if name.is_empty() || name.contains([';', '=', ',']) {
+            if name.is_empty() || name == "@" || name.contains([';', '=', ',']) {
                 return Err(ConfigError(format!(
-                    "sources.{name}: a source's name cannot be empty or hold `;`, `=` or `,`"
+                    "sources.{name}: a source's name cannot be empty or `@`, or hold `;`, `=` or `,`"
                 )));
             }
             Adapter::new(source.kind, &source.base_url)
@@ -306,6 +307,20 @@ impl Config {
         }
         if self.auth.issuer.is_some() && self.auth.audience.is_none() {
             return Err(ConfigError("auth.audience: required with `issuer`".into()));
+        }
+        for origin in &self.allowed_origins {
+            let scheme = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"));
+            let ok = origin == "*"
+                || scheme.is_some_and(|host| {
+                    !host.is_empty() && !host.contains(['/', '?', '#', ' ']) && !host.ends_with(':')
+                });
+            if !ok {
+                return Err(ConfigError(format!(
+                    "allowed_origins: `{origin}` is not an origin (scheme://host[:port], or \"*\" for any page)"
+                )));
+            }
         }
         if self.buffer == 0 || self.max_ids == 0 {
             return Err(ConfigError("buffer and max_ids must be above 0".into()));
@@ -563,6 +578,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("many"), "{e}");
+        let e = Config::from_parts(&BASE.replace("8080\"]", "8080/path\"]"), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is not an origin"), "{e}");
         let e = Config::from_parts(&BASE.replace("graph\"", "teams\""), env(&[]))
             .unwrap_err()
             .to_string();

@@ -2,9 +2,10 @@
 //! (for viewers resuming from an event id) and the source's state; and one broadcast of every
 //! change to every stream, each stream keeping what it watches.
 //!
-//! Positions: each source numbers its changes; the first position is the relay's start time in
-//! milliseconds since the Unix epoch, so that a position from before a restart is older than
-//! anything the new relay has and gets a fresh snapshot instead of the wrong changes.
+//! Positions: each source numbers its changes from the relay's start time in milliseconds since
+//! the Unix epoch; event ids also carry the relay's epoch (`@=…`, random at each start), so that a
+//! position from before a restart, or from another relay, gets a fresh snapshot instead of the
+//! wrong changes.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -51,7 +52,9 @@ struct Log {
     recent: VecDeque<(u64, u32, Arc<str>)>,
     history: usize,
     slots: HashMap<UserId, u32>,
-    ids: Vec<UserId>,
+    ids: Vec<Option<UserId>>,
+    /// Slots of people forgotten, for the next ones.
+    free: Vec<u32>,
     max_known: usize,
     /// The current entry of each slot, where the relay has one.
     current: Vec<Option<Arc<str>>>,
@@ -74,18 +77,20 @@ pub enum Resume {
 pub struct Hub {
     logs: Vec<Mutex<Log>>,
     tx: broadcast::Sender<Arc<Fanout>>,
+    epoch: String,
 }
 
 impl Hub {
     /// A hub for these sources (by name, in order), keeping `history` changes each, at most
     /// `max_known` people each, a stream falling at most `buffer` events behind; positions
-    /// start after `start`.
+    /// start after `start`; event ids carry `epoch`.
     pub fn new(
         names: &[String],
         history: usize,
         max_known: usize,
         buffer: usize,
         start: u64,
+        epoch: String,
     ) -> Self {
         let (tx, _) = broadcast::channel(buffer.max(1));
         let logs = names
@@ -100,13 +105,19 @@ impl Hub {
                     history,
                     slots: HashMap::new(),
                     ids: Vec::new(),
+                    free: Vec::new(),
                     max_known,
                     current: Vec::new(),
                     state,
                 })
             })
             .collect();
-        Self { logs, tx }
+        Self { logs, tx, epoch }
+    }
+
+    /// This relay's epoch, in every event id.
+    pub fn epoch(&self) -> &str {
+        &self.epoch
     }
 
     fn log(&self, source: usize) -> Option<MutexGuard<'_, Log>> {
@@ -132,12 +143,22 @@ impl Hub {
         if let Some(slot) = log.slots.get(id) {
             return Some(*slot);
         }
+        if let Some(slot) = log.free.pop() {
+            // A forgotten person's slot. A change of theirs still in the broadcast or the
+            // history names them in its data, so a page watching the new person ignores it.
+            let i = usize::try_from(slot).ok()?;
+            if let Some(entry) = log.ids.get_mut(i) {
+                *entry = Some(id.clone());
+            }
+            log.slots.insert(id.clone(), slot);
+            return Some(slot);
+        }
         if log.ids.len() >= log.max_known {
             return None;
         }
         let slot = u32::try_from(log.ids.len()).ok()?;
         log.slots.insert(id.clone(), slot);
-        log.ids.push(id.clone());
+        log.ids.push(Some(id.clone()));
         log.current.push(None);
         Some(slot)
     }
@@ -173,16 +194,18 @@ impl Hub {
         }));
     }
 
-    /// Forgets `id`'s entry (nobody watches them any more); their slot stays theirs.
+    /// Forgets `id` (nobody watches them any more): their entry, and their slot for the next.
     pub fn forget(&self, source: usize, id: &UserId) {
         if let Some(mut log) = self.log(source) {
-            if let Some(slot) = log.slots.get(id).copied() {
-                if let Some(c) = usize::try_from(slot)
-                    .ok()
-                    .and_then(|s| log.current.get_mut(s))
-                {
+            if let Some(slot) = log.slots.remove(id) {
+                let i = usize::try_from(slot).ok();
+                if let Some(c) = i.and_then(|s| log.current.get_mut(s)) {
                     *c = None;
                 }
+                if let Some(entry) = i.and_then(|s| log.ids.get_mut(s)) {
+                    *entry = None;
+                }
+                log.free.push(slot);
             }
         }
     }
@@ -224,6 +247,7 @@ impl Hub {
                     _ => log
                         .ids
                         .get(i)
+                        .and_then(Option::as_ref)
                         .map(|id| Arc::from(loading_json(&log.name, id))),
                 }
             })
@@ -317,7 +341,7 @@ mod tests {
     use super::*;
 
     fn hub() -> Hub {
-        Hub::new(&["teams".to_owned()], 3, 10, 16, 1000)
+        Hub::new(&["teams".to_owned()], 3, 10, 16, 1000, "e".into())
     }
 
     #[test]
@@ -366,6 +390,10 @@ mod tests {
             .collect();
         assert_eq!(hub.slot(0, &UserId::new("one-too-many")), None);
         assert_eq!(hub.slot(0, &UserId::new("u3")), Some(3));
+        // A forgotten person's slot is the next one's.
+        hub.forget(0, &UserId::new("u3"));
+        assert_eq!(hub.slot(0, &UserId::new("newcomer")), Some(3));
+        assert_eq!(hub.slot(0, &UserId::new("u3")), None);
         let (entries, _) = hub.snapshot(0, &slots[..1]);
         assert_eq!(
             &*entries[0],

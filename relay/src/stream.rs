@@ -182,15 +182,25 @@ fn read_ids(path: &str, value: &Value) -> Result<Vec<UserId>, Refusal> {
     Ok(ids)
 }
 
-/// Reads `teams=1042;chat=77` into source name → position; parts it cannot read are left out
-/// (those sources get a snapshot).
-pub fn read_event_id(text: &str) -> HashMap<String, u64> {
-    text.split(';')
+/// The key of the relay's epoch in an event id.
+pub const EPOCH: &str = "@";
+
+/// Reads `teams=1042;chat=77;@=k3x9` into the epoch and source name → position; parts it cannot
+/// read are left out (those sources get a snapshot).
+pub fn read_event_id(text: &str) -> (Option<String>, HashMap<String, u64>) {
+    let mut epoch = None;
+    let positions = text
+        .split(';')
         .filter_map(|part| {
             let (name, pos) = part.split_once('=')?;
+            if name.trim() == EPOCH {
+                epoch = Some(pos.trim().to_owned());
+                return None;
+            }
             Some((name.trim().to_owned(), pos.trim().parse().ok()?))
         })
-        .collect()
+        .collect();
+    (epoch, positions)
 }
 
 /// One watched source of a stream.
@@ -242,11 +252,15 @@ struct Reader {
 
 impl Reader {
     fn id(&self) -> String {
-        self.watched
+        let mut id: String = self
+            .watched
             .iter()
-            .map(|w| format!("{}={}", w.name, w.pos))
-            .collect::<Vec<_>>()
-            .join(";")
+            .map(|w| format!("{}={};", w.name, w.pos))
+            .collect();
+        id.push_str(EPOCH);
+        id.push('=');
+        id.push_str(self._leave.relay.hub.epoch());
+        id
     }
 
     async fn next(&mut self) -> Option<Event> {
@@ -273,6 +287,14 @@ impl Reader {
                         }
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => {
+                        // Fallen behind the broadcast: caught up from the history while it
+                        // holds what was missed, else dropped (the page resumes from its id).
+                        if self.catch_up() {
+                            if let Some(event) = self.initial.pop_front() {
+                                return Some(event);
+                            }
+                            continue;
+                        }
                         self._leave.relay.metrics.dropped.fetch_add(1, Ordering::Relaxed);
                         self.done = true;
                         return Some(
@@ -297,6 +319,33 @@ impl Reader {
                 }
             }
         }
+    }
+
+    /// Queues what the history holds past each watched source's position; false when it no
+    /// longer holds all of it.
+    fn catch_up(&mut self) -> bool {
+        let hub = self._leave.relay.hub.clone();
+        let mut missed = Vec::new();
+        for (i, w) in self.watched.iter().enumerate() {
+            match hub.resume(w.index, w.pos, &w.slots) {
+                Resume::Replay(changes, head) => missed.push((i, changes, head)),
+                Resume::Snapshot => return false,
+            }
+        }
+        for (i, changes, head) in missed {
+            for (pos, data) in changes {
+                if let Some(w) = self.watched.get_mut(i) {
+                    w.pos = pos;
+                }
+                let id = self.id();
+                self.initial
+                    .push_back(Event::default().event("presence").id(id).data(&*data));
+            }
+            if let Some(w) = self.watched.get_mut(i) {
+                w.pos = w.pos.max(head);
+            }
+        }
+        true
     }
 
     fn accept(&mut self, fanout: &Fanout) -> Option<Event> {
@@ -347,14 +396,25 @@ async fn start(
             .with("source", source.name.as_str().into()));
         }
     }
+    // A resume from another relay, or from before a restart, is no resume: snapshots.
     let resume = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .map(read_event_id)
+        .filter(|(epoch, _)| epoch.as_deref() == Some(relay.hub.epoch()))
+        .map(|(_, positions)| positions)
         .unwrap_or_default();
 
-    // Slots, then subscriptions, then the broadcast, then what the viewer has missed: every
-    // change after that is in the receiver.
+    // Subscriptions (so that nobody's slot is forgotten meanwhile), then slots, then the
+    // broadcast, then what the viewer has missed: every change after that is in the receiver.
+    relay.metrics.viewers.fetch_add(1, Ordering::Relaxed);
+    relay.metrics.streams.fetch_add(1, Ordering::Relaxed);
+    // Made first: a refusal below lets go of the subscriptions as a stream's end does.
+    let leave = Leave {
+        relay: relay.clone(),
+        ids: watch.sources.clone(),
+    };
+    relay.watch(&watch.sources);
     let mut watched = Vec::new();
     for (index, ids) in &watch.sources {
         let mut slots = Vec::with_capacity(ids.len());
@@ -375,13 +435,6 @@ async fn start(
             pos: 0,
         });
     }
-    relay.metrics.viewers.fetch_add(1, Ordering::Relaxed);
-    relay.metrics.streams.fetch_add(1, Ordering::Relaxed);
-    let leave = Leave {
-        relay: relay.clone(),
-        ids: watch.sources.clone(),
-    };
-    relay.watch(&watch.sources);
     let rx = relay.hub.subscribe();
 
     let mut snapshot = Vec::new();
@@ -434,9 +487,14 @@ async fn start(
         by_source,
         watched,
         shutdown: relay.shutdown.clone(),
-        expires: viewer.expires_at.map(|exp| {
+        // At the token's end as the check sees it (its leeway past `exp`), so that a token
+        // just accepted does not end its stream at once.
+        expires: viewer.expires_at.and_then(|exp| {
             let now = crate::upstream::now_ms() / 1000;
-            tokio::time::Instant::now() + Duration::from_secs(exp.saturating_sub(now))
+            let left = exp
+                .saturating_add(relay.verifier.leeway_s())
+                .saturating_sub(now);
+            tokio::time::Instant::now().checked_add(Duration::from_secs(left))
         }),
         done: false,
         _leave: leave,
@@ -554,9 +612,11 @@ mod tests {
 
     #[test]
     fn event_ids_carry_every_source() {
-        let ids = read_event_id("teams=1042;chat=77;junk;x=y");
+        let (epoch, ids) = read_event_id("teams=1042;chat=77;junk;x=y;@=k3x9");
+        assert_eq!(epoch.as_deref(), Some("k3x9"));
         assert_eq!(ids.get("teams"), Some(&1042));
         assert_eq!(ids.get("chat"), Some(&77));
         assert_eq!(ids.len(), 2);
+        assert_eq!(read_event_id("teams=1").0, None);
     }
 }

@@ -80,9 +80,12 @@ async fn a_page_gets_a_snapshot_then_every_change() {
     assert_eq!(j["presence"]["provider"], "graph");
     assert_eq!(j["presence"]["message"], "<b>hi</b>");
     assert_eq!(j["presence"]["mode"], "poll");
+    // `teams=<position>;@=<the relay's epoch>`.
     let id = ev.id.unwrap();
-    let pos: u64 = id.strip_prefix("teams=").unwrap().parse().unwrap();
+    let (teams, epoch) = id.split_once(';').unwrap();
+    let pos: u64 = teams.strip_prefix("teams=").unwrap().parse().unwrap();
     assert!(pos > 0);
+    assert_eq!(epoch, format!("@={}", relay.relay.hub.epoch()));
 }
 
 #[tokio::test]
@@ -305,13 +308,18 @@ async fn a_resume_replays_what_was_missed_and_snapshots_what_is_new() {
     assert_eq!(replayed.json()["presence"]["availability"], "DoNotDisturb");
     assert_eq!(teams.watched(), 3);
 
-    // From too far back (or another relay): the whole snapshot.
-    let mut old = open(&relay, Some(&token), &watch(&ids), Some("teams=5"))
-        .await
-        .unwrap();
-    let data = old.next().await.unwrap().json();
-    assert_eq!(data["full"], json!(["teams"]));
-    assert_eq!(data["presences"].as_array().unwrap().len(), 2);
+    // From too far back, without the relay's epoch, or from another relay (or before a
+    // restart): the whole snapshot.
+    let elsewhere = last.replace(relay.relay.hub.epoch(), "another-relay");
+    let epoch = format!("@={}", relay.relay.hub.epoch());
+    for id in [format!("teams=5;{epoch}"), "teams=5".to_owned(), elsewhere] {
+        let mut old = open(&relay, Some(&token), &watch(&ids), Some(&id))
+            .await
+            .unwrap();
+        let data = old.next().await.unwrap().json();
+        assert_eq!(data["full"], json!(["teams"]), "{id}");
+        assert_eq!(data["presences"].as_array().unwrap().len(), 2);
+    }
 }
 
 #[tokio::test]
@@ -370,7 +378,8 @@ async fn a_failing_upstream_turns_presences_stale_with_the_reason() {
 #[tokio::test]
 async fn a_viewer_too_slow_to_read_is_dropped_with_a_retry_hint() {
     let sim = sim().await;
-    let relay = relay(&sim, "buffer = 4").await;
+    // A history shorter than what it misses: it cannot catch up.
+    let relay = relay(&sim, "buffer = 4\nhistory = 8").await;
     let ids = user_ids(&sim, "graph").await.unwrap()[..1].to_vec();
     let token = token(&sim).await;
     let mut events = open(&relay, Some(&token), &watch(&ids), None)
@@ -405,6 +414,96 @@ async fn a_viewer_too_slow_to_read_is_dropped_with_a_retry_hint() {
         metrics.contains("presence_relay_dropped_total 1"),
         "{metrics}"
     );
+}
+
+#[tokio::test]
+async fn a_viewer_behind_the_broadcast_catches_up_from_the_history() {
+    let sim = sim().await;
+    let relay = relay(&sim, "buffer = 4\nhistory = 100").await;
+    let ids = user_ids(&sim, "graph").await.unwrap()[..1].to_vec();
+    let token = token(&sim).await;
+    let mut events = open(&relay, Some(&token), &watch(&ids), None)
+        .await
+        .unwrap();
+    assert_eq!(events.next().await.unwrap().event, "snapshot");
+    let hub = relay.relay.hub.clone();
+    let id = ids[0].as_str().into();
+    for i in 0..20 {
+        hub.publish(
+            0,
+            &id,
+            json!({"source": "teams", "user": ids[0], "status": "fresh", "n": i}).to_string(),
+        );
+    }
+    // Every change, in order, on the same stream.
+    let mut seen = Vec::new();
+    while seen.last() != Some(&19) {
+        let ev = events.next().await.expect("the stream stays open");
+        assert!(ev.retry.is_none(), "not dropped: {ev:?}");
+        if let Some(n) = ev.json()["n"].as_u64() {
+            seen.push(n);
+        }
+    }
+    assert_eq!(seen, (0..20).collect::<Vec<u64>>());
+    let metrics = reqwest::get(format!("http://{}/metrics", relay.addr))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("presence_relay_dropped_total 0"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn tokens_signed_another_way_are_refused() {
+    let sim = sim().await;
+    let relay = relay(&sim, "").await;
+    let ids = vec!["someone".to_owned()];
+    let claims = json!({"sub": "eve", "aud": "presence-relay", "iss": format!("{sim}/_sim/oidc"), "exp": 4_000_000_000u64});
+    // HS256 with the public key as its secret (the algorithm confusion attack).
+    let jwks: Value = reqwest::get(format!("{sim}/_sim/oidc/jwks"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let public = jwks["keys"][0]["x"].as_str().unwrap().to_owned();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    header.kid = Some("sim-1".into());
+    let hs = jsonwebtoken::encode(
+        &header,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(public.as_bytes()),
+    )
+    .unwrap();
+    let (status, body) = open(&relay, Some(&hs), &watch(&ids), None)
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(status, 401);
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap()
+            .contains("HS256 is not accepted"),
+        "{body}"
+    );
+    // `alg: none`, unsigned.
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let none = format!(
+        "{}.{}.",
+        b64.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        b64.encode(claims.to_string())
+    );
+    let (status, body) = open(&relay, Some(&none), &watch(&ids), None)
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(status, 401, "{body}");
 }
 
 #[tokio::test]
@@ -500,6 +599,20 @@ async fn health_metrics_and_cors() {
     );
     let other = preflight("http://evil.test").await.unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());
+    // The stream's own answer names the page's origin too, so the page may read it.
+    let answer = client
+        .post(format!("{base}/v1/stream"))
+        .header("Origin", "http://page.test")
+        .bearer_auth(&token)
+        .header("Content-Type", "application/json")
+        .body(watch(&ids).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.headers()["access-control-allow-origin"],
+        "http://page.test"
+    );
 }
 
 #[tokio::test]

@@ -37,6 +37,7 @@ pub fn routes() -> Router<App> {
         .route("/_sim/push", get(get_push).put(set_push))
         .route("/_sim/stats", get(stats))
         .route("/_sim/stats/reset", post(reset_stats))
+        .route("/_sim/site", get(get_site).put(set_site))
 }
 
 fn bad(status: StatusCode, message: &str) -> Response {
@@ -352,4 +353,37 @@ async fn set_push(State(app): State<App>, body: String) -> Response {
     let world = app.read();
     world.push.set_heartbeat_ms(settings.heartbeat_ms);
     Json(json!({ "heartbeat_ms": world.push.heartbeat_ms() })).into_response()
+}
+
+/// `GET /_sim/site`: what the demo's pages need to know of the site beyond the simulator: where
+/// its presence-relay is (`null` when none was started).
+async fn get_site(State(app): State<App>) -> Response {
+    Json(json!({ "relay": app.read().relay })).into_response()
+}
+
+#[derive(Deserialize)]
+struct SiteRequest {
+    relay: Option<String>,
+}
+
+/// `PUT /_sim/site {"relay": "http://127.0.0.1:8090" | null}`: says where the relay is.
+async fn set_site(State(app): State<App>, body: String) -> Response {
+    let site: SiteRequest = match serde_json::from_str(&body) {
+        Ok(s) => s,
+        Err(e) => {
+            return bad(
+                StatusCode::BAD_REQUEST,
+                &format!("expected {{\"relay\": \"http://…\" | null}}: {e}"),
+            )
+        }
+    };
+    if site
+        .relay
+        .as_deref()
+        .is_some_and(|r| !(r.starts_with("http://") || r.starts_with("https://")))
+    {
+        return bad(StatusCode::BAD_REQUEST, "relay: an http(s) URL");
+    }
+    app.lock().relay = site.relay;
+    get_site(State(app)).await
 }

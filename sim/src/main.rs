@@ -1,6 +1,6 @@
 //! `presence-sim [--port N] [--users N] [--seed S] [--change-every SECONDS] [--www DIR]
 //! [--pkg DIR] [--graph-limit CALLS/SECONDS] [--rocketchat-limit …] [--genesys-limit …]
-//! [--superoffice-limit …] [--heartbeat-ms N]`: serves the four simulated APIs on 127.0.0.1 until interrupted;
+//! [--superoffice-limit …] [--heartbeat-ms N] [--relay URL]`: serves the four simulated APIs on 127.0.0.1 until interrupted;
 //! `--help` prints the usage.
 
 use std::ffi::OsString;
@@ -13,7 +13,8 @@ use presence_sim::{bind, serve, App, Config, Limit, Site};
 const USAGE: &str = "usage: presence-sim [--port N (8080; 0 for any)] [--users N (200, at most 10000)] [--seed S] \
 [--change-every SECONDS (5; 0 stills the world)] [--www DIR (www)] [--pkg DIR (pkg)] \
 [--graph-limit CALLS/SECONDS|off] [--rocketchat-limit …] [--genesys-limit …] [--superoffice-limit …] \
-[--heartbeat-ms N (30000: Rocket.Chat pings and Genesys heartbeats on the push sockets)]";
+[--heartbeat-ms N (30000: Rocket.Chat pings and Genesys heartbeats on the push sockets)] \
+[--relay URL (the presence-relay the demo's fifth panel reads, said at /_sim/site)]";
 
 fn limit(text: &str) -> Result<Option<Limit>, String> {
     if text == "off" {
@@ -42,6 +43,7 @@ fn whole_ms(secs: f64) -> Option<u64> {
 
 /// What the command line asks for.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant, reason = "made once, at start")]
 enum Command {
     /// `--help`: print the usage.
     Help,
@@ -51,6 +53,7 @@ enum Command {
         config: Config,
         site: Site,
         heartbeat_ms: u64,
+        relay: Option<String>,
     },
 }
 
@@ -65,6 +68,7 @@ fn parse(args: impl IntoIterator<Item = impl Into<OsString>>) -> Result<Command,
 
     let mut port = 8080;
     let mut heartbeat_ms = presence_sim::push::DEFAULT_HEARTBEAT_MS;
+    let mut relay = None;
     let mut config = Config::default();
     let mut site = Site {
         www: Some(PathBuf::from("www")),
@@ -101,6 +105,7 @@ fn parse(args: impl IntoIterator<Item = impl Into<OsString>>) -> Result<Command,
             }
             Long("www") => site.www = Some(parser.value()?.into()),
             Long("pkg") => site.pkg = Some(parser.value()?.into()),
+            Long("relay") => relay = Some(text(&mut parser)?),
             Long("graph-limit") => config.limits.graph = limit(&text(&mut parser)?)?,
             Long("rocketchat-limit") => config.limits.rocketchat = limit(&text(&mut parser)?)?,
             Long("genesys-limit") => config.limits.genesys = limit(&text(&mut parser)?)?,
@@ -123,18 +128,20 @@ fn parse(args: impl IntoIterator<Item = impl Into<OsString>>) -> Result<Command,
         config,
         site,
         heartbeat_ms,
+        relay,
     })
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let (port, config, site, heartbeat_ms) = match parse(std::env::args_os().skip(1)) {
+    let (port, config, site, heartbeat_ms, relay) = match parse(std::env::args_os().skip(1)) {
         Ok(Command::Serve {
             port,
             config,
             site,
             heartbeat_ms,
-        }) => (port, config, site, heartbeat_ms),
+            relay,
+        }) => (port, config, site, heartbeat_ms, relay),
         Ok(Command::Help) => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -152,6 +159,7 @@ async fn main() -> ExitCode {
         }
     };
     let app = App::new(&config).with_heartbeat_ms(heartbeat_ms);
+    app.lock().relay = relay;
     println!(
         "presence-sim listening on http://{addr}/ ({} people per provider, seed {}, a change every {} ms)",
         config.users, config.seed, config.change_every_ms

@@ -25,6 +25,7 @@ pub fn endpoints() -> String {
         ("control", "GET/PUT", "/_sim/limits {\"graph\": {\"calls\", \"window_ms\"} | null, …}"),
         ("control", "POST/DELETE", "/_sim/auth/revoke {\"provider\", \"token\"}"),
         ("control", "GET/POST", "/_sim/stats, /_sim/stats/reset"),
+        ("control", "GET/PUT", "/_sim/site (where the demo's presence-relay is)"),
         ("control", "POST", "/_sim/oidc/mint {\"sub\", \"aud\"?, \"expiresIn\"?, \"claims\"?, \"foreignKey\"?, \"issuer\"?} → {\"token\", \"expiresAt\"}"),
         ("control", "GET/PUT", "/_sim/oauth {\"clientId\"?, \"clientSecret\"?, \"expiresIn\"?: seconds | null}"),
     ];

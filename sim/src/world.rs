@@ -271,6 +271,9 @@ pub struct World {
     pub change_every_ms: u64,
     /// The push sockets, Genesys channels and their counters.
     pub push: Push,
+    /// Where the demo's presence-relay is, for its fifth panel (`/_sim/site`); not a service
+    /// the simulator speaks.
+    pub relay: Option<String>,
 }
 
 impl World {
@@ -298,6 +301,7 @@ impl World {
             rng,
             change_every_ms: config.change_every_ms,
             push: Push::new(config.seed),
+            relay: None,
         }
     }
 

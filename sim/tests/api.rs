@@ -1236,3 +1236,34 @@ async fn root_lists_the_endpoints_without_a_site() {
     assert_eq!(page.status, 200);
     assert!(page.body.contains("getPresencesByUserId") && page.body.contains("/_sim/faults"));
 }
+
+#[tokio::test]
+async fn the_site_says_where_the_demo_relay_is() {
+    let base = sim(10).await;
+    let site = get(&base, "/_sim/site", &[]).await;
+    assert_eq!(site.json(), json!({ "relay": null }));
+    let set = control(
+        &base,
+        "PUT",
+        "/_sim/site",
+        json!({ "relay": "http://127.0.0.1:8090" }),
+    )
+    .await;
+    assert_eq!(set.status, 200, "{}", set.body);
+    assert_eq!(
+        get(&base, "/_sim/site", &[]).await.json()["relay"],
+        "http://127.0.0.1:8090"
+    );
+    let bad = control(
+        &base,
+        "PUT",
+        "/_sim/site",
+        json!({ "relay": "javascript:alert(1)" }),
+    )
+    .await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(
+        get(&base, "/_sim/site", &[]).await.json()["relay"],
+        "http://127.0.0.1:8090"
+    );
+}

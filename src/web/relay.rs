@@ -33,6 +33,38 @@ thread_local! {
 /// The wait before reopening a stream the relay ended, unless it says (`retry:`).
 const RETRY_MS: u64 = 2_000;
 
+/// The longest id the relay takes, in bytes.
+const MAX_ID_BYTES: usize = 256;
+
+/// How one stream ended.
+enum Outcome {
+    /// Superseded by a newer stream, or nobody to watch.
+    Closed,
+    /// The relay ended it: resume.
+    Ended,
+    /// The token expired or was refused: new credentials.
+    Renew(PresenceError),
+    /// It could not open or broke (`true`: it was working, so resume soon).
+    Failed(PresenceError, bool),
+}
+
+/// The source a 404 or 403 names (`{"error", "source"}`).
+fn refused_source(body: &str) -> Option<String> {
+    let mut r = crate::core::json::Reader::new(body);
+    if r.kind() != Some(crate::core::json::Kind::Object) || r.object().is_err() {
+        return None;
+    }
+    while let Ok(Some(key)) = r.key() {
+        if key == "source" {
+            return r.lenient_string().ok().flatten().map(|v| v.into_owned());
+        }
+        if r.skip().is_err() {
+            return None;
+        }
+    }
+    None
+}
+
 /// One relay's stream, shared by the page's sources that read it.
 pub(crate) struct Link {
     base_url: String,
@@ -109,7 +141,8 @@ impl Link {
             .collect()
     }
 
-    /// Opens the stream for the whole watch set, ending the one before.
+    /// Opens the stream for the whole watch set, ending the one before, and reads it; opens
+    /// it again at once after an `auth` event or a first 401, with the credentials asked again.
     async fn open(self: Rc<Self>) {
         let generation = self.generation.get().wrapping_add(1);
         self.generation.set(generation);
@@ -117,11 +150,46 @@ impl Link {
         if let Some(c) = self.controller.borrow_mut().take() {
             c.abort();
         }
-        let stores = self.stores();
+        let mut renewed = false;
+        loop {
+            let renew = self.renew.replace(false);
+            renewed |= renew;
+            let outcome = self.attempt(generation, renew).await;
+            if self.generation.get() != generation {
+                return;
+            }
+            match outcome {
+                Outcome::Closed => return,
+                // The relay ended the stream (a slow reader, a restart): resume after its hint.
+                Outcome::Ended => return self.reopen_in(self.retry_ms.get()),
+                // The token expired or was refused: once more at once, with new credentials;
+                // refused again, the backoff, with new credentials next time too.
+                Outcome::Renew(_) if !renewed => self.renew.set(true),
+                Outcome::Renew(error) => {
+                    self.renew.set(true);
+                    return self.failed(generation, error, false);
+                }
+                Outcome::Failed(error, soon) => return self.failed(generation, error, soon),
+            }
+        }
+    }
+
+    /// The watch set: per relay source, every id its stores show, each once. An id the relay
+    /// would refuse (longer than it takes) shows its error here and is left out, so that it
+    /// costs that person only; so is a source the relay refused.
+    fn watch_set(&self, stores: &[Store]) -> Vec<(String, Vec<UserId>)> {
         let mut watch: Vec<(String, Vec<UserId>)> = Vec::new();
-        for store in &stores {
+        for store in stores {
+            if store.relay_refused() {
+                store.relay_show_refusal();
+                continue;
+            }
             let source = store.relay_source();
-            let ids = store.ids();
+            let (ids, too_long): (Vec<UserId>, Vec<UserId>) = store
+                .ids()
+                .into_iter()
+                .partition(|id| id.as_str().trim().len() <= MAX_ID_BYTES);
+            store.relay_reject(&too_long, MAX_ID_BYTES);
             match watch.iter_mut().find(|(s, _)| *s == source) {
                 Some((_, all)) => {
                     all.extend(ids);
@@ -132,52 +200,62 @@ impl Link {
             }
         }
         watch.retain(|(_, ids)| !ids.is_empty());
-        if watch.is_empty() {
-            // Nobody shown: no stream.
-            self.sent.borrow_mut().clear();
-            return;
-        }
-        let last_id = self.last_id.borrow().clone();
-        let added: Vec<(String, Vec<UserId>)> = if last_id.is_some() {
-            let sent = self.sent.borrow();
-            watch
-                .iter()
-                .map(|(source, ids)| {
-                    let had = sent.get(source);
-                    let new = ids
-                        .iter()
-                        .filter(|id| !had.is_some_and(|h| h.contains(*id)))
-                        .cloned()
-                        .collect();
-                    (source.clone(), new)
-                })
-                .filter(|(_, ids): &(String, Vec<UserId>)| !ids.is_empty())
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let Some(first) = stores.first() else {
-            return;
-        };
-        let credentials = match first.relay_credentials(self.renew.replace(false)).await {
-            Ok(c) => c,
-            Err(e) => return self.failed(generation, e, false),
-        };
-        if self.generation.get() != generation {
-            return;
-        }
-        let request = stream_request(&self.base_url, &watch, &added, last_id.as_deref());
-        let controller = AbortController::new().ok();
-        *self.controller.borrow_mut() = controller.clone();
-        let response = match send(&request, credentials.as_ref(), controller.as_ref()).await {
-            Ok(r) => r,
-            Err(e) => return self.failed(generation, e, true),
-        };
-        if self.generation.get() != generation {
-            return;
-        }
-        let status = response.status();
-        if status != 200 {
+        watch
+    }
+
+    /// One stream, from the request to its end.
+    async fn attempt(self: &Rc<Self>, generation: u32, renew: bool) -> Outcome {
+        loop {
+            let stores = self.stores();
+            let watch = self.watch_set(&stores);
+            if watch.is_empty() {
+                // Nobody shown: no stream.
+                self.sent.borrow_mut().clear();
+                return Outcome::Closed;
+            }
+            let last_id = self.last_id.borrow().clone();
+            let added: Vec<(String, Vec<UserId>)> = if last_id.is_some() {
+                let sent = self.sent.borrow();
+                watch
+                    .iter()
+                    .map(|(source, ids)| {
+                        let had = sent.get(source);
+                        let new = ids
+                            .iter()
+                            .filter(|id| !had.is_some_and(|h| h.contains(*id)))
+                            .cloned()
+                            .collect();
+                        (source.clone(), new)
+                    })
+                    .filter(|(_, ids): &(String, Vec<UserId>)| !ids.is_empty())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let Some(first) = stores.iter().find(|s| !s.relay_refused()) else {
+                return Outcome::Closed;
+            };
+            let credentials = match first.relay_credentials(renew).await {
+                Ok(c) => c,
+                Err(e) => return Outcome::Failed(e, false),
+            };
+            if self.generation.get() != generation {
+                return Outcome::Closed;
+            }
+            let request = stream_request(&self.base_url, &watch, &added, last_id.as_deref());
+            let controller = AbortController::new().ok();
+            *self.controller.borrow_mut() = controller.clone();
+            let response = match send(&request, credentials.as_ref(), controller.as_ref()).await {
+                Ok(r) => r,
+                Err(e) => return Outcome::Failed(e, true),
+            };
+            if self.generation.get() != generation {
+                return Outcome::Closed;
+            }
+            let status = response.status();
+            if status == 200 {
+                return self.read(generation, response, watch).await;
+            }
             let body = response.text().await.unwrap_or_default();
             let answer = crate::core::HttpResponse {
                 status,
@@ -186,52 +264,55 @@ impl Link {
                 requested_at_ms: None,
             };
             let error = refusal(&answer);
-            if status == 401 && !self.renew.get() && self.failures.get() == 0 {
-                // Once: ask the credentials again.
-                self.renew.set(true);
-                self.failures.set(1);
-                return Box::pin(self.open()).await;
+            if status == 401 {
+                return Outcome::Renew(error);
             }
-            // Refused for what it asks (404, 413, 400, 403): shown, and tried again only
-            // after a long backoff; a 429 or 5xx is retried as a failure.
-            return self.failed(generation, error, true);
+            // A source the relay does not have (404) or this viewer may not read (403): its
+            // widgets show why, and the others are read without it.
+            let refused: Vec<Store> = match (status, refused_source(&answer.body)) {
+                (404 | 403, Some(source)) => self.store_of(&source),
+                _ => Vec::new(),
+            };
+            if refused.is_empty() {
+                return Outcome::Failed(error, false);
+            }
+            for store in refused {
+                store.relay_refuse(error.clone());
+            }
         }
-        *self.sent.borrow_mut() = watch
-            .into_iter()
-            .map(|(source, ids)| (source, ids.into_iter().collect()))
-            .collect();
+    }
+
+    /// Reads an open stream to its end.
+    async fn read(
+        self: &Rc<Self>,
+        generation: u32,
+        response: gloo_net::http::Response,
+        watch: Vec<(String, Vec<UserId>)>,
+    ) -> Outcome {
         let Some(body) = response.body() else {
-            return self.failed(generation, network("the relay's answer has no body"), true);
+            return Outcome::Failed(network("the relay's answer has no body"), true);
         };
         let Ok(reader) = body.get_reader().dyn_into::<ReadableStreamDefaultReader>() else {
-            return self.failed(
-                generation,
-                network("the relay's stream cannot be read"),
-                true,
-            );
+            return Outcome::Failed(network("the relay's stream cannot be read"), true);
         };
+        let opened_at = super::transport::now_ms();
         let mut events = EventReader::new();
-        let mut got_any = false;
+        let mut pending = Some(watch);
         loop {
             let read = match JsFuture::from(reader.read()).await {
                 Ok(r) => r,
-                Err(e) => {
-                    if self.generation.get() == generation {
-                        self.failed(generation, network(&describe(&e)), got_any);
-                    }
-                    return;
-                }
+                Err(e) => return Outcome::Failed(network(&describe(&e)), pending.is_none()),
             };
             if self.generation.get() != generation {
                 let _ = reader.cancel();
-                return;
+                return Outcome::Closed;
             }
             if Reflect::get(&read, &JsValue::from_str("done"))
                 .ok()
                 .and_then(|d| d.as_bool())
                 .unwrap_or(true)
             {
-                break;
+                return Outcome::Ended;
             }
             let chunk = Reflect::get(&read, &JsValue::from_str("value"))
                 .ok()
@@ -241,7 +322,7 @@ impl Link {
                 Ok(f) => f,
                 Err(e) => {
                     let _ = reader.cancel();
-                    return self.failed(generation, e, true);
+                    return Outcome::Failed(e, true);
                 }
             };
             for frame in frames {
@@ -251,29 +332,41 @@ impl Link {
                 if let Some(ms) = frame.retry {
                     self.retry_ms.set(ms.clamp(100, 60_000));
                 }
-                got_any = true;
-                self.failures.set(0);
-                match read_event(&frame) {
-                    Ok((event, _problems)) => {
-                        if !self.dispatch(event) {
-                            // An `auth` event: reopen with new credentials.
-                            let _ = reader.cancel();
-                            self.renew.set(true);
-                            return Box::pin(self.open()).await;
-                        }
+                let event = match read_event(&frame) {
+                    Ok((event, _problems)) => event,
+                    Err(e) => {
+                        warn(&format!("presence-widgets: relay event left out: {e}"));
+                        continue;
                     }
-                    Err(e) => warn(&format!("presence-widgets: relay event left out: {e}")),
+                };
+                if let Event::Auth(reason) = &event {
+                    let _ = reader.cancel();
+                    let error = PresenceError::Config(format!("relay: {reason}"));
+                    // Right after opening, the new token is no better: back off.
+                    if super::transport::now_ms().saturating_sub(opened_at) < 5_000 {
+                        self.renew.set(true);
+                        return Outcome::Failed(error, false);
+                    }
+                    return Outcome::Renew(error);
                 }
+                if matches!(event, Event::Snapshot { .. }) {
+                    // What this stream watches counts as sent once its snapshot is in: a
+                    // stream cut before it leaves them to the next one's `added`.
+                    if let Some(watch) = pending.take() {
+                        *self.sent.borrow_mut() = watch
+                            .into_iter()
+                            .map(|(source, ids)| (source, ids.into_iter().collect()))
+                            .collect();
+                    }
+                    self.failures.set(0);
+                }
+                self.dispatch(event);
             }
-        }
-        // Ended by the relay (too slow a reader, a restart): resume after its hint.
-        if self.generation.get() == generation {
-            self.reopen_in(self.retry_ms.get());
         }
     }
 
-    /// Gives an event to the stores it concerns; false for `auth`.
-    fn dispatch(&self, event: Event) -> bool {
+    /// Gives an event to the stores it concerns.
+    fn dispatch(&self, event: Event) {
         match event {
             Event::Snapshot { entries, states } => {
                 let mut by_source: HashMap<String, Vec<Shared>> = HashMap::new();
@@ -295,10 +388,8 @@ impl Link {
                 }
             }
             Event::State(state) => self.state(&state),
-            Event::Auth(_) => return false,
-            Event::Other => {}
+            Event::Auth(_) | Event::Other => {}
         }
-        true
     }
 
     fn state(&self, state: &SourceState) {
@@ -328,21 +419,25 @@ impl Link {
         for store in self.stores() {
             store.relay_failed(error.clone());
         }
+        // Everyone now shows the failure: the next stream starts with a whole snapshot, which
+        // clears it from the people who did not change meanwhile.
+        self.last_id.borrow_mut().take();
+        self.sent.borrow_mut().clear();
         let policy = Policy::new(Cadence {
             interval_ms: 30_000,
             floor_ms: 1_000,
         });
         let random = u64::from(generation).wrapping_mul(2_654_435_761);
         let backoff = backoff_ms(&policy, failures, random);
+        let asked = error
+            .retry()
+            .map_or(0, |r| r.delay_from(super::transport::now_ms()));
         let delay = if soon && failures <= 1 {
             self.retry_ms.get()
         } else {
-            backoff.max(
-                error
-                    .retry()
-                    .map_or(0, |r| r.delay_from(super::transport::now_ms())),
-            )
-        };
+            backoff
+        }
+        .max(asked);
         self.reopen_in(delay);
     }
 

@@ -138,6 +138,10 @@ struct Inner {
     /// A `relay` source's share of the page's one stream from its relay.
     #[cfg(feature = "relay")]
     link: RefCell<Option<Rc<super::relay::Link>>>,
+    /// Why the relay refused this source (it has no such source, or this viewer may not read
+    /// it): shown on everyone, and the source is left out of the stream.
+    #[cfg(feature = "relay")]
+    relay_refusal: RefCell<Option<PresenceError>>,
 }
 
 /// Keeps an id subscribed while it lives; dropping it unsubscribes.
@@ -235,6 +239,8 @@ impl Store {
             followers: RefCell::new(Followers::default()),
             #[cfg(feature = "relay")]
             link: RefCell::new(None),
+            #[cfg(feature = "relay")]
+            relay_refusal: RefCell::new(None),
         }));
         #[cfg(feature = "relay")]
         if store.kind() == ProviderKind::Relay {
@@ -846,6 +852,50 @@ impl Store {
     /// How the relay learns of this source's changes.
     pub(crate) fn relay_mode(&self, mode: Mode) {
         self.set_mode(mode);
+    }
+
+    /// Whether the relay refused this source.
+    pub(crate) fn relay_refused(&self) -> bool {
+        self.0.relay_refusal.borrow().is_some()
+    }
+
+    /// The relay refused this source: everyone shown, and everyone shown later, shows why.
+    pub(crate) fn relay_refuse(&self, error: PresenceError) {
+        *self.0.relay_refusal.borrow_mut() = Some(error);
+        self.relay_show_refusal();
+    }
+
+    /// Shows the refusal on everyone shown now.
+    pub(crate) fn relay_show_refusal(&self) {
+        let Some(error) = self.0.relay_refusal.borrow().clone() else {
+            return;
+        };
+        let rejected: Vec<(UserId, PresenceError)> = self
+            .ids()
+            .into_iter()
+            .map(|id| (id, error.clone()))
+            .collect();
+        let changed = self.0.registry.borrow_mut().reject(&rejected);
+        self.notify(&changed);
+    }
+
+    /// Shows that these ids are longer than the relay takes (`max` bytes).
+    pub(crate) fn relay_reject(&self, ids: &[UserId], max: usize) {
+        if ids.is_empty() {
+            return;
+        }
+        let rejected: Vec<(UserId, PresenceError)> = ids
+            .iter()
+            .map(|id| {
+                let error = PresenceError::Config(format!(
+                    "relay: an id of at most {max} bytes, not one of {}",
+                    id.as_str().len()
+                ));
+                (id.clone(), error)
+            })
+            .collect();
+        let changed = self.0.registry.borrow_mut().reject(&rejected);
+        self.notify(&changed);
     }
 }
 

@@ -443,7 +443,9 @@ fn demo(args: &[String]) -> Result<(), String> {
     ));
     let served = run(command(
         &sim.display().to_string(),
-        &["--port", &port, "--www", "www", "--pkg", &live_text],
+        &[
+            "--port", &port, "--www", "www", "--pkg", &live_text, "--relay", &relay.url,
+        ],
     ));
     drop(relay);
     served

@@ -15,11 +15,14 @@ pub const WASM_BUDGET: u64 = 190 * 1024;
 /// Budget for the `.wasm` and the JS glue together after gzip -9, in bytes.
 pub const TOTAL_BUDGET: u64 = 200 * 1024;
 
-/// What the relay build (`pkg/relay/`: its `.wasm` and JS glue after gzip -9) is meant to weigh:
+/// What the relay entry (`pkg/relay/`: its `.wasm` and JS glue after gzip -9) is meant to weigh:
 /// a page that reads only through presence-relay needs none of the four adapters. Not reached
-/// yet (yew's renderer for lists and summaries is most of what is left), so it is said beside
-/// the figure; the build is held to the package's own [`TOTAL_BUDGET`].
+/// yet: without the adapters it still weighs what the default entry does, yew's renderer for
+/// lists and summaries, the polling store and the tabs' sharing being most of it. Said beside
+/// the figure.
 pub const RELAY_GOAL: u64 = 150 * 1024;
+/// The relay entry's budget, wasm + JS gzip -9 (measured 199.6 KB when it was set).
+pub const RELAY_BUDGET: u64 = 205 * 1024;
 
 /// What the package weighs.
 pub struct Sizes {
@@ -102,16 +105,16 @@ pub fn report_relay(relay: &Sizes, full: &Sizes) -> Result<String, String> {
         "relay build (pkg/relay/): .wasm {} gzip -9, wasm + JS {} (budget {}, goal {}); the default build's .wasm (four adapters and polling, no relay) is {} gzip -9",
         kb(relay.wasm_gzip),
         kb(total),
-        kb(TOTAL_BUDGET),
+        kb(RELAY_BUDGET),
         kb(RELAY_GOAL),
         kb(full.wasm_gzip)
     );
     say(&figure);
-    if total > TOTAL_BUDGET {
+    if total > RELAY_BUDGET {
         return Err(format!(
             "the relay build is over its size budget (wasm + JS {} of {})",
             kb(total),
-            kb(TOTAL_BUDGET)
+            kb(RELAY_BUDGET)
         ));
     }
     Ok(figure)
