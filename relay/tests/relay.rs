@@ -323,6 +323,62 @@ async fn a_resume_replays_what_was_missed_and_snapshots_what_is_new() {
 }
 
 #[tokio::test]
+async fn a_429_is_waited_out_for_as_long_as_the_service_asks() {
+    let sim = sim().await;
+    let relay = relay(&sim, "").await;
+    let ids = user_ids(&sim, "graph").await.unwrap()[..1].to_vec();
+    let token = token(&sim).await;
+    let mut events = open(&relay, Some(&token), &watch(&ids), None)
+        .await
+        .unwrap();
+    until_fresh(&mut events, &ids).await;
+    let teams = relay.relay.sources[0].clone();
+    let errors = || {
+        teams
+            .counters
+            .errors
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let requests = || {
+        teams
+            .counters
+            .requests
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    control(
+        &sim,
+        "POST",
+        "/_sim/faults",
+        &json!({"provider": "graph", "http_429": 1.0, "retry_after_ms": 3000}),
+    )
+    .await
+    .unwrap();
+    wait_for("a 429", || errors() >= 1).await;
+    let limited_at = tokio::time::Instant::now();
+    let after_429 = requests();
+    control(&sim, "DELETE", "/_sim/faults", &json!({}))
+        .await
+        .unwrap();
+    // The relay polls every second, but the service asked for 3 s.
+    wait_for("the next poll", || requests() > after_429).await;
+    let waited = limited_at.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_millis(2500),
+        "asked again after {waited:?}"
+    );
+    let state = events
+        .until("the reason", |e| {
+            e.event == "state" && e.json()["stale"] == true
+        })
+        .await;
+    assert!(
+        state.json()["reason"].as_str().unwrap().contains("429"),
+        "{:?}",
+        state
+    );
+}
+
+#[tokio::test]
 async fn a_failing_upstream_turns_presences_stale_with_the_reason() {
     let sim = sim().await;
     let relay = relay(&sim, "").await;
