@@ -353,10 +353,15 @@ impl Reader {
         match fanout.kind {
             Kind::State => Some(Event::default().event("state").data(&*fanout.data)),
             Kind::Presence { slot, pos } => {
-                if pos <= w.pos || w.slots.binary_search(&slot).is_err() {
+                if pos <= w.pos {
                     return None;
                 }
+                // Past a change of someone else: nothing missed up to here, so that catching up
+                // after falling behind starts from here.
                 w.pos = pos;
+                if w.slots.binary_search(&slot).is_err() {
+                    return None;
+                }
                 let id = self.id();
                 Some(
                     Event::default()
