@@ -48,7 +48,9 @@ pub struct Config {
     /// stream (a badge added) does not make the relay read everyone again.
     #[serde(default = "default_linger_ms", deserialize_with = "number")]
     pub linger_ms: u64,
-    /// The shortest time between two polls of one source, in milliseconds.
+    /// The shortest time between two polls of one source, in milliseconds (1,000). A source with
+    /// a documented rate limit is polled as often as half of it allows, down to this; one
+    /// without (Genesys, SuperOffice) never faster than a page may poll it.
     #[serde(default = "default_min_interval_ms", deserialize_with = "number")]
     pub min_interval_ms: u64,
     /// Who may read.

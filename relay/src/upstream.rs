@@ -126,7 +126,13 @@ impl Source {
                 .collect();
             Auth::Static(adapter.credentials(&values)?)
         };
-        let floor = adapter.cadence().floor_ms;
+        // With a documented rate limit the budget sets the pace, down to the relay's own floor;
+        // without one (Genesys, SuperOffice), never faster than the adapter lets a page poll.
+        let floor = if config.rate().is_some() {
+            0
+        } else {
+            adapter.cadence().floor_ms
+        };
         let interval_floor_ms = config
             .interval_ms
             .unwrap_or(0)
@@ -744,5 +750,17 @@ mod tests {
         .unwrap();
         // 10 per minute, half: one request every 12 s.
         assert_eq!(tight.interval_ms(1), 12_000);
+        // A relay floor of 250 ms: the budget allows it for Graph (2 requests every 250 ms are
+        // 240 per 30 s, a third of the half).
+        let fast = Source::new(0, "teams", &graph(None), 250).unwrap();
+        assert_eq!(fast.interval_ms(2), 250);
+        // Without a documented limit, never under the adapter's own floor (1 s for SuperOffice).
+        let mut superoffice = graph(None);
+        superoffice.kind = ProviderKind::SuperOffice;
+        superoffice.base_url = "http://127.0.0.1:1/superoffice".into();
+        superoffice.credentials =
+            BTreeMap::from([("authorization".to_owned(), Secret::new("Bearer t"))]);
+        let so = Source::new(0, "crm", &superoffice, 250).unwrap();
+        assert_eq!(so.interval_ms(50), 1000);
     }
 }

@@ -631,7 +631,7 @@ async fn health_metrics_and_cors() {
         "presence_relay_viewers 1",
         "presence_relay_watched_ids{source=\"teams\",kind=\"graph\"} 4",
         "presence_relay_mode{source=\"teams\",mode=\"poll\"} 1",
-        "presence_relay_poll_interval_seconds{source=\"teams\",kind=\"graph\"} 1.000000",
+        "presence_relay_poll_interval_seconds{source=\"teams\",kind=\"graph\"} 0.300000",
     ] {
         assert!(metrics.contains(line), "{line} in\n{metrics}");
     }

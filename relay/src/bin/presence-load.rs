@@ -425,7 +425,12 @@ async fn run(a: Args) -> Result<(), String> {
             .to_owned();
         println!(
             "bench: {source} ({provider}, {}): change at the sim → stream, over {} deliveries: p50 {}, p99 {}, the last stream (median of 5 changes) {}, worst {}",
-            if mode == "push" { "pushed to the relay" } else { "polled by the relay every second" },
+            if mode == "push" {
+                "pushed to the relay".to_owned()
+            } else {
+                let every = metric(&http, &a.relay, "presence_relay_poll_interval_seconds{source=\"teams\"").await?;
+                format!("polled by the relay every {:.0} ms", every * 1000.0)
+            },
             all.len(),
             ms(percentile(&all, 50)),
             ms(percentile(&all, 99)),
