@@ -333,19 +333,25 @@ impl Reader {
             }
         }
         for (i, changes, head) in missed {
-            for (pos, data) in changes {
-                if let Some(w) = self.watched.get_mut(i) {
-                    w.pos = pos;
-                }
-                let id = self.id();
-                self.initial
-                    .push_back(Event::default().event("presence").id(id).data(&*data));
-            }
-            if let Some(w) = self.watched.get_mut(i) {
-                w.pos = w.pos.max(head);
-            }
+            self.replay(i, changes, head);
         }
         true
+    }
+
+    /// Queues `changes` of the watched source at `i` (each with its position, so each
+    /// event's id resumes after it), then moves its position to `head`.
+    fn replay(&mut self, i: usize, changes: Vec<(u64, Arc<str>)>, head: u64) {
+        for (pos, data) in changes {
+            if let Some(w) = self.watched.get_mut(i) {
+                w.pos = pos;
+            }
+            let id = self.id();
+            self.initial
+                .push_back(Event::default().event("presence").id(id).data(&*data));
+        }
+        if let Some(w) = self.watched.get_mut(i) {
+            w.pos = w.pos.max(head);
+        }
     }
 
     fn accept(&mut self, fanout: &Fanout) -> Option<Event> {
@@ -524,25 +530,8 @@ async fn start(
             .data(data),
     );
     for (index, missed, head) in replays {
-        for (pos, data) in missed {
-            if let Some(w) = reader
-                .by_source
-                .get(&index)
-                .and_then(|i| reader.watched.get_mut(*i))
-            {
-                w.pos = pos;
-            }
-            let id = reader.id();
-            reader
-                .initial
-                .push_back(Event::default().event("presence").id(id).data(&*data));
-        }
-        if let Some(w) = reader
-            .by_source
-            .get(&index)
-            .and_then(|i| reader.watched.get_mut(*i))
-        {
-            w.pos = w.pos.max(head);
+        if let Some(i) = reader.by_source.get(&index).copied() {
+            reader.replay(i, missed, head);
         }
     }
     tracing::debug!(

@@ -107,39 +107,23 @@ fn test() -> Result<(), String> {
     ))?;
 
     step(5, "Lints with every feature, for wasm32-unknown-unknown");
-    run(command(
-        "cargo",
+    // Every feature; then the package's relay entry: the elements with the `relay` kind and no
+    // adapter.
+    let wasm_lints: [&[&str]; 2] = [
+        &["--all-targets", "--all-features"],
         &[
-            "clippy",
-            "--package",
-            "presence-widgets",
-            "--all-targets",
-            "--all-features",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--",
-            "-D",
-            "warnings",
-        ],
-    ))?;
-    // The package's relay entry: the elements with the `relay` kind and no adapter.
-    run(command(
-        "cargo",
-        &[
-            "clippy",
-            "--package",
-            "presence-widgets",
             "--lib",
             "--no-default-features",
             "--features",
             "element,relay",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--",
-            "-D",
-            "warnings",
         ],
-    ))?;
+    ];
+    for features in wasm_lints {
+        let mut args = vec!["clippy", "--package", "presence-widgets"];
+        args.extend_from_slice(features);
+        args.extend_from_slice(&["--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]);
+        run(command("cargo", &args))?;
+    }
 
     step(
         6,
