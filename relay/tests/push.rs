@@ -14,8 +14,8 @@ mod common;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::{open, sim, token, until_fresh, Ev, Events, WAIT};
-use presence_relay::{start, Config, Running};
+use common::{open, relay_with, sim, token, until_fresh, Ev, Events, WAIT};
+use presence_relay::Running;
 use presence_sim::client::{control, set_user, user_ids};
 use serde_json::{json, Value};
 
@@ -48,20 +48,7 @@ fn contact(sim: &str, extra: &str) -> String {
 
 /// A relay reading `sources`.
 async fn relay(sim: &str, sources: &str) -> Running {
-    let toml = format!(
-        r#"
-        listen = "127.0.0.1:0"
-        linger_ms = 0
-        min_interval_ms = 300
-        [auth]
-        issuer = "{sim}/_sim/oidc"
-        audience = "presence-relay"
-        {sources}
-        "#
-    );
-    start(Config::from_parts(&toml, Vec::new()).unwrap())
-        .await
-        .unwrap()
+    relay_with(sim, "", sources).await
 }
 
 /// The sim's provider name of a source of these tests.

@@ -11,32 +11,35 @@
 
 mod common;
 
-use common::{mint, open, sim, token, until_fresh, wait_for};
-use presence_relay::{start, Config, Running};
+use common::{mint, open, relay_with, sim, token, until_fresh, wait_for};
+use presence_relay::Running;
 use presence_sim::client::{control, set_user, user_ids};
 use serde_json::{json, Value};
 
 /// A relay reading the sim's Graph as `teams`, with `extra` TOML appended.
 async fn relay(sim: &str, extra: &str) -> Running {
-    let toml = format!(
+    let teams = format!(
         r#"
-        listen = "127.0.0.1:0"
-        allowed_origins = ["http://page.test"]
-        linger_ms = 0
-        min_interval_ms = 300
-        {extra}
-        [auth]
-        issuer = "{sim}/_sim/oidc"
-        audience = "presence-relay"
         [sources.teams]
         kind = "graph"
         base_url = "{sim}/graph/v1.0"
         credentials = {{ token = "sim-token" }}
         "#
     );
-    start(Config::from_parts(&toml, Vec::new()).unwrap())
-        .await
-        .unwrap()
+    relay_with(sim, extra, &teams).await
+}
+
+/// Publishes `n` changes of `user` (numbered in `n`) at once, as nothing a stream can take
+/// while they come on this single-threaded runtime.
+fn burst(relay: &Running, user: &str, n: u64) {
+    let id = user.into();
+    for i in 0..n {
+        relay.relay.hub.publish(
+            0,
+            &id,
+            json!({"source": "teams", "user": user, "status": "fresh", "n": i}).to_string(),
+        );
+    }
 }
 
 fn watch(ids: &[String]) -> Value {
@@ -178,13 +181,8 @@ async fn viewers_need_a_valid_token() {
 #[tokio::test]
 async fn rules_on_claims_say_who_reads_a_source() {
     let sim = sim().await;
-    let toml_rule = format!(
+    let sources = format!(
         r#"
-        listen = "127.0.0.1:0"
-        linger_ms = 0
-        [auth]
-        issuer = "{sim}/_sim/oidc"
-        audience = "presence-relay"
         [sources.teams]
         kind = "graph"
         base_url = "{sim}/graph/v1.0"
@@ -192,9 +190,7 @@ async fn rules_on_claims_say_who_reads_a_source() {
         allow = [{{ claim = "tid", equals = "contoso" }}, {{ claim = "groups", equals = "staff" }}]
         "#
     );
-    let relay = start(Config::from_parts(&toml_rule, Vec::new()).unwrap())
-        .await
-        .unwrap();
+    let relay = relay_with(&sim, "", &sources).await;
     let ids = user_ids(&sim, "graph").await.unwrap()[..1].to_vec();
     let outsider = mint(
         &sim,
@@ -444,15 +440,7 @@ async fn a_viewer_too_slow_to_read_is_dropped_with_a_retry_hint() {
     assert_eq!(events.next().await.unwrap().event, "snapshot");
     // Twenty changes published at once on this single-threaded runtime: the stream cannot take
     // them as they come, so it falls more than its 4 events behind.
-    let hub = relay.relay.hub.clone();
-    let id = ids[0].as_str().into();
-    for i in 0..20 {
-        hub.publish(
-            0,
-            &id,
-            json!({"source": "teams", "user": ids[0], "status": "fresh", "n": i}).to_string(),
-        );
-    }
+    burst(&relay, &ids[0], 20);
     let dropped = events.until("the drop", |e| e.retry.is_some()).await;
     assert_eq!(dropped.retry, Some(2000));
     assert!(
@@ -482,15 +470,7 @@ async fn a_viewer_behind_the_broadcast_catches_up_from_the_history() {
         .await
         .unwrap();
     assert_eq!(events.next().await.unwrap().event, "snapshot");
-    let hub = relay.relay.hub.clone();
-    let id = ids[0].as_str().into();
-    for i in 0..20 {
-        hub.publish(
-            0,
-            &id,
-            json!({"source": "teams", "user": ids[0], "status": "fresh", "n": i}).to_string(),
-        );
-    }
+    burst(&relay, &ids[0], 20);
     // Every change, in order, on the same stream.
     let mut seen = Vec::new();
     while seen.last() != Some(&19) {
@@ -678,14 +658,8 @@ async fn client_credentials_are_fetched_and_refreshed() {
         .await
         .unwrap();
     assert_eq!(set.status, 200, "{}", set.body);
-    let toml = format!(
+    let sources = format!(
         r#"
-        listen = "127.0.0.1:0"
-        linger_ms = 0
-        min_interval_ms = 300
-        [auth]
-        issuer = "{sim}/_sim/oidc"
-        audience = "presence-relay"
         [sources.teams]
         kind = "graph"
         base_url = "{sim}/graph/v1.0"
@@ -696,9 +670,7 @@ async fn client_credentials_are_fetched_and_refreshed() {
         oauth = {{ token_url = "{sim}/genesys-login/oauth/token", client_id = "presence-relay", client_secret = "sim-secret" }}
         "#
     );
-    let relay = start(Config::from_parts(&toml, Vec::new()).unwrap())
-        .await
-        .unwrap();
+    let relay = relay_with(&sim, "", &sources).await;
     let graph = user_ids(&sim, "graph").await.unwrap()[..2].to_vec();
     let genesys = user_ids(&sim, "genesys").await.unwrap()[..2].to_vec();
     let token = token(&sim).await;
@@ -739,19 +711,13 @@ async fn client_credentials_are_fetched_and_refreshed() {
     // A wrong secret: every presence shows the token endpoint's reason.
     let bad = format!(
         r#"
-        listen = "127.0.0.1:0"
-        [auth]
-        issuer = "{sim}/_sim/oidc"
-        audience = "presence-relay"
         [sources.teams]
         kind = "graph"
         base_url = "{sim}/graph/v1.0"
         oauth = {{ token_url = "{sim}/entra/contoso/oauth2/v2.0/token", client_id = "presence-relay", client_secret = "wrong" }}
         "#
     );
-    let relay = start(Config::from_parts(&bad, Vec::new()).unwrap())
-        .await
-        .unwrap();
+    let relay = relay_with(&sim, "", &bad).await;
     let mut events = open(&relay, Some(&token), &watch(&graph), None)
         .await
         .unwrap();

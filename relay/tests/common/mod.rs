@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use presence_relay::Running;
+use presence_relay::{start, Config, Running};
 use presence_sim::client::control;
 use serde_json::Value;
 
@@ -29,6 +29,28 @@ pub async fn sim() -> String {
     })
     .await
     .unwrap()
+}
+
+/// A relay whose viewers' tokens the sim issues, reading `sources` (TOML tables), with `top`
+/// (top-level settings) over the tests' own: any port, pages of `http://page.test`, ids let go of
+/// at once, polls at most every 300 ms.
+pub async fn relay_with(sim: &str, top: &str, sources: &str) -> Running {
+    let toml = format!(
+        r#"
+        listen = "127.0.0.1:0"
+        allowed_origins = ["http://page.test"]
+        linger_ms = 0
+        min_interval_ms = 300
+        {top}
+        [auth]
+        issuer = "{sim}/_sim/oidc"
+        audience = "presence-relay"
+        {sources}
+        "#
+    );
+    start(Config::from_parts(&toml, Vec::new()).unwrap())
+        .await
+        .unwrap()
 }
 
 /// A viewer's token with these claims, signed by the sim's issuer.
