@@ -22,8 +22,9 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::auth::Verifier;
 use crate::config::Config;
 use crate::hub::Hub;
+use crate::shared::Shared;
 use crate::stream;
-use crate::upstream::{self, now_ms, Source, Upstream};
+use crate::upstream::{self, now_ms, Sink, Source, Upstream};
 
 /// The limits a stream is held to.
 #[derive(Clone, Copy, Debug)]
@@ -78,6 +79,8 @@ pub struct Relay {
     pub metrics: Metrics,
     /// Turns true at shutdown.
     pub shutdown: watch::Receiver<bool>,
+    /// The shared mode, when the configuration has `[redis]`.
+    pub shared: Option<Arc<Shared>>,
 }
 
 impl Relay {
@@ -98,6 +101,9 @@ impl Relay {
             }
             if !first.is_empty() {
                 source.watch_changed(&first, &[]);
+                if let Some(shared) = &self.shared {
+                    shared.watch_added();
+                }
             }
         }
     }
@@ -114,10 +120,14 @@ impl Relay {
                 let mut registry = source.registry();
                 for id in ids {
                     if registry.unsubscribe(id) {
-                        self.hub.forget(*index, id);
                         last.push(id.clone());
                     }
                 }
+            }
+            // Let go of where this instance reads the source (in the shared mode, the log
+            // tells every instance).
+            for id in &last {
+                source.forget(id);
             }
             if !last.is_empty() {
                 source.watch_changed(&[], &last);
@@ -200,6 +210,13 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         epoch(),
     ));
     let (stop, shutdown) = watch::channel(false);
+    let shared = match &config.redis {
+        Some(redis) => Some(Arc::new(
+            Shared::new(redis, names.clone())
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
+        )),
+        None => None,
+    };
     let relay = Arc::new(Relay {
         names: names
             .iter()
@@ -216,16 +233,26 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         },
         metrics: Metrics::default(),
         shutdown: shutdown.clone(),
+        shared: shared.clone(),
     });
     let upstream = Upstream::new(http);
-    for source in &relay.sources {
-        tracing::info!(source = %source.name, kind = %source.kind, "reading");
-        tokio::spawn(upstream::run(
-            source.clone(),
+    if let Some(shared) = shared {
+        tokio::spawn(crate::shared::run(
+            relay.clone(),
+            shared,
             upstream.clone(),
-            hub.clone(),
             shutdown.clone(),
         ));
+    } else {
+        for source in &relay.sources {
+            tracing::info!(source = %source.name, kind = %source.kind, "reading");
+            tokio::spawn(upstream::run(
+                source.clone(),
+                upstream.clone(),
+                Sink::Local(hub.clone()),
+                shutdown.clone(),
+            ));
+        }
     }
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
@@ -247,8 +274,8 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
     })
 }
 
-/// A new epoch for this relay's event ids: its start time and a random number, in base 36.
-fn epoch() -> String {
+/// A new random epoch (or lease token): the time and a random part, in base 36.
+pub(crate) fn epoch() -> String {
     use std::hash::{BuildHasher, Hasher};
     let random = std::collections::hash_map::RandomState::new()
         .build_hasher()
@@ -307,7 +334,8 @@ async fn health(State(relay): State<Arc<Relay>>) -> Response {
                 .state(s.index)
                 .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
                 .unwrap_or_default();
-            let mut entry = json!({ "kind": s.kind.name(), "watched": s.watched() });
+            let mut entry =
+                json!({ "kind": s.kind.name(), "watched": s.watched(), "reading": s.reading() });
             if let (Some(e), serde_json::Value::Object(st)) = (entry.as_object_mut(), state) {
                 for key in ["mode", "stale", "reason"] {
                     if let Some(v) = st.get(key) {
@@ -318,11 +346,31 @@ async fn health(State(relay): State<Arc<Relay>>) -> Response {
             (s.name.clone(), entry)
         })
         .collect();
-    (
-        StatusCode::OK,
-        Json(json!({ "status": "ok", "viewers": relay.metrics.viewers.load(Ordering::Relaxed), "sources": sources })),
-    )
-        .into_response()
+    let (status, mode) = match &relay.shared {
+        None => ("ok", "local"),
+        Some(shared) if shared.epoch().is_some() => ("ok", "shared"),
+        Some(_) => ("degraded", "degraded"),
+    };
+    let mut body = json!({
+        "status": status,
+        "mode": mode,
+        "viewers": relay.metrics.viewers.load(Ordering::Relaxed),
+        "sources": sources,
+    });
+    if let (Some(shared), Some(fields)) = (&relay.shared, body.as_object_mut()) {
+        fields.insert(
+            "redis".into(),
+            json!({ "up": shared.up(), "epoch": shared.epoch().as_deref() }),
+        );
+        if mode == "degraded" {
+            fields.insert(
+                "reason".into(),
+                "Redis does not answer: this instance reads every source by itself".into(),
+            );
+        }
+    }
+    // Degraded is still serving: 200, so that a load balancer keeps sending pages.
+    (StatusCode::OK, Json(body)).into_response()
 }
 
 async fn metrics(State(relay): State<Arc<Relay>>) -> Response {
@@ -414,6 +462,9 @@ async fn metrics(State(relay): State<Arc<Relay>>) -> Response {
             );
         }
     }
+    if let Some(shared) = &relay.shared {
+        shared_metrics(&mut out, &relay, shared);
+    }
     process_metrics(&mut out);
     (
         StatusCode::OK,
@@ -425,6 +476,67 @@ async fn metrics(State(relay): State<Arc<Relay>>) -> Response {
 
 /// The standard process metrics, where the system says them (Linux's `/proc/self`): resident
 /// memory and CPU time.
+fn shared_metrics(out: &mut String, relay: &Relay, shared: &Shared) {
+    let c = &shared.counters;
+    let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let shared_now = shared.epoch().is_some();
+    let _ = writeln!(out, "# HELP presence_relay_shared_mode Whether the instance reads through Redis (shared) or by itself (degraded), 1 for its mode now.\n# TYPE presence_relay_shared_mode gauge");
+    for (mode, on) in [("shared", shared_now), ("degraded", !shared_now)] {
+        let _ = writeln!(
+            out,
+            "presence_relay_shared_mode{{mode=\"{mode}\"}} {}",
+            u8::from(on)
+        );
+    }
+    let _ = writeln!(out, "# HELP presence_relay_redis_up Whether Redis answered the last command.\n# TYPE presence_relay_redis_up gauge\npresence_relay_redis_up {}", u8::from(shared.up()));
+    let _ = writeln!(out, "# HELP presence_relay_reading Whether this instance reads the source now (holds its lease, or is degraded).\n# TYPE presence_relay_reading gauge");
+    for s in &relay.sources {
+        let _ = writeln!(
+            out,
+            "presence_relay_reading{{source=\"{}\"}} {}",
+            s.name,
+            u8::from(s.reading())
+        );
+    }
+    for (name, help, value) in [
+        (
+            "presence_relay_lease_acquired_total",
+            "Leases this instance took.",
+            load(&c.acquired),
+        ),
+        (
+            "presence_relay_log_appended_total",
+            "Changes this instance's readers appended to the change logs.",
+            load(&c.appended),
+        ),
+        (
+            "presence_relay_log_refused_total",
+            "Appends Redis refused because the lease was no longer the reader's.",
+            load(&c.refused),
+        ),
+        (
+            "presence_relay_log_consumed_total",
+            "Changes this instance read from the change logs.",
+            load(&c.consumed),
+        ),
+        (
+            "presence_relay_redis_errors_total",
+            "Redis commands that failed.",
+            load(&c.errors),
+        ),
+        (
+            "presence_relay_degraded_total",
+            "Times this instance went to the degraded mode.",
+            load(&c.degraded),
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+        );
+    }
+}
+
 fn process_metrics(out: &mut String) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let rss_kb = status

@@ -59,6 +59,39 @@ pub struct Config {
     /// The sources, by the name pages use.
     #[serde(default)]
     pub sources: BTreeMap<String, SourceConfig>,
+    /// Several instances behind a load balancer: one upstream reader per source among them,
+    /// and one change log, in Redis. Without it the instance reads by itself.
+    pub redis: Option<RedisConfig>,
+}
+
+/// The shared mode's Redis (`[redis]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://127.0.0.1:6379/0` (a password in it never prints).
+    #[serde(deserialize_with = "secret")]
+    pub url: Secret,
+    /// The prefix of every key (`presence-relay`): instances sharing it share readers and logs.
+    #[serde(default = "default_prefix")]
+    pub prefix: String,
+    /// Milliseconds a reader's lease lasts unless renewed (3,000; renewed every third).
+    #[serde(default = "default_lease_ms", deserialize_with = "number")]
+    pub lease_ms: u64,
+    /// Milliseconds between tries for a lease another holds, and between checks that Redis
+    /// answers again (1,000). A dead holder is replaced within `lease_ms + retry_ms`.
+    #[serde(default = "default_retry_ms", deserialize_with = "number")]
+    pub retry_ms: u64,
+    /// About how many changes each source's log keeps for pages resuming on any instance
+    /// (100,000).
+    #[serde(default = "default_log_len", deserialize_with = "number")]
+    pub log_len: u64,
+    /// How many instances run: while Redis cannot be reached each reads by itself, spending
+    /// this share of the rate budget (1).
+    #[serde(default = "default_instances", deserialize_with = "number")]
+    pub instances: u64,
+    /// Milliseconds Redis has to answer a command before it counts as unreachable (1,000).
+    #[serde(default = "default_timeout_ms", deserialize_with = "number")]
+    pub timeout_ms: u64,
 }
 
 /// How viewers are authenticated.
@@ -324,6 +357,29 @@ impl Config {
                 )));
             }
         }
+        if let Some(redis) = &self.redis {
+            if !redis.url.expose().starts_with("redis://")
+                && !redis.url.expose().starts_with("rediss://")
+                && !redis.url.expose().starts_with("unix://")
+            {
+                return Err(ConfigError(
+                    "redis.url: expected redis://host:port/db (or rediss://, unix://)".into(),
+                ));
+            }
+            if redis.prefix.is_empty() {
+                return Err(ConfigError("redis.prefix: cannot be empty".into()));
+            }
+            if redis.lease_ms < 300 || redis.retry_ms == 0 || redis.timeout_ms == 0 {
+                return Err(ConfigError(
+                    "redis: lease_ms must be 300 or more, retry_ms and timeout_ms above 0".into(),
+                ));
+            }
+            if redis.instances == 0 || redis.log_len == 0 {
+                return Err(ConfigError(
+                    "redis: instances and log_len must be above 0".into(),
+                ));
+            }
+        }
         if self.buffer == 0 || self.max_ids == 0 {
             return Err(ConfigError("buffer and max_ids must be above 0".into()));
         }
@@ -370,6 +426,24 @@ fn default_linger_ms() -> u64 {
     30_000
 }
 fn default_min_interval_ms() -> u64 {
+    1_000
+}
+fn default_prefix() -> String {
+    "presence-relay".into()
+}
+fn default_lease_ms() -> u64 {
+    3_000
+}
+fn default_retry_ms() -> u64 {
+    1_000
+}
+fn default_log_len() -> u64 {
+    100_000
+}
+fn default_instances() -> u64 {
+    1
+}
+fn default_timeout_ms() -> u64 {
     1_000
 }
 fn default_push() -> bool {

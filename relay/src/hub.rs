@@ -5,7 +5,10 @@
 //! Positions: each source numbers its changes from the relay's start time in milliseconds since
 //! the Unix epoch; event ids also carry the relay's epoch (`@=…`, random at each start), so that a
 //! position from before a restart, or from another relay, gets a fresh snapshot instead of the
-//! wrong changes.
+//! wrong changes. In the shared mode (`shared.rs`) the positions are the entry ids of the change
+//! log in Redis and the epoch is the one every instance reads from Redis, so both mean the same
+//! on every instance; [`Hub::switch`] moves the hub from one numbering to the other without
+//! ending a stream.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -29,7 +32,7 @@ pub struct Fanout {
 }
 
 /// What a [`Fanout`] is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// One person's entry changed: their slot, and the source's position after the change.
     Presence {
@@ -40,7 +43,38 @@ pub enum Kind {
     },
     /// The source's state (mode, staleness, reason) changed.
     State,
+    /// Every source's positions start again under a new epoch (the relay went to or from the
+    /// shared mode): each stream takes the new heads and the entries that changed meanwhile.
+    Switch(Arc<Switch>),
 }
+
+/// Entries by slot.
+pub type Entries = Vec<(u32, Arc<str>)>;
+
+/// A new numbering of positions: the epoch, and per source (by index) the head and the
+/// entries that differ from what the hub held (slot, data).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Switch {
+    /// The new epoch.
+    pub epoch: Arc<str>,
+    /// Per source: its head under the new epoch, and the entries that changed.
+    pub sources: Vec<(u64, Entries)>,
+}
+
+/// What a source's new numbering starts from ([`Hub::switch`]).
+#[derive(Debug, Default)]
+pub struct Start {
+    /// The head (the position of the last change).
+    pub head: u64,
+    /// Each person's current entry (those left out keep what the hub has).
+    pub entries: Option<Vec<(UserId, Arc<str>)>>,
+    /// The source's state event data, when known.
+    pub state: Option<Arc<str>>,
+}
+
+/// The slot of the entries of a log that concern nobody's presence (a state, a person
+/// forgotten): kept in the history so that it stays contiguous, matched by no stream.
+pub const NO_SLOT: u32 = u32::MAX;
 
 /// One source's log.
 #[derive(Debug)]
@@ -62,6 +96,58 @@ struct Log {
     state: Arc<str>,
 }
 
+impl Log {
+    /// The slot of `id`, made if new; `None` once the log knows `max_known` people.
+    fn slot(&mut self, id: &UserId) -> Option<u32> {
+        if let Some(slot) = self.slots.get(id) {
+            return Some(*slot);
+        }
+        if let Some(slot) = self.free.pop() {
+            // A forgotten person's slot. A change of theirs still in the broadcast or the
+            // history names them in its data, so a page watching the new person ignores it.
+            let i = usize::try_from(slot).ok()?;
+            if let Some(entry) = self.ids.get_mut(i) {
+                *entry = Some(id.clone());
+            }
+            self.slots.insert(id.clone(), slot);
+            return Some(slot);
+        }
+        if self.ids.len() >= self.max_known {
+            return None;
+        }
+        let slot = u32::try_from(self.ids.len())
+            .ok()
+            .filter(|s| *s != NO_SLOT)?;
+        self.slots.insert(id.clone(), slot);
+        self.ids.push(Some(id.clone()));
+        self.current.push(None);
+        Some(slot)
+    }
+
+    /// Moves the head to `pos` for an entry no stream receives, kept in the history so that
+    /// a resume across it still replays.
+    fn pass(&mut self, pos: u64) {
+        self.head = pos;
+        self.recent.push_back((pos, NO_SLOT, Arc::from("")));
+        while self.recent.len() > self.history {
+            self.recent.pop_front();
+        }
+    }
+
+    fn forget(&mut self, id: &UserId) {
+        if let Some(slot) = self.slots.remove(id) {
+            let i = usize::try_from(slot).ok();
+            if let Some(c) = i.and_then(|s| self.current.get_mut(s)) {
+                *c = None;
+            }
+            if let Some(entry) = i.and_then(|s| self.ids.get_mut(s)) {
+                *entry = None;
+            }
+            self.free.push(slot);
+        }
+    }
+}
+
 /// Where a resuming viewer continues in one source.
 #[derive(Debug, PartialEq)]
 pub enum Resume {
@@ -77,7 +163,7 @@ pub enum Resume {
 pub struct Hub {
     logs: Vec<Mutex<Log>>,
     tx: broadcast::Sender<Arc<Fanout>>,
-    epoch: String,
+    epoch: Mutex<Arc<str>>,
 }
 
 impl Hub {
@@ -112,12 +198,80 @@ impl Hub {
                 })
             })
             .collect();
-        Self { logs, tx, epoch }
+        Self {
+            logs,
+            tx,
+            epoch: Mutex::new(epoch.into()),
+        }
     }
 
-    /// This relay's epoch, in every event id.
-    pub fn epoch(&self) -> &str {
-        &self.epoch
+    /// This relay's epoch now, in every event id.
+    pub fn epoch(&self) -> Arc<str> {
+        self.epoch
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Starts every source's positions again under `epoch`, from `starts` (by source index; a
+    /// source left out keeps its head and entries). The history is cleared (a resume from
+    /// before is a snapshot: its epoch differs) and one [`Kind::Switch`] tells every stream the
+    /// new heads and the entries that differ from the hub's.
+    pub fn switch(&self, epoch: &str, mut starts: Vec<Option<Start>>) {
+        // Every log locked, in order, so that no change is numbered half in one epoch.
+        let mut logs: Vec<MutexGuard<'_, Log>> = self
+            .logs
+            .iter()
+            .map(|m| m.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+            .collect();
+        let mut sources = Vec::with_capacity(logs.len());
+        for (i, log) in logs.iter_mut().enumerate() {
+            let start = starts.get_mut(i).and_then(Option::take);
+            let mut changed = Vec::new();
+            if let Some(start) = start {
+                log.head = start.head;
+                if let Some(entries) = start.entries {
+                    let mut now: HashMap<u32, Arc<str>> = HashMap::new();
+                    for (id, data) in entries {
+                        if let Some(slot) = log.slot(&id) {
+                            now.insert(slot, data);
+                        }
+                    }
+                    // Those the new numbering has no entry for keep theirs (nothing is
+                    // blanked): its reader publishes them when it reads them.
+                    for (slot, data) in now {
+                        let Some(cell) = usize::try_from(slot)
+                            .ok()
+                            .and_then(|i| log.current.get_mut(i))
+                        else {
+                            continue;
+                        };
+                        if cell.as_ref() != Some(&data) {
+                            *cell = Some(data.clone());
+                            changed.push((slot, data));
+                        }
+                    }
+                    changed.sort_unstable_by_key(|(slot, _)| *slot);
+                }
+                if let Some(state) = start.state {
+                    log.state = state;
+                }
+            }
+            log.recent.clear();
+            sources.push((log.head, changed));
+        }
+        let epoch: Arc<str> = epoch.into();
+        *self
+            .epoch
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = epoch.clone();
+        let _ = self.tx.send(Arc::new(Fanout {
+            source: usize::MAX,
+            kind: Kind::Switch(Arc::new(Switch { epoch, sources })),
+            data: Arc::from(""),
+            at: Instant::now(),
+        }));
+        drop(logs);
     }
 
     fn log(&self, source: usize) -> Option<MutexGuard<'_, Log>> {
@@ -139,31 +293,11 @@ impl Hub {
     /// The slot of `id` in `source`, made if new; `None` once the source knows `max_known`
     /// people.
     pub fn slot(&self, source: usize, id: &UserId) -> Option<u32> {
-        let mut log = self.log(source)?;
-        if let Some(slot) = log.slots.get(id) {
-            return Some(*slot);
-        }
-        if let Some(slot) = log.free.pop() {
-            // A forgotten person's slot. A change of theirs still in the broadcast or the
-            // history names them in its data, so a page watching the new person ignores it.
-            let i = usize::try_from(slot).ok()?;
-            if let Some(entry) = log.ids.get_mut(i) {
-                *entry = Some(id.clone());
-            }
-            log.slots.insert(id.clone(), slot);
-            return Some(slot);
-        }
-        if log.ids.len() >= log.max_known {
-            return None;
-        }
-        let slot = u32::try_from(log.ids.len()).ok()?;
-        log.slots.insert(id.clone(), slot);
-        log.ids.push(Some(id.clone()));
-        log.current.push(None);
-        Some(slot)
+        self.log(source)?.slot(id)
     }
 
-    /// Publishes `id`'s new entry in `source`.
+    /// Publishes `id`'s new entry in `source`, at the next position; an entry the same as the
+    /// one the hub holds is no change and is not published.
     pub fn publish(&self, source: usize, id: &UserId, data: String) {
         let Some(mut log) = self.log(source) else {
             return;
@@ -172,8 +306,82 @@ impl Hub {
             return;
         };
         let data: Arc<str> = data.into();
-        log.head = log.head.saturating_add(1);
-        let pos = log.head;
+        let same = usize::try_from(slot)
+            .ok()
+            .and_then(|s| log.current.get(s))
+            .is_some_and(|c| c.as_deref() == Some(&*data));
+        if same {
+            return;
+        }
+        let pos = log.head.saturating_add(1);
+        self.record(&mut log, source, pos, slot, data);
+    }
+
+    /// Applies an entry of the shared change log at `pos`: `id`'s new entry in `source` (made
+    /// known if new). An entry at or before the head was applied already.
+    pub fn publish_at(&self, source: usize, pos: u64, id: &UserId, data: Arc<str>) {
+        let Some(mut log) = self.log(source) else {
+            return;
+        };
+        if pos <= log.head {
+            return;
+        }
+        match log.slot(id) {
+            Some(slot) => self.record(&mut log, source, pos, slot, data),
+            // More people than the hub keeps: the position is passed all the same.
+            None => log.pass(pos),
+        }
+    }
+
+    /// Applies an entry of the shared change log at `pos` that is nobody's presence: the
+    /// source's state (`Some`), or a person forgotten (`forget`).
+    pub fn other_at(
+        &self,
+        source: usize,
+        pos: u64,
+        state: Option<Arc<str>>,
+        forget: Option<&UserId>,
+    ) {
+        let Some(mut log) = self.log(source) else {
+            return;
+        };
+        if pos <= log.head {
+            return;
+        }
+        log.pass(pos);
+        if let Some(id) = forget {
+            log.forget(id);
+        }
+        if let Some(data) = state {
+            if data != log.state {
+                log.state = data.clone();
+                let _ = self.tx.send(Arc::new(Fanout {
+                    source,
+                    kind: Kind::State,
+                    data,
+                    at: Instant::now(),
+                }));
+            }
+        }
+    }
+
+    /// The position of the last change of `source`.
+    pub fn head(&self, source: usize) -> u64 {
+        self.log(source).map_or(0, |log| log.head)
+    }
+
+    /// `id`'s current entry in `source`, where the hub has one.
+    pub fn current(&self, source: usize, id: &UserId) -> Option<Arc<str>> {
+        let log = self.log(source)?;
+        let slot = usize::try_from(*log.slots.get(id)?).ok()?;
+        log.current.get(slot).cloned().flatten()
+    }
+
+    /// Records a change at `pos` and broadcasts it, under the log's lock, so that the
+    /// broadcast's order is the positions' order and a snapshot taken under the lock sees every
+    /// change before its head and none after.
+    fn record(&self, log: &mut Log, source: usize, pos: u64, slot: u32, data: Arc<str>) {
+        log.head = pos;
         if let Some(c) = usize::try_from(slot)
             .ok()
             .and_then(|s| log.current.get_mut(s))
@@ -184,8 +392,6 @@ impl Hub {
         while log.recent.len() > log.history {
             log.recent.pop_front();
         }
-        // Sent under the log's lock, so that the broadcast's order is the positions' order and
-        // a snapshot taken under the lock sees every change before its head and none after.
         let _ = self.tx.send(Arc::new(Fanout {
             source,
             kind: Kind::Presence { slot, pos },
@@ -197,19 +403,9 @@ impl Hub {
     /// Forgets `id` (nobody watches them any more): their entry, and their slot for the next.
     pub fn forget(&self, source: usize, id: &UserId) {
         if let Some(mut log) = self.log(source) {
-            if let Some(slot) = log.slots.remove(id) {
-                let i = usize::try_from(slot).ok();
-                if let Some(c) = i.and_then(|s| log.current.get_mut(s)) {
-                    *c = None;
-                }
-                if let Some(entry) = i.and_then(|s| log.ids.get_mut(s)) {
-                    *entry = None;
-                }
-                log.free.push(slot);
-            }
+            log.forget(id);
         }
     }
-
     /// Sets the source's state, broadcasting it when it changed.
     pub fn set_state(&self, source: usize, mode: &str, stale: bool, reason: Option<&str>) {
         let Some(mut log) = self.log(source) else {

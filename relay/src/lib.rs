@@ -10,6 +10,8 @@
 //!   every stream;
 //! - [`stream`]: `POST /v1/stream`, the protocol pages read;
 //! - [`auth`]: viewers' tokens (JWT against the issuer's JWKS) or a proxy's identity header;
+//! - [`shared`]: several instances, one reader per source among them, one change log, in Redis;
+//!   degraded to reading alone while Redis cannot be reached;
 //! - [`app`]: the routes, `/healthz`, `/metrics`, CORS and shutdown.
 
 pub mod app;
@@ -17,6 +19,7 @@ pub mod auth;
 pub mod config;
 pub mod hub;
 mod push;
+pub mod shared;
 pub mod stream;
 pub mod upstream;
 

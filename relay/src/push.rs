@@ -42,7 +42,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::hub::Hub;
+use crate::upstream::Sink;
 use crate::upstream::{now_ms, publish, Source, Upstream};
 
 /// How long a socket may take to connect.
@@ -92,7 +92,7 @@ struct Driver {
 pub(crate) struct Push {
     source: Arc<Source>,
     upstream: Upstream,
-    hub: Arc<Hub>,
+    hub: Sink,
     /// The source may push (its configuration, and its adapter has a session).
     enabled: bool,
     driver: Option<Driver>,
@@ -124,7 +124,7 @@ impl Push {
     pub(crate) fn new(
         source: Arc<Source>,
         upstream: Upstream,
-        hub: Arc<Hub>,
+        hub: Sink,
     ) -> (Self, mpsc::UnboundedReceiver<Tagged>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let (policy, pushes) = {

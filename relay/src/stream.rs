@@ -22,7 +22,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::app::Relay;
 use crate::auth::{allowed, AuthError};
-use crate::hub::{Fanout, Kind, Resume};
+use crate::hub::{Fanout, Kind, Resume, Switch};
 
 /// The longest id accepted, in bytes.
 pub const MAX_ID_BYTES: usize = 256;
@@ -239,6 +239,8 @@ impl Drop for Leave {
 
 /// What a stream yields next.
 struct Reader {
+    /// The epoch its positions are in.
+    epoch: Arc<str>,
     initial: VecDeque<Event>,
     rx: broadcast::Receiver<Arc<Fanout>>,
     /// Hub index → position in `watched`.
@@ -259,7 +261,7 @@ impl Reader {
             .collect();
         id.push_str(EPOCH);
         id.push('=');
-        id.push_str(self._leave.relay.hub.epoch());
+        id.push_str(&self.epoch);
         id
     }
 
@@ -355,9 +357,13 @@ impl Reader {
     }
 
     fn accept(&mut self, fanout: &Fanout) -> Option<Event> {
+        if let Kind::Switch(switch) = &fanout.kind {
+            return self.switch(switch);
+        }
         let w = self.watched.get_mut(*self.by_source.get(&fanout.source)?)?;
         match fanout.kind {
             Kind::State => Some(Event::default().event("state").data(&*fanout.data)),
+            Kind::Switch(_) => None,
             Kind::Presence { slot, pos } => {
                 if pos <= w.pos {
                     return None;
@@ -377,6 +383,31 @@ impl Reader {
                 )
             }
         }
+    }
+}
+
+impl Reader {
+    /// Takes the new epoch's heads, and sends the watched entries that changed with it.
+    fn switch(&mut self, switch: &Switch) -> Option<Event> {
+        self.epoch = switch.epoch.clone();
+        let mut changed = Vec::new();
+        for (i, w) in self.watched.iter_mut().enumerate() {
+            let Some((head, entries)) = switch.sources.get(w.index) else {
+                continue;
+            };
+            w.pos = *head;
+            for (slot, data) in entries {
+                if w.slots.binary_search(slot).is_ok() {
+                    changed.push((i, data.clone()));
+                }
+            }
+        }
+        for (_, data) in changed {
+            let id = self.id();
+            self.initial
+                .push_back(Event::default().event("presence").id(id).data(&*data));
+        }
+        self.initial.pop_front()
     }
 }
 
@@ -407,14 +438,10 @@ async fn start(
             .with("source", source.name.as_str().into()));
         }
     }
-    // A resume from another relay, or from before a restart, is no resume: snapshots.
-    let resume = headers
+    let last_event_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
-        .map(read_event_id)
-        .filter(|(epoch, _)| epoch.as_deref() == Some(relay.hub.epoch()))
-        .map(|(_, positions)| positions)
-        .unwrap_or_default();
+        .map(read_event_id);
 
     // Subscriptions (so that nobody's slot is forgotten meanwhile), then slots, then the
     // broadcast, then what the viewer has missed: every change after that is in the receiver.
@@ -447,6 +474,13 @@ async fn start(
         });
     }
     let rx = relay.hub.subscribe();
+    // The epoch after subscribing: a switch from here on reaches the stream through `rx`. A
+    // resume from another epoch (another relay, a restart, the other mode) is no resume.
+    let epoch = relay.hub.epoch();
+    let resume = last_event_id
+        .filter(|(e, _)| e.as_deref() == Some(&*epoch))
+        .map(|(_, positions)| positions)
+        .unwrap_or_default();
 
     let mut snapshot = Vec::new();
     let mut full = Vec::new();
@@ -472,12 +506,47 @@ async fn start(
             .copied()
             .filter(|s| !added.contains(s))
             .collect();
-        match from.map(|from| (from, relay.hub.resume(w.index, from, &kept))) {
+        let local = from.map(|from| (from, relay.hub.resume(w.index, from, &kept)));
+        match local {
             Some((from, Resume::Replay(missed, head))) => {
                 let (entries, _) = relay.hub.snapshot(w.index, &added);
                 snapshot.extend(entries);
                 w.pos = from;
                 replays.push((w.index, missed, head));
+            }
+            // Past what this instance holds: the shared change log may hold it.
+            Some((from, Resume::Snapshot))
+                if relay
+                    .shared
+                    .as_ref()
+                    .is_some_and(|shared| shared.serves(&epoch)) =>
+            {
+                let (entries, added_head) = relay.hub.snapshot(w.index, &added);
+                let ids: Vec<&UserId> = watch
+                    .sources
+                    .iter()
+                    .find(|(i, _)| *i == w.index)
+                    .map(|(_, ids)| ids.iter().collect())
+                    .unwrap_or_default();
+                let new: Vec<&UserId> = watch
+                    .added
+                    .get(&w.index)
+                    .map(|ids| ids.iter().collect())
+                    .unwrap_or_default();
+                let logged = match &relay.shared {
+                    Some(shared) => shared.replay(w.index, from, &ids, &new, added_head).await,
+                    None => None,
+                };
+                if let Some((missed, head)) = logged {
+                    snapshot.extend(entries);
+                    w.pos = from;
+                    replays.push((w.index, missed, head));
+                } else {
+                    let (entries, head) = relay.hub.snapshot(w.index, &w.slots);
+                    snapshot.extend(entries);
+                    full.push(w.name.to_string());
+                    w.pos = head;
+                }
             }
             _ => {
                 let (entries, head) = relay.hub.snapshot(w.index, &w.slots);
@@ -493,6 +562,7 @@ async fn start(
         .map(|(i, w)| (w.index, i))
         .collect();
     let mut reader = Reader {
+        epoch,
         initial: VecDeque::new(),
         rx,
         by_source,

@@ -21,8 +21,9 @@ use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 
 use crate::config::{ClientAuth, OAuthConfig, Rate, SourceConfig};
-use crate::hub::{entry_json, Hub};
+use crate::hub::{entry_json, state_json, Hub};
 use crate::push::{Push, Tagged};
+use crate::shared::Publisher;
 
 /// Milliseconds between reconciliation polls while a source is pushed, unless it says otherwise.
 pub const DEFAULT_RECONCILE_MS: u64 = 5 * 60_000;
@@ -80,6 +81,52 @@ pub struct Source {
     pub(crate) reconcile_ms: u64,
     /// Who came and went since the reader last heard, for the push session.
     changes: Mutex<WatchChanges>,
+    /// What builds the adapter again, for a reader that starts afresh.
+    base_url: String,
+    settings: Vec<(String, String)>,
+    /// Where this instance's reader of the source publishes, while one runs.
+    sink: Mutex<Option<Sink>>,
+    /// The ids subscribed for the viewers of other instances (the shared mode's union).
+    remote: Mutex<HashSet<UserId>>,
+    /// The rate budget is split by this many instances (those reading by themselves while
+    /// Redis cannot be reached).
+    divisor: AtomicU64,
+}
+
+/// Where a reader's entries go: this instance's hub, or the shared change log.
+#[derive(Clone, Debug)]
+pub enum Sink {
+    /// Numbered and broadcast by this instance's hub.
+    Local(Arc<Hub>),
+    /// Appended to the source's change log in Redis, while this reader holds its lease.
+    Shared(Arc<Publisher>),
+}
+
+impl Sink {
+    /// `id`'s new entry.
+    pub(crate) fn presence(&self, source: &Source, id: &UserId, data: String) {
+        match self {
+            Sink::Local(hub) => hub.publish(source.index, id, data),
+            Sink::Shared(p) => p.presence(id, data),
+        }
+    }
+
+    /// The source's state.
+    pub(crate) fn state(&self, source: &Source, mode: &str, stale: bool, reason: Option<&str>) {
+        match self {
+            Sink::Local(hub) => hub.set_state(source.index, mode, stale, reason),
+            Sink::Shared(p) => p.state(state_json(&source.name, mode, stale, reason)),
+        }
+    }
+
+    /// Nobody on this instance watches `id` any more. In the shared mode others may: the
+    /// reader forgets only those gone from the union (`shared.rs`).
+    pub(crate) fn forget(&self, source: &Source, id: &UserId) {
+        match self {
+            Sink::Local(hub) => hub.forget(source.index, id),
+            Sink::Shared(_) => {}
+        }
+    }
 }
 
 /// The ids newly watched and no longer watched, in the order the push session is told them.
@@ -164,7 +211,115 @@ impl Source {
                 .unwrap_or(DEFAULT_RECONCILE_MS)
                 .max(interval_floor_ms),
             changes: Mutex::new(WatchChanges::default()),
+            base_url: config.base_url.clone(),
+            settings: config
+                .settings
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            sink: Mutex::new(None),
+            remote: Mutex::new(HashSet::new()),
+            divisor: AtomicU64::new(1),
         })
+    }
+
+    /// Forgets what the registry learned, keeping who is watched, so that a reader starting
+    /// now reads and publishes everyone afresh (what it held may be older than what another
+    /// instance published meanwhile).
+    pub(crate) fn reset_registry(&self) {
+        let Ok(mut adapter) = Adapter::new(self.kind, &self.base_url) else {
+            return;
+        };
+        for (setting, value) in &self.settings {
+            if adapter.set(setting, value).is_err() {
+                return;
+            }
+        }
+        let mut fresh = Registry::new(adapter);
+        let mut registry = self.registry();
+        for id in registry.ids() {
+            for _ in 0..registry.subscribers(&id) {
+                fresh.subscribe(&id);
+            }
+        }
+        *registry = fresh;
+    }
+
+    /// Where this instance's reader publishes now (`None` while another instance reads).
+    pub(crate) fn set_sink(&self, sink: Option<Sink>) {
+        *self
+            .sink
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = sink;
+    }
+
+    /// Whether this instance reads the source now.
+    pub fn reading(&self) -> bool {
+        self.sink
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some()
+    }
+
+    /// Nobody on this instance watches `id` any more (and, where this instance reads the
+    /// source for others too, nobody elsewhere): its entry is let go of.
+    pub(crate) fn forget(&self, id: &UserId) {
+        let sink = self
+            .sink
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        if let Some(sink) = sink {
+            sink.forget(self, id);
+        }
+    }
+
+    /// Splits the rate budget by `instances` (1: the whole of it).
+    pub(crate) fn set_divisor(&self, instances: u64) {
+        self.divisor.store(instances.max(1), Ordering::Relaxed);
+    }
+
+    /// The ids this instance's own viewers watch (not those read for other instances).
+    pub fn local_ids(&self) -> Vec<UserId> {
+        let remote = self.remote_ids();
+        let registry = self.registry();
+        registry
+            .ids()
+            .into_iter()
+            .filter(|id| registry.subscribers(id) > u32::from(remote.contains(id)))
+            .collect()
+    }
+
+    fn remote_ids(&self) -> MutexGuard<'_, HashSet<UserId>> {
+        self.remote
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Makes the ids read for other instances `union` (what every instance's viewers watch):
+    /// subscribes those new to it and lets go of those no longer in it, telling the reader.
+    /// Returns the ids nobody watches any more.
+    pub(crate) fn set_remote(&self, union: HashSet<UserId>) -> Vec<UserId> {
+        let (mut first, mut last) = (Vec::new(), Vec::new());
+        {
+            let mut remote = self.remote_ids();
+            let mut registry = self.registry();
+            for id in remote.difference(&union) {
+                if registry.unsubscribe(id) {
+                    last.push(id.clone());
+                }
+            }
+            for id in union.difference(&remote) {
+                if registry.subscribe(id) {
+                    first.push(id.clone());
+                }
+            }
+            *remote = union;
+        }
+        if !first.is_empty() || !last.is_empty() {
+            self.watch_changed(&first, &last);
+        }
+        last
     }
 
     /// Notes that viewers now watch `added` (nobody did) and nobody watches `removed` any
@@ -229,7 +384,10 @@ impl Source {
         let Some(rate) = self.rate else {
             return floor;
         };
-        let requests = u64::try_from(requests.max(1)).unwrap_or(u64::MAX);
+        // Each of `divisor` instances reading by itself spends its share of the budget.
+        let requests = u64::try_from(requests.max(1))
+            .unwrap_or(u64::MAX)
+            .saturating_mul(self.divisor.load(Ordering::Relaxed).max(1));
         // requests × window / (limit × share), in whole milliseconds.
         let window_ms = rate.per_seconds.saturating_mul(1000);
         let allowed_per_window = (rate.requests.saturating_mul(1000))
@@ -470,7 +628,7 @@ fn reqwest_message(e: &reqwest::Error) -> String {
 /// Publishes the state of `ids` in `source`, their presences learned by `mode` (`push` or
 /// `poll`).
 pub(crate) fn publish(
-    hub: &Hub,
+    sink: &Sink,
     source: &Source,
     registry: &Registry,
     ids: &[UserId],
@@ -479,7 +637,7 @@ pub(crate) fn publish(
 ) {
     for id in ids {
         if let Some(state) = registry.state(id, now) {
-            hub.publish(source.index, id, entry_json(&source.name, id, &state, mode));
+            sink.presence(source, id, entry_json(&source.name, id, &state, mode));
         }
     }
 }
@@ -500,14 +658,20 @@ enum Wake {
     Push(Tagged),
 }
 
-/// Reads `source` until `shutdown` turns true.
+/// Reads `source` into `sink` until `shutdown` turns true, starting afresh (everyone read
+/// and published again; the sink lets through only what differs from what it holds).
 pub async fn run(
     source: Arc<Source>,
     upstream: Upstream,
-    hub: Arc<Hub>,
+    sink: Sink,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let (mut push, mut reports) = Push::new(source.clone(), upstream.clone(), hub.clone());
+    source.reset_registry();
+    source.set_sink(Some(sink.clone()));
+    // However the reader ends (told to, or its task aborted), the source is no longer read
+    // here.
+    let _reading = Reading(source.clone());
+    let (mut push, mut reports) = Push::new(source.clone(), upstream.clone(), sink.clone());
     let mut failures: u32 = 0;
     let mut next_poll = Instant::now();
     let mut random: u64 = now_ms();
@@ -520,7 +684,7 @@ pub async fn run(
             Wake::Stale => {
                 let registry = source.registry();
                 let failing = registry.failing();
-                publish(&hub, &source, &registry, &failing, now_ms(), push.mode());
+                publish(&sink, &source, &registry, &failing, now_ms(), push.mode());
             }
             Wake::Watch => {
                 let (added, removed) = source.take_watch_changes();
@@ -530,7 +694,7 @@ pub async fn run(
                 let plan = source.registry().plan_new();
                 if !plan.requests.is_empty() || !plan.rejected.is_empty() {
                     push.reading(&plan.requests);
-                    let sent = send_plan(&source, &upstream, &hub, plan, push.mode()).await;
+                    let sent = send_plan(&source, &upstream, &sink, plan, push.mode()).await;
                     if let Some(why) = sent.push_off {
                         push.push_off(why);
                     }
@@ -547,7 +711,7 @@ pub async fn run(
         let snapshot = push.take_snapshot();
         if !snapshot.is_empty() {
             let plan = source.registry().plan_poll_of(&snapshot);
-            let sent = send_plan(&source, &upstream, &hub, plan, push.mode()).await;
+            let sent = send_plan(&source, &upstream, &sink, plan, push.mode()).await;
             if let Some(why) = sent.push_off {
                 push.push_off(why);
             }
@@ -570,7 +734,7 @@ pub async fn run(
             let outcome = if count == 0 && plan.rejected.is_empty() {
                 Outcome::Success
             } else {
-                let sent = send_plan(&source, &upstream, &hub, plan, push.mode()).await;
+                let sent = send_plan(&source, &upstream, &sink, plan, push.mode()).await;
                 if let Some(why) = sent.push_off {
                     push.push_off(why);
                 }
@@ -608,9 +772,9 @@ pub async fn run(
         }
         // Pushed; else polled, stale after a failed poll, or with why push is not live.
         match (push.pushed(), &poll_error) {
-            (true, _) => hub.set_state(source.index, "push", false, None),
-            (false, Some(e)) => hub.set_state(source.index, "poll", true, Some(e)),
-            (false, None) => hub.set_state(source.index, "poll", false, push.reason()),
+            (true, _) => sink.state(&source, "push", false, None),
+            (false, Some(e)) => sink.state(&source, "poll", true, Some(e)),
+            (false, None) => sink.state(&source, "poll", false, push.reason()),
         }
         // Those whose presence turns stale with time.
         let stale_at = source.registry().next_stale(now_ms());
@@ -629,6 +793,15 @@ pub async fn run(
         if *shutdown.borrow() {
             return;
         }
+    }
+}
+
+/// Marks a source as no longer read here when its reader ends.
+struct Reading(Arc<Source>);
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        self.0.set_sink(None);
     }
 }
 
@@ -668,7 +841,7 @@ struct Sent {
 async fn send_plan(
     source: &Source,
     upstream: &Upstream,
-    hub: &Hub,
+    hub: &Sink,
     plan: presence_widgets::core::Plan,
     mode: &str,
 ) -> Sent {

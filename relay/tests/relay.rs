@@ -306,7 +306,7 @@ async fn a_resume_replays_what_was_missed_and_snapshots_what_is_new() {
 
     // From too far back, without the relay's epoch, or from another relay (or before a
     // restart): the whole snapshot.
-    let elsewhere = last.replace(relay.relay.hub.epoch(), "another-relay");
+    let elsewhere = last.replace(&*relay.relay.hub.epoch(), "another-relay");
     let epoch = format!("@={}", relay.relay.hub.epoch());
     for id in [format!("teams=5;{epoch}"), "teams=5".to_owned(), elsewhere] {
         let mut old = open(&relay, Some(&token), &watch(&ids), Some(&id))

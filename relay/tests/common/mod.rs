@@ -12,6 +12,8 @@
 
 use std::time::Duration;
 
+pub mod cluster;
+
 use presence_relay::{start, Config, Running};
 use presence_sim::client::control;
 use serde_json::Value;
@@ -151,8 +153,18 @@ pub async fn open(
     body: &Value,
     last_id: Option<&str>,
 ) -> Result<Events, (u16, Value)> {
+    open_url(&format!("http://{}", relay.addr), token, body, last_id).await
+}
+
+/// Opens a stream on the relay at `url`.
+pub async fn open_url(
+    url: &str,
+    token: Option<&str>,
+    body: &Value,
+    last_id: Option<&str>,
+) -> Result<Events, (u16, Value)> {
     let mut request = reqwest::Client::new()
-        .post(format!("http://{}/v1/stream", relay.addr))
+        .post(format!("{url}/v1/stream"))
         .header("Content-Type", "application/json")
         .body(body.to_string());
     if let Some(t) = token {

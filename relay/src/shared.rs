@@ -1,0 +1,1171 @@
+//! The shared mode: several instances behind a load balancer, one upstream reader per source
+//! among them, coordinated in Redis (`[redis]` in the configuration).
+//!
+//! - **Leases**: `{prefix}:src:{name}:lease` holds the token of the instance that reads the
+//!   source, set if absent with an expiry (`lease_ms`), renewed every third of it, deleted at
+//!   shutdown. The others try again every `retry_ms`, so a holder that dies is replaced within
+//!   `lease_ms + retry_ms`.
+//! - **Fencing in Redis**: a change is appended by a script that checks, in the same step, that
+//!   the lease still holds the reader's token and that the shared epoch is the reader's; a reader
+//!   that lost its lease cannot publish, whatever it believes.
+//! - **The union of what viewers watch**: `…:watch`, a sorted set of ids scored by deadline; each
+//!   instance refreshes the ids its own viewers watch, and adds new ones at once (bumping
+//!   `…:watch:v`); the reader reads exactly the ids whose deadline has not passed.
+//! - **The change log**: `…:log`, a Redis Stream capped at about `log_len` entries, with ids
+//!   `{position}-0`: positions 1, 2, 3… under the shared epoch (`{prefix}:epoch`, made by the
+//!   first instance, made again if Redis loses its data). `…:now` (each person's current entry)
+//!   and `…:state` are written by the same script, so a starting instance loads the present and
+//!   the position it belongs to in one step. Every instance fans out from the log to its own
+//!   streams, and resumes a page from it when its own history does not reach back far enough.
+//! - **Degraded, not down**: when Redis does not answer, each instance reads every source itself
+//!   (the rate budget split by `instances`), under an epoch of its own, until Redis answers
+//!   again; `/healthz` and `/metrics` say so.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use presence_widgets::core::UserId;
+use redis::aio::MultiplexedConnection;
+use redis::streams::StreamReadReply;
+use redis::{AsyncConnectionConfig, RedisResult, Script, Value};
+use tokio::sync::{mpsc, watch, Notify};
+use tokio::task::JoinSet;
+
+use crate::app::Relay;
+use crate::config::RedisConfig;
+use crate::hub::Start;
+use crate::upstream::{now_ms, Sink, Source, Upstream};
+
+/// Appends changes if the lease holds the token and the epoch is the reader's.
+/// KEYS: lease, epoch, log, now, state. ARGV: token, epoch, maxlen, then kind, user, data for
+/// each change (`p` a presence, `s` the state, `f` a person forgotten). Returns the last
+/// position, -1 when the lease is not the reader's, -2 when the epoch changed.
+const PUBLISH: &str = r"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return -2 end
+local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)
+local pos = 0
+if #last > 0 then pos = tonumber(string.match(last[1][1], '^(%d+)')) end
+local i = 4
+while i + 2 <= #ARGV do
+  pos = pos + 1
+  local kind, user, data = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], string.format('%.0f-0', pos), 'k', kind, 'u', user, 'd', data)
+  if kind == 'p' then redis.call('HSET', KEYS[4], user, data)
+  elseif kind == 'f' then redis.call('HDEL', KEYS[4], user)
+  elseif kind == 's' then redis.call('SET', KEYS[5], data) end
+  i = i + 3
+end
+return pos
+";
+
+/// Takes or renews the lease. KEYS: lease, epoch. ARGV: token, lease ms, epoch. Returns 1 when
+/// held, 0 when another holds it, -2 when the epoch changed.
+const ACQUIRE: &str = r"
+if redis.call('GET', KEYS[2]) ~= ARGV[3] then return -2 end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+";
+
+/// Lets go of the lease if it is the token's. KEYS: lease. ARGV: token.
+const RELEASE: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+";
+
+/// The shared epoch, made if there is none. KEYS: epoch. ARGV: a new one.
+const EPOCH: &str = r"
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+return redis.call('GET', KEYS[1])
+";
+
+/// The present of a source, in one step: the log's last id (or ''), the state (or ''), and
+/// each person's entry. KEYS: log, state, now.
+const LOAD: &str = r"
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local id = ''
+if #last > 0 then id = last[1][1] end
+local state = redis.call('GET', KEYS[2]) or ''
+return {id, state, redis.call('HGETALL', KEYS[3])}
+";
+
+/// The ids whose deadline has not passed, the others removed. KEYS: watch. ARGV: now.
+const UNION: &str = r"
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+return redis.call('ZRANGE', KEYS[1], 0, -1)
+";
+
+/// Counters of the shared mode, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Changes appended to the logs by this instance's readers.
+    pub appended: AtomicU64,
+    /// Appends Redis refused: the lease was no longer the reader's.
+    pub refused: AtomicU64,
+    /// Leases taken by this instance.
+    pub acquired: AtomicU64,
+    /// Redis commands that failed (unreachable, timed out).
+    pub errors: AtomicU64,
+    /// Changes this instance read from the logs.
+    pub consumed: AtomicU64,
+    /// Times this instance went to the degraded mode.
+    pub degraded: AtomicU64,
+}
+
+/// One instance's side of the shared mode.
+pub struct Shared {
+    client: redis::Client,
+    conn: tokio::sync::Mutex<Option<MultiplexedConnection>>,
+    prefix: String,
+    names: Vec<String>,
+    lease_ms: u64,
+    retry_ms: u64,
+    log_len: u64,
+    instances: u64,
+    timeout: Duration,
+    /// Whether Redis answers now.
+    up: AtomicBool,
+    /// The shared epoch while the instance is in the shared mode.
+    epoch: Mutex<Option<Arc<str>>>,
+    /// Woken when this instance's viewers watch ids it did not watch.
+    watched: Notify,
+    /// The counters.
+    pub counters: Counters,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("prefix", &self.prefix)
+            .field("up", &self.up)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One entry of a change log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// A person's new entry.
+    Presence(UserId, Arc<str>),
+    /// The source's state.
+    State(Arc<str>),
+    /// Nobody watches the person any more.
+    Forget(UserId),
+}
+
+/// Why a shared phase ended.
+#[derive(Debug, PartialEq, Eq)]
+enum End {
+    Shutdown,
+    Unreachable,
+    Epoch,
+}
+
+impl Shared {
+    /// The shared mode of `config`, for the sources `names` (in the hub's order).
+    ///
+    /// # Errors
+    /// A URL the client cannot take.
+    pub fn new(config: &RedisConfig, names: Vec<String>) -> Result<Self, String> {
+        let client = redis::Client::open(config.url.expose())
+            // The client's message may quote the URL, and so its password: not shown.
+            .map_err(|_| "redis.url: not a Redis URL (redis://host:port/db)".to_owned())?;
+        Ok(Self {
+            client,
+            conn: tokio::sync::Mutex::new(None),
+            prefix: config.prefix.clone(),
+            names,
+            lease_ms: config.lease_ms,
+            retry_ms: config.retry_ms,
+            log_len: config.log_len,
+            instances: config.instances,
+            timeout: Duration::from_millis(config.timeout_ms),
+            up: AtomicBool::new(false),
+            epoch: Mutex::new(None),
+            watched: Notify::new(),
+            counters: Counters::default(),
+        })
+    }
+
+    fn key(&self, source: usize, what: &str) -> String {
+        let name = self.names.get(source).map_or("", String::as_str);
+        format!("{}:src:{name}:{what}", self.prefix)
+    }
+
+    fn epoch_key(&self) -> String {
+        format!("{}:epoch", self.prefix)
+    }
+
+    /// Whether Redis answered the last command.
+    pub fn up(&self) -> bool {
+        self.up.load(Ordering::Relaxed)
+    }
+
+    /// The shared epoch, while the instance is in the shared mode.
+    pub fn epoch(&self) -> Option<Arc<str>> {
+        self.epoch
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_epoch(&self, epoch: Option<Arc<str>>) {
+        *self
+            .epoch
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = epoch;
+    }
+
+    /// Whether positions of `epoch` are positions of the shared logs now.
+    pub fn serves(&self, epoch: &str) -> bool {
+        self.epoch().is_some_and(|e| &*e == epoch)
+    }
+
+    /// Tells the shared mode that this instance's viewers watch ids nobody here watched.
+    pub fn watch_added(&self) {
+        self.watched.notify_one();
+    }
+
+    fn config(&self, block: Duration) -> AsyncConnectionConfig {
+        AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(Some(self.timeout.saturating_add(block)))
+    }
+
+    async fn connection(&self) -> RedisResult<MultiplexedConnection> {
+        let mut conn = self.conn.lock().await;
+        if let Some(c) = &*conn {
+            return Ok(c.clone());
+        }
+        let c = self
+            .client
+            .get_multiplexed_async_connection_with_config(&self.config(Duration::ZERO))
+            .await?;
+        *conn = Some(c.clone());
+        Ok(c)
+    }
+
+    /// Notes how a command went; a connection that failed is made again next time.
+    async fn noted<T>(&self, result: RedisResult<T>) -> RedisResult<T> {
+        match &result {
+            Ok(_) => self.up.store(true, Ordering::Relaxed),
+            Err(e) => {
+                self.counters.errors.fetch_add(1, Ordering::Relaxed);
+                if e.is_io_error()
+                    || e.is_timeout()
+                    || e.is_connection_dropped()
+                    || e.is_connection_refusal()
+                {
+                    self.up.store(false, Ordering::Relaxed);
+                    *self.conn.lock().await = None;
+                }
+            }
+        }
+        result
+    }
+
+    async fn cmd<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> RedisResult<T> {
+        let result = match self.connection().await {
+            Ok(mut c) => cmd.query_async(&mut c).await,
+            Err(e) => Err(e),
+        };
+        self.noted(result).await
+    }
+
+    async fn script<T: redis::FromRedisValue>(
+        &self,
+        script: &Script,
+        keys: &[String],
+        args: &[&str],
+    ) -> RedisResult<T> {
+        let mut invocation = script.prepare_invoke();
+        for k in keys {
+            invocation.key(k);
+        }
+        for a in args {
+            invocation.arg(*a);
+        }
+        let result = match self.connection().await {
+            Ok(mut c) => invocation.invoke_async(&mut c).await,
+            Err(e) => Err(e),
+        };
+        self.noted(result).await
+    }
+
+    /// The changes of `source` after `from` that concern `ids` (of `new`, only those after
+    /// `new_head`, the head of their snapshot), and the log's last position; `None` when the
+    /// log no longer holds them all (or Redis does not answer).
+    pub async fn replay(
+        &self,
+        source: usize,
+        from: u64,
+        ids: &[&UserId],
+        new: &[&UserId],
+        new_head: u64,
+    ) -> Option<(Vec<(u64, Arc<str>)>, u64)> {
+        let log = self.key(source, "log");
+        let start = format!("{}-0", from.checked_add(1)?);
+        let entries: Vec<(u64, Entry)> = self
+            .cmd::<Value>(
+                redis::cmd("XRANGE")
+                    .arg(&log)
+                    .arg(&start)
+                    .arg("+")
+                    .arg("COUNT")
+                    .arg(self.log_len.max(1)),
+            )
+            .await
+            .ok()
+            .map(|v| read_range(&v))?;
+        let Some((first, _)) = entries.first() else {
+            // Nothing after `from`: a resume from the log's end, or from past it.
+            let last: Value = self
+                .cmd(
+                    redis::cmd("XREVRANGE")
+                        .arg(&log)
+                        .arg("+")
+                        .arg("-")
+                        .arg("COUNT")
+                        .arg(1),
+                )
+                .await
+                .ok()?;
+            let head = read_range(&last).first().map_or(0, |(pos, _)| *pos);
+            return (head == from).then(|| (Vec::new(), from));
+        };
+        if *first != from.saturating_add(1) {
+            return None;
+        }
+        let wanted: HashSet<&UserId> = ids.iter().copied().collect();
+        let late: HashSet<&UserId> = new.iter().copied().collect();
+        let head = entries.last().map_or(from, |(pos, _)| *pos);
+        let missed = entries
+            .into_iter()
+            .filter_map(|(pos, entry)| match entry {
+                Entry::Presence(id, data)
+                    if wanted.contains(&id) && (!late.contains(&id) || pos > new_head) =>
+                {
+                    Some((pos, data))
+                }
+                _ => None,
+            })
+            .collect();
+        Some((missed, head))
+    }
+}
+
+/// Reads `XRANGE`'s answer: position and entry, leaving out what it cannot read.
+fn read_range(value: &Value) -> Vec<(u64, Entry)> {
+    let Value::Array(items) = value else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| {
+            let Value::Array(pair) = item else {
+                return None;
+            };
+            let mut pair = pair.iter();
+            let id = text(pair.next()?)?;
+            let Value::Array(fields) = pair.next()? else {
+                return None;
+            };
+            let mut map = HashMap::new();
+            let mut fields = fields.iter();
+            while let (Some(k), Some(v)) = (fields.next(), fields.next()) {
+                map.insert(text(k)?, v.clone());
+            }
+            Some((position(&id)?, read_entry(&map)?))
+        })
+        .collect()
+}
+
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::BulkString(b) => String::from_utf8(b.clone()).ok(),
+        Value::SimpleString(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// The position of a log entry id `{position}-0`.
+fn position(id: &str) -> Option<u64> {
+    id.split_once('-')?.0.parse().ok()
+}
+
+fn read_entry(map: &HashMap<String, Value>) -> Option<Entry> {
+    let field = |name: &str| map.get(name).and_then(text);
+    let user = field("u").filter(|u| !u.is_empty()).map(UserId::new);
+    let data = field("d").map(Arc::<str>::from);
+    match field("k")?.as_str() {
+        "p" => Some(Entry::Presence(user?, data?)),
+        "s" => Some(Entry::State(data?)),
+        "f" => Some(Entry::Forget(user?)),
+        _ => None,
+    }
+}
+
+/// Drives the shared mode until `shutdown`: the shared phase while Redis answers, the degraded
+/// one while it does not.
+pub async fn run(
+    relay: Arc<Relay>,
+    shared: Arc<Shared>,
+    upstream: Upstream,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        match enter(&relay, &shared).await {
+            Ok(epoch) => {
+                tracing::info!(epoch = %epoch, "shared mode: reading through Redis");
+                match phase(&relay, &shared, &upstream, &epoch, &shutdown).await {
+                    End::Shutdown => return,
+                    End::Epoch => {
+                        tracing::warn!(
+                            "the shared epoch changed (Redis lost its data?): loading again"
+                        );
+                        continue;
+                    }
+                    End::Unreachable => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "Redis does not answer");
+            }
+        }
+        if degraded(&relay, &shared, &upstream, &mut shutdown).await {
+            return;
+        }
+    }
+}
+
+/// Joins the shared mode: the epoch (made if there is none), then each source's present and
+/// the position it belongs to, which the hub switches to.
+async fn enter(relay: &Relay, shared: &Shared) -> RedisResult<Arc<str>> {
+    let fresh = crate::app::epoch();
+    let epoch: String = shared
+        .script(&Script::new(EPOCH), &[shared.epoch_key()], &[&fresh])
+        .await?;
+    let mut starts = Vec::with_capacity(shared.names.len());
+    for index in 0..shared.names.len() {
+        let keys = [
+            shared.key(index, "log"),
+            shared.key(index, "state"),
+            shared.key(index, "now"),
+        ];
+        let (last, state, now): (String, String, Vec<String>) =
+            shared.script(&Script::new(LOAD), &keys, &[]).await?;
+        let mut entries = Vec::with_capacity(now.len() / 2);
+        let mut pairs = now.into_iter();
+        while let (Some(user), Some(data)) = (pairs.next(), pairs.next()) {
+            entries.push((UserId::new(user), Arc::<str>::from(data)));
+        }
+        starts.push(Some(Start {
+            head: position(&last).unwrap_or(0),
+            entries: Some(entries),
+            state: (!state.is_empty()).then(|| Arc::from(state)),
+        }));
+    }
+    let epoch: Arc<str> = Arc::from(epoch);
+    relay.hub.switch(&epoch, starts);
+    shared.set_epoch(Some(epoch.clone()));
+    Ok(epoch)
+}
+
+/// The shared phase: the consumer of the logs, the refresh of this instance's ids, and a lease
+/// keeper per source, until Redis stops answering, the epoch changes, or shutdown.
+async fn phase(
+    relay: &Arc<Relay>,
+    shared: &Arc<Shared>,
+    upstream: &Upstream,
+    epoch: &Arc<str>,
+    shutdown: &watch::Receiver<bool>,
+) -> End {
+    let (stop, stopped) = watch::channel(false);
+    let mut tasks: JoinSet<End> = JoinSet::new();
+    let heads: Vec<u64> = (0..shared.names.len()).map(|i| relay.hub.head(i)).collect();
+    tasks.spawn(consume(
+        relay.clone(),
+        shared.clone(),
+        heads,
+        stopped.clone(),
+    ));
+    tasks.spawn(refresh(
+        relay.clone(),
+        shared.clone(),
+        epoch.clone(),
+        stopped.clone(),
+    ));
+    for source in &relay.sources {
+        tasks.spawn(keep_lease(
+            relay.clone(),
+            shared.clone(),
+            upstream.clone(),
+            source.clone(),
+            epoch.clone(),
+            stopped.clone(),
+        ));
+    }
+    let mut until = shutdown.clone();
+    let end = tokio::select! {
+        _ = until.wait_for(|s| *s) => End::Shutdown,
+        Some(end) = tasks.join_next() => end.unwrap_or(End::Unreachable),
+    };
+    shared.set_epoch(None);
+    let _ = stop.send(true);
+    // Each task ends at once on `stop` (the lease keepers let go of their leases at
+    // shutdown); one that does not within the timeout is ended.
+    let _ = tokio::time::timeout(shared.timeout.saturating_mul(2), async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    tasks.abort_all();
+    end
+}
+
+/// Reads every source's log from `heads` on into the hub, on a connection of its own (its
+/// reads block), reconnecting after a failure; the phase ends elsewhere when Redis is gone.
+async fn consume(
+    relay: Arc<Relay>,
+    shared: Arc<Shared>,
+    mut heads: Vec<u64>,
+    mut stop: watch::Receiver<bool>,
+) -> End {
+    let keys: Vec<String> = (0..shared.names.len())
+        .map(|i| shared.key(i, "log"))
+        .collect();
+    let index: HashMap<&str, usize> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.as_str(), i))
+        .collect();
+    let block = Duration::from_millis(1000);
+    let mut conn: Option<MultiplexedConnection> = None;
+    loop {
+        if *stop.borrow() {
+            return End::Shutdown;
+        }
+        if conn.is_none() {
+            let config = shared.config(block);
+            let made = tokio::select! {
+                c = shared.client.get_multiplexed_async_connection_with_config(&config) => c,
+                _ = stop.changed() => return End::Shutdown,
+            };
+            match made {
+                Ok(c) => conn = Some(c),
+                Err(_) => {
+                    shared.counters.errors.fetch_add(1, Ordering::Relaxed);
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_millis(shared.retry_ms.min(500))) => {}
+                        _ = stop.changed() => return End::Shutdown,
+                    }
+                    continue;
+                }
+            }
+        }
+        let Some(c) = conn.as_mut() else { continue };
+        let mut cmd = redis::cmd("XREAD");
+        cmd.arg("COUNT")
+            .arg(1000)
+            .arg("BLOCK")
+            .arg(u64::try_from(block.as_millis()).unwrap_or(1000))
+            .arg("STREAMS")
+            .arg(&keys);
+        for head in &heads {
+            cmd.arg(format!("{head}-0"));
+        }
+        let read: RedisResult<Option<StreamReadReply>> = tokio::select! {
+            r = cmd.query_async(c) => r,
+            _ = stop.changed() => return End::Shutdown,
+        };
+        match read {
+            Ok(Some(reply)) => {
+                for key in reply.keys {
+                    let Some(&source) = index.get(key.key.as_str()) else {
+                        continue;
+                    };
+                    for item in key.ids {
+                        let (Some(pos), Some(entry)) = (position(&item.id), read_entry(&item.map))
+                        else {
+                            tracing::warn!(id = %item.id, "a change log entry that cannot be read: passed");
+                            continue;
+                        };
+                        if let Some(h) = heads.get_mut(source) {
+                            *h = (*h).max(pos);
+                        }
+                        shared.counters.consumed.fetch_add(1, Ordering::Relaxed);
+                        apply(&relay, source, pos, entry);
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(_) => {
+                shared.counters.errors.fetch_add(1, Ordering::Relaxed);
+                conn = None;
+            }
+        }
+    }
+}
+
+/// Applies one log entry to this instance's hub.
+fn apply(relay: &Relay, source: usize, pos: u64, entry: Entry) {
+    match entry {
+        Entry::Presence(id, data) => relay.hub.publish_at(source, pos, &id, data),
+        Entry::State(data) => relay.hub.other_at(source, pos, Some(data), None),
+        Entry::Forget(id) => {
+            // Still watched here (the union lags a moment behind): kept.
+            let watched_here = relay
+                .sources
+                .get(source)
+                .is_some_and(|s| s.registry().subscribers(&id) > 0);
+            let forget = (!watched_here).then_some(&id);
+            relay.hub.other_at(source, pos, None, forget);
+        }
+    }
+}
+
+/// Keeps this instance's ids in every source's union (at once for new ones, every
+/// `retry_ms` for all), and checks that Redis answers and the epoch holds.
+async fn refresh(
+    relay: Arc<Relay>,
+    shared: Arc<Shared>,
+    epoch: Arc<str>,
+    mut stop: watch::Receiver<bool>,
+) -> End {
+    let every = Duration::from_millis(shared.retry_ms.clamp(100, 1000));
+    // An id's deadline: three refreshes and a lease away, so that a reader taking over in
+    // the meantime still finds it.
+    let ttl = every
+        .saturating_mul(3)
+        .saturating_add(Duration::from_millis(shared.lease_ms));
+    let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+    let mut failures = 0u32;
+    let mut known: Vec<HashSet<UserId>> = vec![HashSet::new(); relay.sources.len()];
+    let mut last_full = tokio::time::Instant::now();
+    loop {
+        let full = last_full.elapsed() >= every;
+        let ok = async {
+            let current: Option<String> = shared
+                .cmd(redis::cmd("GET").arg(shared.epoch_key()))
+                .await?;
+            if current.as_deref() != Some(&*epoch) {
+                return Ok(false);
+            }
+            let deadline = now_ms().saturating_add(ttl_ms);
+            for source in &relay.sources {
+                let ids = source.local_ids();
+                let seen = known.get_mut(source.index);
+                let new: Vec<&UserId> = match &seen {
+                    Some(seen) => ids.iter().filter(|id| !seen.contains(*id)).collect(),
+                    None => Vec::new(),
+                };
+                let send: Vec<&UserId> = if full {
+                    ids.iter().collect()
+                } else {
+                    new.clone()
+                };
+                let key = shared.key(source.index, "watch");
+                for chunk in send.chunks(1000) {
+                    let mut cmd = redis::cmd("ZADD");
+                    cmd.arg(&key).arg("GT");
+                    for id in chunk {
+                        cmd.arg(deadline).arg(id.as_str());
+                    }
+                    shared.cmd::<i64>(&cmd).await?;
+                }
+                if !new.is_empty() {
+                    shared
+                        .cmd::<i64>(redis::cmd("INCR").arg(shared.key(source.index, "watch:v")))
+                        .await?;
+                }
+                if let Some(seen) = seen {
+                    *seen = ids.into_iter().collect();
+                }
+            }
+            Ok::<bool, redis::RedisError>(true)
+        }
+        .await;
+        if full {
+            last_full = tokio::time::Instant::now();
+        }
+        match ok {
+            Ok(true) => failures = 0,
+            Ok(false) => return End::Epoch,
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                tracing::debug!(error = %e, failures, "Redis refresh failed");
+                // Twice in a row (a connection is made again once): Redis is gone.
+                if failures >= 2 {
+                    return End::Unreachable;
+                }
+                continue;
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(every.saturating_sub(last_full.elapsed())) => {}
+            () = shared.watched.notified() => {}
+            _ = stop.changed() => return End::Shutdown,
+        }
+    }
+}
+
+/// Contends for `source`'s lease; while this instance holds it, reads the source.
+async fn keep_lease(
+    relay: Arc<Relay>,
+    shared: Arc<Shared>,
+    upstream: Upstream,
+    source: Arc<Source>,
+    epoch: Arc<str>,
+    mut stop: watch::Receiver<bool>,
+) -> End {
+    let lease_key = shared.key(source.index, "lease");
+    let token = crate::app::epoch();
+    let lease_ms = shared.lease_ms.to_string();
+    let mut term: Option<Term> = None;
+    loop {
+        let held: RedisResult<i64> = shared
+            .script(
+                &Script::new(ACQUIRE),
+                &[lease_key.clone(), shared.epoch_key()],
+                &[&token, &lease_ms, &epoch],
+            )
+            .await;
+        match held {
+            Ok(1) => {
+                if term.as_ref().is_some_and(Term::lost) {
+                    // Refused an append (the lease lapsed and came back): start afresh.
+                    term = None;
+                }
+                if term.is_none() {
+                    match Term::start(&relay, &shared, &upstream, &source, &token, &epoch).await {
+                        Ok(t) => {
+                            shared.counters.acquired.fetch_add(1, Ordering::Relaxed);
+                            tracing::info!(source = %source.name, "lease taken: reading for every instance");
+                            term = Some(t);
+                        }
+                        Err(e) => {
+                            tracing::warn!(source = %source.name, error = %e, "cannot start reading")
+                        }
+                    }
+                }
+            }
+            Ok(-2) => return End::Epoch,
+            Ok(_) => {
+                if let Some(t) = term.take() {
+                    tracing::warn!(source = %source.name, "lease lost: another instance reads");
+                    t.end().await;
+                }
+            }
+            Err(_) => {
+                // Not renewed: when it cannot have been for the lease's time, another may
+                // hold it, so this reader stops (its appends would be refused anyway).
+                if term
+                    .as_ref()
+                    .is_some_and(|t| t.renewed.elapsed() >= Duration::from_millis(shared.lease_ms))
+                {
+                    if let Some(t) = term.take() {
+                        t.end().await;
+                    }
+                }
+            }
+        }
+        if let (Ok(1), Some(t)) = (&held, &mut term) {
+            t.renewed = tokio::time::Instant::now();
+        }
+        let wait = if term.is_some() {
+            shared.lease_ms / 3
+        } else {
+            shared.retry_ms
+        };
+        let lost = async {
+            match &term {
+                Some(t) => {
+                    let mut l = t.lost_rx.clone();
+                    let _ = l.wait_for(|x| *x).await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(wait.max(10))) => {}
+            () = lost => {
+                if let Some(t) = term.take() {
+                    tracing::warn!(source = %source.name, "an append was refused: the lease is not ours");
+                    t.end().await;
+                }
+            }
+            _ = stop.changed() => {
+                if let Some(t) = term.take() {
+                    t.end().await;
+                }
+                if *relay.shutdown.borrow() {
+                    let _: RedisResult<i64> = shared
+                        .script(&Script::new(RELEASE), std::slice::from_ref(&lease_key), &[&token])
+                        .await;
+                }
+                return End::Shutdown;
+            }
+        }
+    }
+}
+
+/// One tenure of a lease: the reader, its publisher and the union it reads.
+struct Term {
+    lost_rx: watch::Receiver<bool>,
+    lost_tx: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+    renewed: tokio::time::Instant,
+    source: Arc<Source>,
+}
+
+impl Term {
+    async fn start(
+        relay: &Arc<Relay>,
+        shared: &Arc<Shared>,
+        upstream: &Upstream,
+        source: &Arc<Source>,
+        token: &str,
+        epoch: &Arc<str>,
+    ) -> RedisResult<Self> {
+        // What the log says each person is now: only what differs is appended.
+        let now: Vec<String> = shared
+            .cmd(redis::cmd("HGETALL").arg(shared.key(source.index, "now")))
+            .await?;
+        let mut published = HashMap::with_capacity(now.len() / 2);
+        let mut pairs = now.into_iter();
+        while let (Some(user), Some(data)) = (pairs.next(), pairs.next()) {
+            published.insert(UserId::new(user), Arc::<str>::from(data));
+        }
+        let state: Option<String> = shared
+            .cmd(redis::cmd("GET").arg(shared.key(source.index, "state")))
+            .await?;
+        let (lost_tx, lost_rx) = watch::channel(false);
+        let (out, queue) = mpsc::unbounded_channel();
+        let publisher = Arc::new(Publisher {
+            out,
+            published: Mutex::new(published),
+            state: Mutex::new(state.map(Arc::from)),
+        });
+        let mut tasks = JoinSet::new();
+        tasks.spawn(append(
+            shared.clone(),
+            source.index,
+            token.to_owned(),
+            epoch.to_string(),
+            queue,
+            lost_tx.clone(),
+        ));
+        tasks.spawn(union(
+            shared.clone(),
+            source.clone(),
+            publisher.clone(),
+            lost_rx.clone(),
+        ));
+        tasks.spawn(crate::upstream::run(
+            source.clone(),
+            upstream.clone(),
+            Sink::Shared(publisher),
+            lost_rx.clone(),
+        ));
+        let _ = relay;
+        Ok(Self {
+            lost_rx,
+            lost_tx,
+            tasks,
+            renewed: tokio::time::Instant::now(),
+            source: source.clone(),
+        })
+    }
+
+    fn lost(&self) -> bool {
+        *self.lost_rx.borrow()
+    }
+
+    /// Stops the reader and lets go of the union (another instance reads it now).
+    async fn end(mut self) {
+        let _ = self.lost_tx.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            while self.tasks.join_next().await.is_some() {}
+        })
+        .await;
+        self.tasks.abort_all();
+        self.source.set_remote(HashSet::new());
+        self.source.set_sink(None);
+    }
+}
+
+/// What a reader holding the lease sends to its source's log, each change once.
+#[derive(Debug)]
+pub struct Publisher {
+    out: mpsc::UnboundedSender<Entry>,
+    published: Mutex<HashMap<UserId, Arc<str>>>,
+    state: Mutex<Option<Arc<str>>>,
+}
+
+impl Publisher {
+    /// `id`'s entry, appended when it differs from the log's.
+    pub(crate) fn presence(&self, id: &UserId, data: String) {
+        let data: Arc<str> = data.into();
+        {
+            let mut published = self
+                .published
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if published.get(id) == Some(&data) {
+                return;
+            }
+            published.insert(id.clone(), data.clone());
+        }
+        let _ = self.out.send(Entry::Presence(id.clone(), data));
+    }
+
+    /// The source's state, appended when it differs from the log's.
+    pub(crate) fn state(&self, data: String) {
+        let data: Arc<str> = data.into();
+        {
+            let mut state = self
+                .state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if state.as_ref() == Some(&data) {
+                return;
+            }
+            *state = Some(data.clone());
+        }
+        let _ = self.out.send(Entry::State(data));
+    }
+
+    /// Forgets every id published that `unwatched` says nobody watches.
+    fn forget_all(&self, unwatched: impl Fn(&UserId) -> bool) {
+        let gone: Vec<UserId> = self
+            .published
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .keys()
+            .filter(|id| unwatched(id))
+            .cloned()
+            .collect();
+        for id in gone {
+            self.forget(&id);
+        }
+    }
+
+    /// Nobody watches `id` any more.
+    pub(crate) fn forget(&self, id: &UserId) {
+        let known = self
+            .published
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(id)
+            .is_some();
+        if known {
+            let _ = self.out.send(Entry::Forget(id.clone()));
+        }
+    }
+}
+
+/// Appends what the publisher queues, in batches, fenced by the lease; a refusal ends the term.
+async fn append(
+    shared: Arc<Shared>,
+    source: usize,
+    token: String,
+    epoch: String,
+    mut queue: mpsc::UnboundedReceiver<Entry>,
+    lost: watch::Sender<bool>,
+) {
+    let keys = [
+        shared.key(source, "lease"),
+        shared.epoch_key(),
+        shared.key(source, "log"),
+        shared.key(source, "now"),
+        shared.key(source, "state"),
+    ];
+    let maxlen = shared.log_len.max(1).to_string();
+    let script = Script::new(PUBLISH);
+    let mut stop = lost.subscribe();
+    loop {
+        let first = tokio::select! {
+            e = queue.recv() => e,
+            _ = stop.wait_for(|x| *x) => return,
+        };
+        let Some(first) = first else { return };
+        let mut batch = vec![first];
+        while batch.len() < 256 {
+            match queue.try_recv() {
+                Ok(e) => batch.push(e),
+                Err(_) => break,
+            }
+        }
+        let mut args: Vec<&str> = vec![&token, &epoch, &maxlen];
+        for entry in &batch {
+            match entry {
+                Entry::Presence(id, data) => args.extend(["p", id.as_str(), data]),
+                Entry::State(data) => args.extend(["s", "", data]),
+                Entry::Forget(id) => args.extend(["f", id.as_str(), ""]),
+            }
+        }
+        // A Redis that does not answer: tried again until the lease would have lapsed.
+        let started = tokio::time::Instant::now();
+        loop {
+            match shared.script::<i64>(&script, &keys, &args).await {
+                Ok(pos) if pos >= 0 => {
+                    let n = u64::try_from(batch.len()).unwrap_or(u64::MAX);
+                    shared.counters.appended.fetch_add(n, Ordering::Relaxed);
+                    break;
+                }
+                Ok(_) => {
+                    shared.counters.refused.fetch_add(1, Ordering::Relaxed);
+                    let _ = lost.send(true);
+                    return;
+                }
+                Err(e) => {
+                    if started.elapsed() >= Duration::from_millis(shared.lease_ms) {
+                        tracing::warn!(error = %e, "cannot append to the change log");
+                        let _ = lost.send(true);
+                        return;
+                    }
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_millis(100)) => {}
+                        _ = stop.wait_for(|x| *x) => return,
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// While the term lasts, keeps the ids read the union of what every instance's viewers watch:
+/// at once when an instance adds some (`…:watch:v` moves), and every `retry_ms` for those
+/// whose deadline passed, which are forgotten.
+async fn union(
+    shared: Arc<Shared>,
+    source: Arc<Source>,
+    publisher: Arc<Publisher>,
+    mut lost: watch::Receiver<bool>,
+) {
+    let key = shared.key(source.index, "watch");
+    let version_key = shared.key(source.index, "watch:v");
+    let every = Duration::from_millis(shared.retry_ms.clamp(100, 1000));
+    let mut version: Option<String> = None;
+    let mut last_full: Option<tokio::time::Instant> = None;
+    loop {
+        let v: RedisResult<Option<String>> = shared.cmd(redis::cmd("GET").arg(&version_key)).await;
+        let due = last_full.is_none_or(|at| at.elapsed() >= every);
+        if let Ok(v) = v {
+            if due || v != version {
+                let now = now_ms().to_string();
+                let ids: RedisResult<Vec<String>> = shared
+                    .script(&Script::new(UNION), std::slice::from_ref(&key), &[&now])
+                    .await;
+                if let Ok(ids) = ids {
+                    version = v;
+                    last_full = Some(tokio::time::Instant::now());
+                    let union: HashSet<UserId> = ids.into_iter().map(UserId::new).collect();
+                    for id in source.set_remote(union) {
+                        publisher.forget(&id);
+                    }
+                    // And those that left the union before it was read here, once nobody
+                    // on this instance watches them either.
+                    let registry = source.registry();
+                    publisher.forget_all(|id| registry.subscribers(id) == 0);
+                }
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(100)) => {}
+            _ = lost.wait_for(|x| *x) => return,
+        }
+    }
+}
+
+/// The degraded phase: every source read by this instance, under an epoch of its own, the
+/// budget split by `instances`, until Redis answers again. True at shutdown.
+async fn degraded(
+    relay: &Arc<Relay>,
+    shared: &Arc<Shared>,
+    upstream: &Upstream,
+    shutdown: &mut watch::Receiver<bool>,
+) -> bool {
+    shared.set_epoch(None);
+    shared.up.store(false, Ordering::Relaxed);
+    shared.counters.degraded.fetch_add(1, Ordering::Relaxed);
+    let own = crate::app::epoch();
+    tracing::warn!(
+        instances = shared.instances,
+        "degraded mode: Redis does not answer, so this instance reads every source itself"
+    );
+    relay.hub.switch(&own, Vec::new());
+    let (stop, stopped) = watch::channel(false);
+    let mut readers = JoinSet::new();
+    for source in &relay.sources {
+        source.set_divisor(shared.instances);
+        readers.spawn(crate::upstream::run(
+            source.clone(),
+            upstream.clone(),
+            Sink::Local(relay.hub.clone()),
+            stopped.clone(),
+        ));
+    }
+    let at_shutdown = loop {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(shared.retry_ms)) => {}
+            _ = shutdown.wait_for(|s| *s) => break true,
+        }
+        let pong: RedisResult<String> = shared.cmd(&redis::cmd("PING")).await;
+        if pong.is_ok() {
+            break false;
+        }
+    };
+    let _ = stop.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while readers.join_next().await.is_some() {}
+    })
+    .await;
+    readers.abort_all();
+    for source in &relay.sources {
+        source.set_divisor(1);
+        source.set_sink(None);
+    }
+    if !at_shutdown {
+        tracing::info!("Redis answers again: back to the shared mode");
+    }
+    at_shutdown
+}
+
+/// Whether this instance is in the shared mode now (else degraded).
+pub fn shared_now(shared: &Shared) -> bool {
+    shared.epoch().is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_entries_read_back() {
+        let map = |pairs: &[(&str, &str)]| -> HashMap<String, Value> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), Value::BulkString(v.as_bytes().to_vec())))
+                .collect()
+        };
+        assert_eq!(
+            read_entry(&map(&[("k", "p"), ("u", "a"), ("d", "{}")])),
+            Some(Entry::Presence(UserId::new("a"), Arc::from("{}")))
+        );
+        assert_eq!(
+            read_entry(&map(&[("k", "f"), ("u", "a"), ("d", "")])),
+            Some(Entry::Forget(UserId::new("a")))
+        );
+        assert_eq!(read_entry(&map(&[("k", "p"), ("d", "{}")])), None);
+        assert_eq!(read_entry(&map(&[("k", "x")])), None);
+        assert_eq!(position("1042-0"), Some(1042));
+        assert_eq!(position("x-0"), None);
+        assert_eq!(position("1042"), None);
+    }
+}
