@@ -254,7 +254,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
             ));
         }
     }
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let listener = listen(config.listen)?;
     let addr = listener.local_addr()?;
     let router = router(relay.clone(), &config.allowed_origins);
     let mut until = shutdown;
@@ -272,6 +272,22 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         stop,
         server,
     })
+}
+
+/// How many connections may wait to be accepted: when an instance dies, its pages all come
+/// back at once to the others (the kernel caps it at `net.core.somaxconn`).
+const BACKLOG: u32 = 8192;
+
+/// A listener on `addr` with room for a reconnection storm in its backlog.
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
 }
 
 /// A new random epoch (or lease token): the time and a random part, in base 36.

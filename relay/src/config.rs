@@ -649,6 +649,45 @@ mod tests {
     }
 
     #[test]
+    fn the_shared_mode_takes_its_redis_from_the_file_or_the_environment() {
+        assert!(Config::from_parts(BASE, env(&[])).unwrap().redis.is_none());
+        let c = Config::from_parts(
+            BASE,
+            env(&[
+                (
+                    "PRESENCE_RELAY_REDIS__URL",
+                    "redis://:s3cret@127.0.0.1:6379/0",
+                ),
+                ("PRESENCE_RELAY_REDIS__INSTANCES", "3"),
+            ]),
+        )
+        .unwrap();
+        let redis = c.redis.as_ref().unwrap();
+        assert_eq!(redis.instances, 3);
+        assert_eq!((redis.lease_ms, redis.retry_ms), (3000, 1000));
+        assert_eq!(redis.prefix, "presence-relay");
+        // The password in the URL never prints.
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        for (key, value, says) in [
+            (
+                "PRESENCE_RELAY_REDIS__URL",
+                "http://127.0.0.1:6379",
+                "redis.url",
+            ),
+            ("PRESENCE_RELAY_REDIS__LEASE_MS", "10", "lease_ms"),
+            ("PRESENCE_RELAY_REDIS__INSTANCES", "0", "instances"),
+        ] {
+            let mut pairs = vec![("PRESENCE_RELAY_REDIS__URL", "redis://127.0.0.1:6379/0")];
+            pairs.push((key, value));
+            let e = Config::from_parts(BASE, env(&pairs))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(says), "{key}={value}: {e}");
+        }
+    }
+
+    #[test]
     fn bad_values_name_the_field() {
         let e = Config::from_parts(BASE, env(&[("PRESENCE_RELAY_HISTORY", "many")]))
             .unwrap_err()

@@ -599,6 +599,57 @@ mod tests {
     }
 
     #[test]
+    fn a_switch_renumbers_without_blanking_and_tells_the_streams() {
+        let hub = hub();
+        let (a, b) = (UserId::new("a"), UserId::new("b"));
+        let sa = hub.slot(0, &a).unwrap();
+        hub.publish(0, &a, "a1".into());
+        hub.publish(0, &b, "ignored: b has no slot".into());
+        // The same entry again is no change.
+        hub.publish(0, &a, "a1".into());
+        assert_eq!(hub.head(0), 1001);
+        let mut rx = hub.subscribe();
+        // The shared log's numbering: head 40, `a` as the log has it, `b` new.
+        hub.switch(
+            "shared",
+            vec![Some(Start {
+                head: 40,
+                entries: Some(vec![(a.clone(), "a2".into()), (b.clone(), "b1".into())]),
+                state: None,
+            })],
+        );
+        assert_eq!(&*hub.epoch(), "shared");
+        assert_eq!(hub.head(0), 40);
+        let got = rx.try_recv().unwrap();
+        let Kind::Switch(switch) = &got.kind else {
+            panic!("{got:?}")
+        };
+        assert_eq!(&*switch.epoch, "shared");
+        let sb = hub.slot(0, &b).unwrap();
+        assert_eq!(
+            switch.sources,
+            vec![(40, vec![(sa, Arc::from("a2")), (sb, Arc::from("b1"))])]
+        );
+        // The history starts again: a resume from before is a snapshot.
+        assert_eq!(hub.resume(0, 1001, &[sa]), Resume::Snapshot);
+        // The log's entries apply at their positions, once.
+        hub.publish_at(0, 41, &a, "a3".into());
+        hub.publish_at(0, 41, &a, "a3 again".into());
+        hub.other_at(0, 42, None, Some(&b));
+        assert_eq!(hub.head(0), 42);
+        assert_eq!(hub.current(0, &a).as_deref(), Some("a3"));
+        assert_eq!(hub.current(0, &b), None);
+        assert_eq!(
+            hub.resume(0, 40, &[sa]),
+            Resume::Replay(vec![(41, Arc::from("a3"))], 42)
+        );
+        // A switch without starts keeps heads and entries (the degraded mode).
+        hub.switch("own", Vec::new());
+        assert_eq!((hub.head(0), &*hub.epoch()), (42, "own"));
+        assert_eq!(hub.current(0, &a).as_deref(), Some("a3"));
+    }
+
+    #[test]
     fn states_broadcast_only_when_they_change() {
         let hub = hub();
         let mut rx = hub.subscribe();

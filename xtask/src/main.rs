@@ -2,9 +2,10 @@
 //!
 //! - `cargo xtask test`: installs what is missing, then runs every check and test (fmt, clippy,
 //!   native tests, doc tests, browser tests in headless Chromium).
-//! - `cargo xtask demo [--port N]`: builds the npm package into `pkg/`, starts presence-relay on
-//!   port 8090 and presence-sim, which serves the demo with the simulated APIs on
-//!   http://127.0.0.1:N/ until interrupted.
+//! - `cargo xtask demo [--port N] [--relays N]`: builds the npm package into `pkg/`, starts
+//!   presence-relay on port 8090 (with `--relays 2` or more, a Redis of its own and the instances
+//!   on 8090, 8091, … sharing it) and presence-sim, which serves the demo with the simulated APIs
+//!   on http://127.0.0.1:N/ until interrupted.
 //! - `cargo xtask bench`: the benchmarks (normalization; the simulator under load; rendering in
 //!   headless Chromium; 50 badges in Chromium and Firefox).
 //! - `cargo xtask setup`: only the installs.
@@ -17,7 +18,7 @@ use std::process::ExitCode;
 
 use process::{announce, command, root, run, run_tests, say, start_relay, start_sim, Counts};
 
-const USAGE: &str = "usage: cargo xtask <test|demo [--port N]|bench|setup>";
+const USAGE: &str = "usage: cargo xtask <test|demo [--port N] [--relays N]|bench|setup>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -318,6 +319,85 @@ fn relay_bench() -> Result<Vec<String>, String> {
     Ok(figures)
 }
 
+/// The scale-out benchmark: a Redis of its own, the sim with 1,000 Graph people, three release
+/// relay instances sharing the Redis, and `presence-scale` with three worker processes.
+fn scale_bench() -> Result<Vec<String>, String> {
+    run(command(
+        "cargo",
+        &[
+            "build",
+            "--quiet",
+            "--release",
+            "--package",
+            "presence-relay",
+            "--bins",
+        ],
+    ))?;
+    let redis = process::start_redis(0)?;
+    let sim = start_sim(&[
+        "--users",
+        "1000",
+        "--change-every",
+        "0",
+        "--graph-limit",
+        "off",
+        "--rocketchat-limit",
+        "off",
+        "--www",
+        "/nonexistent",
+    ])?;
+    let binary = |name: &str| root().join("target").join("release").join(name);
+    let mut relays = Vec::new();
+    for i in 0..3 {
+        let table = format!("[redis]\nurl = \"{}\"\ninstances = 3\n", redis.url);
+        let config = relay_config_file(
+            &format!("relay-scale-{i}.toml"),
+            &sim.url,
+            "127.0.0.1:0",
+            "min_interval_ms = 250",
+            &table,
+        )?;
+        relays.push(process::start_binary(
+            &binary("presence-relay"),
+            &["--config", &config.display().to_string()],
+        )?);
+    }
+    let mut args: Vec<String> = Vec::new();
+    for r in &relays {
+        args.push("--relay".into());
+        args.push(format!("{}@{}", r.url, r.pid()));
+    }
+    args.extend(
+        [
+            "--sim",
+            &sim.url,
+            "--redis",
+            &redis.url,
+            "--streams",
+            "30000",
+            "--people",
+            "1000",
+            "--watch",
+            "20",
+            "--workers",
+            "3",
+            "--seconds",
+            "300",
+        ]
+        .map(str::to_owned),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let load = command(&binary("presence-scale").display().to_string(), &args);
+    let figures = run_tests(load, &mut Counts::default())?;
+    drop(relays);
+    drop(sim);
+    drop(redis);
+    if figures.is_empty() {
+        return Err("presence-scale printed no figures".into());
+    }
+    Ok(figures)
+}
+
 /// Writes `target/relay.toml`: presence-relay listening on `listen`, reading the simulator at
 /// `sim` as `teams` (Graph) and `chat` (Rocket.Chat), its viewers' tokens issued by the
 /// simulator, and the simulator's origin (the demo's pages) allowed to read.
@@ -327,6 +407,18 @@ fn relay_config(sim: &str, listen: &str) -> Result<std::path::PathBuf, String> {
 
 /// As [`relay_config`], with `extra` top-level settings (`min_interval_ms = 250`).
 fn relay_config_with(sim: &str, listen: &str, extra: &str) -> Result<std::path::PathBuf, String> {
+    relay_config_file("relay.toml", sim, listen, extra, "")
+}
+
+/// As [`relay_config_with`], written to `target/NAME`, with `tables` after the sources
+/// (`[redis]`).
+fn relay_config_file(
+    name: &str,
+    sim: &str,
+    listen: &str,
+    extra: &str,
+    tables: &str,
+) -> Result<std::path::PathBuf, String> {
     let port = sim.rsplit(':').next().unwrap_or_default();
     let text = format!(
         r#"# Written by cargo xtask: presence-relay for the demo and the tests.
@@ -347,9 +439,10 @@ credentials = {{ token = "relay-graph-token" }}
 kind = "rocketchat"
 base_url = "{sim}/rocketchat"
 credentials = {{ userId = "relay-user", authToken = "relay-chat-token" }}
+{tables}
 "#
     );
-    let path = root().join("target").join("relay.toml");
+    let path = root().join("target").join(name);
     std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(path)
 }
@@ -386,6 +479,7 @@ fn e2e_node(args: &[&str], sim_url: &str) -> std::process::Command {
 
 fn demo(args: &[String]) -> Result<(), String> {
     let mut port: u16 = 8080;
+    let mut relays: u16 = 1;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
@@ -394,6 +488,14 @@ fn demo(args: &[String]) -> Result<(), String> {
                 port = value
                     .parse()
                     .map_err(|_| format!("--port must be a port number, not `{value}`"))?;
+            }
+            "--relays" => {
+                let value = rest.next().ok_or("--relays needs a number")?;
+                relays = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=8).contains(n))
+                    .ok_or_else(|| format!("--relays must be 1 to 8, not `{value}`"))?;
             }
             other => return Err(format!("unknown option `{other}`\n{USAGE}")),
         }
@@ -420,9 +522,41 @@ fn demo(args: &[String]) -> Result<(), String> {
         .map_err(|e| format!("cannot link pkg/live/relay: {e}"))?;
     let live_text = live.display().to_string();
 
-    announce("[3/3] Starting presence-relay on port 8090, then presence-sim, the local simulator of the four services");
     let sim_url = format!("http://127.0.0.1:{port}");
-    let relay = start_relay(&relay_config(&sim_url, "127.0.0.1:8090")?)?;
+    // With more than one relay: a Redis of the demo's own, and the relays on 8090, 8091, …
+    // sharing it (one reads each service; the demo's page reads the first).
+    let (redis, relay, others) = if relays > 1 {
+        announce(&format!("[3/3] Starting Redis, {relays} presence-relay instances sharing it (ports 8090 to {}), then presence-sim, the local simulator of the four services", 8089 + relays));
+        tools::redis()?;
+        let redis = process::start_redis(0)?;
+        let mut started = Vec::new();
+        for i in 0..relays {
+            let table = format!(
+                "[redis]\nurl = \"{}\"\nprefix = \"presence-demo\"\ninstances = {relays}\n",
+                redis.url
+            );
+            let config = relay_config_file(
+                &format!("relay-{i}.toml"),
+                &sim_url,
+                &format!("127.0.0.1:{}", 8090 + i),
+                "",
+                &table,
+            )?;
+            started.push(start_relay(&config)?);
+        }
+        let first = started.remove(0);
+        (Some(redis), first, started)
+    } else {
+        announce("[3/3] Starting presence-relay on port 8090, then presence-sim, the local simulator of the four services");
+        (
+            None,
+            start_relay(&relay_config(&sim_url, "127.0.0.1:8090")?)?,
+            Vec::new(),
+        )
+    };
+    for other in &others {
+        say(&format!("another relay instance: {}/healthz", other.url));
+    }
     run(command(
         "cargo",
         &["build", "--quiet", "--package", "presence-sim"],
@@ -439,7 +573,9 @@ fn demo(args: &[String]) -> Result<(), String> {
             "--port", &port, "--www", "www", "--pkg", &live_text, "--relay", &relay.url,
         ],
     ));
+    drop(others);
     drop(relay);
+    drop(redis);
     served
 }
 
@@ -456,7 +592,7 @@ fn browser_bench(script: &str, pkg: &str, world: &[&str]) -> Result<Vec<String>,
 }
 
 fn bench() -> Result<(), String> {
-    let steps = 9;
+    let steps = 10;
     let step = |n: usize, text: &str| announce(&format!("[{n}/{steps}] {text}"));
     step(1, "Checking the tools (installing what is missing)");
     tools::for_tests()?;
@@ -533,6 +669,12 @@ fn bench() -> Result<(), String> {
     );
     let relayed = relay_bench()?;
 
+    step(
+        10,
+        "presence-relay scaled out on Redis: 3 instances, 30,000 streams, the Graph reader killed (presence-scale, on loopback, bounded in time)",
+    );
+    let scaled = scale_bench()?;
+
     announce("Browser and relay figures");
     if figures.is_empty() {
         return Err("the render benchmarks printed no figures".into());
@@ -543,6 +685,7 @@ fn bench() -> Result<(), String> {
         .chain(&startup)
         .chain(&pushed)
         .chain(&relayed)
+        .chain(&scaled)
     {
         say(figure);
     }

@@ -139,6 +139,89 @@ pub struct Sim {
     pub url: String,
 }
 
+impl Sim {
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+/// A redis-server of the command's own, on a loopback port, in a throwaway directory, saving
+/// nothing; stopped (and its directory removed) when dropped.
+pub struct Redis {
+    child: std::process::Child,
+    dir: PathBuf,
+    /// `redis://127.0.0.1:PORT/0`.
+    pub url: String,
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Starts redis-server on `port` (0: a free one) and waits until it answers `PING`.
+///
+/// # Errors
+/// When it cannot start or never answers.
+pub fn start_redis(port: u16) -> Result<Redis, String> {
+    use std::io::{Read, Write};
+    let port = if port == 0 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .map_err(|e| format!("no free port: {e}"))?
+    } else {
+        port
+    };
+    let dir = root()
+        .join("target")
+        .join("tmp")
+        .join(format!("redis-{port}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let port_text = port.to_string();
+    let dir_text = dir.display().to_string();
+    let args = [
+        "--port",
+        &port_text,
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        &dir_text,
+    ];
+    say(&format!("$ redis-server {}", args.join(" ")));
+    let child = command("redis-server", &args)
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start redis-server: {e}"))?;
+    let redis = Redis {
+        child,
+        dir,
+        url: format!("redis://127.0.0.1:{port}/0"),
+    };
+    for _ in 0..200 {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            let mut answer = [0u8; 7];
+            if s.write_all(b"PING\r\n").is_ok()
+                && s.read_exact(&mut answer).is_ok()
+                && answer.starts_with(b"+PONG")
+            {
+                say(&format!("redis-server answers at {}", redis.url));
+                return Ok(redis);
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    Err(format!("redis-server on port {port} never answered"))
+}
+
 impl Drop for Sim {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -166,6 +166,23 @@ pub fn firefox() -> Result<(), String> {
     apt_install(&["firefox-esr"])
 }
 
+/// Where Debian puts Redis's server.
+pub const REDIS_SERVER: &str = "/usr/bin/redis-server";
+
+/// Debian's `redis-server` unless it is there, for the relay's shared mode (its tests, the demo
+/// with `--relays 2`, the scale-out benchmark each start their own on a loopback port).
+///
+/// # Errors
+/// When apt-get fails.
+pub fn redis() -> Result<(), String> {
+    if Path::new(REDIS_SERVER).exists() {
+        say("redis-server: present");
+        return Ok(());
+    }
+    say("redis-server: missing, installing Debian's package");
+    apt_install(&["redis-server"])
+}
+
 /// Node.js and npm, from Debian, unless `npm` runs.
 fn npm() -> Result<(), String> {
     if prints("npm", &["--version"], ".") {
@@ -228,5 +245,6 @@ pub fn for_tests() -> Result<(), String> {
     wasm_pack()?;
     wasm_bindgen_cli()?;
     chromium()?;
-    firefox()
+    firefox()?;
+    redis()
 }
