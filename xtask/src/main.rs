@@ -6,8 +6,9 @@
 //!   presence-relay on port 8090 (with `--relays 2` or more, a Redis of its own and the instances
 //!   on 8090, 8091, … sharing it) and presence-sim, which serves the demo with the simulated APIs
 //!   on http://127.0.0.1:N/ until interrupted.
-//! - `cargo xtask bench`: the benchmarks (normalization; the simulator under load; rendering in
-//!   headless Chromium; 50 badges in Chromium and Firefox).
+//! - `cargo xtask bench [--step N]…`: the benchmarks (normalization; the simulator under load;
+//!   rendering in headless Chromium; 50 badges in Chromium and Firefox; …; the relay alone and
+//!   scaled out on Redis), or only the steps named.
 //! - `cargo xtask setup`: only the installs.
 
 mod package;
@@ -18,14 +19,15 @@ use std::process::ExitCode;
 
 use process::{announce, command, root, run, run_tests, say, start_relay, start_sim, Counts};
 
-const USAGE: &str = "usage: cargo xtask <test|demo [--port N] [--relays N]|bench|setup>";
+const USAGE: &str =
+    "usage: cargo xtask <test|demo [--port N] [--relays N]|bench [--step N]…|setup>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("demo") => demo(args.get(1..).unwrap_or_default()),
-        Some("bench") => bench(),
+        Some("bench") => bench(args.get(1..).unwrap_or_default()),
         Some("setup") => setup(),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
@@ -591,107 +593,147 @@ fn browser_bench(script: &str, pkg: &str, world: &[&str]) -> Result<Vec<String>,
     Ok(figures)
 }
 
-fn bench() -> Result<(), String> {
+fn bench(args: &[String]) -> Result<(), String> {
     let steps = 10;
-    let step = |n: usize, text: &str| announce(&format!("[{n}/{steps}] {text}"));
+    // `--step N` (repeatable): only those steps (the tools are always checked).
+    let mut only: Vec<usize> = Vec::new();
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--step" => {
+                let value = rest.next().ok_or("--step needs a number")?;
+                only.push(
+                    value
+                        .parse()
+                        .ok()
+                        .filter(|n| (2..=steps).contains(n))
+                        .ok_or_else(|| format!("--step must be 2 to {steps}, not `{value}`"))?,
+                );
+            }
+            other => return Err(format!("unknown option `{other}`\n{USAGE}")),
+        }
+    }
+    let wanted = |n: usize| only.is_empty() || only.contains(&n);
+    let step = |n: usize, text: &str| {
+        let on = wanted(n);
+        if on {
+            announce(&format!("[{n}/{steps}] {text}"));
+        }
+        on
+    };
     step(1, "Checking the tools (installing what is missing)");
     tools::for_tests()?;
 
-    step(
+    if step(
         2,
         "Normalizing answers vs an untyped serde_json parse (cargo bench)",
-    );
-    run(command(
-        "cargo",
-        &[
-            "bench",
-            "--package",
-            "presence-widgets",
-            "--bench",
-            "normalize",
-        ],
-    ))?;
+    ) {
+        run(command(
+            "cargo",
+            &[
+                "bench",
+                "--package",
+                "presence-widgets",
+                "--bench",
+                "normalize",
+            ],
+        ))?;
+    }
 
-    step(3, "presence-sim under load (cargo bench)");
-    run(command(
-        "cargo",
-        &[
-            "bench",
-            "--package",
-            "presence-sim",
-            "--bench",
-            "throughput",
-        ],
-    ))?;
+    if step(3, "presence-sim under load (cargo bench)") {
+        run(command(
+            "cargo",
+            &[
+                "bench",
+                "--package",
+                "presence-sim",
+                "--bench",
+                "throughput",
+            ],
+        ))?;
+    }
 
-    step(
+    let mut figures = Vec::new();
+    if step(
         4,
         "Rendering in headless Chromium, release build (tests/render_bench.rs)",
-    );
-    let figures = browser_tests(
-        &["--release", "--test", "render_bench", "--", "--nocapture"],
-        &mut Counts::default(),
-    )?;
+    ) {
+        figures = browser_tests(
+            &["--release", "--test", "render_bench", "--", "--nocapture"],
+            &mut Counts::default(),
+        )?;
+        if figures.is_empty() {
+            return Err("the render benchmarks printed no figures".into());
+        }
+    }
 
-    step(
+    let sizes = if step(
         5,
         "The npm package's size (wasm-pack build --release, wasm-opt -Oz, gzip -9)",
-    );
-    let sizes = package::build()?;
+    ) {
+        Some(package::build()?)
+    } else {
+        None
+    };
 
-    step(
+    if step(
         6,
         "50 badges in Chromium and Firefox: from the load event to all shown (e2e/bench/fifty.mjs)",
-    );
-    let fifty = browser_bench("bench/fifty.mjs", "pkg", STILL_WORLD)?;
+    ) {
+        figures.extend(browser_bench("bench/fifty.mjs", "pkg", STILL_WORLD)?);
+    }
 
-    step(
+    if step(
         7,
         "600 and 2,000 badges in Chromium: navigation to each step of starting, one change, memory over 20 cycles (e2e/bench/startup.mjs)",
-    );
-    let startup = browser_bench(
-        "bench/startup.mjs",
-        "pkg",
-        &["--users", "2000", "--change-every", "0"],
-    )?;
+    ) {
+        figures.extend(browser_bench(
+            "bench/startup.mjs",
+            "pkg",
+            &["--users", "2000", "--change-every", "0"],
+        )?);
+    }
 
-    step(
+    let mut with_push = None;
+    if step(
         8,
         "Push against polling in Chromium and Firefox: change to badge, quiet-page requests (e2e/bench/push.mjs)",
-    );
-    let live = package::live_dir();
-    let with_push = package::build_live()?;
-    let pushed = browser_bench("bench/push.mjs", &live.display().to_string(), STILL_WORLD)?;
+    ) {
+        let live = package::live_dir();
+        with_push = Some(package::build_live()?);
+        figures.extend(browser_bench(
+            "bench/push.mjs",
+            &live.display().to_string(),
+            STILL_WORLD,
+        )?);
+    }
 
-    step(
+    if step(
         9,
         "presence-relay under load: 10,000 streams watching 1,000 people (presence-load, on loopback, bounded in time)",
-    );
-    let relayed = relay_bench()?;
+    ) {
+        figures.extend(relay_bench()?);
+    }
 
-    step(
+    if step(
         10,
         "presence-relay scaled out on Redis: 3 instances, 30,000 streams, the Graph reader killed (presence-scale, on loopback, bounded in time)",
-    );
-    let scaled = scale_bench()?;
+    ) {
+        figures.extend(scale_bench()?);
+    }
 
     announce("Browser and relay figures");
-    if figures.is_empty() {
-        return Err("the render benchmarks printed no figures".into());
-    }
-    for figure in figures
-        .iter()
-        .chain(&fifty)
-        .chain(&startup)
-        .chain(&pushed)
-        .chain(&relayed)
-        .chain(&scaled)
-    {
+    for figure in &figures {
         say(figure);
     }
-    say(&format!(
-        "the package's live entry (pkg/live/, with push; outside the budget): .wasm {} bytes gzip -9",
-        with_push.wasm_gzip
-    ));
-    package::report(&sizes)
+    if let Some(with_push) = with_push {
+        say(&format!(
+            "the package's live entry (pkg/live/, with push; outside the budget): .wasm {} bytes gzip -9",
+            with_push.wasm_gzip
+        ));
+    }
+    match sizes {
+        Some(sizes) => package::report(&sizes),
+        None => Ok(()),
+    }
 }
