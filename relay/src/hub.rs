@@ -353,15 +353,7 @@ impl Hub {
             log.forget(id);
         }
         if let Some(data) = state {
-            if data != log.state {
-                log.state = data.clone();
-                let _ = self.tx.send(Arc::new(Fanout {
-                    source,
-                    kind: Kind::State,
-                    data,
-                    at: Instant::now(),
-                }));
-            }
+            self.state_to(&mut log, source, data);
         }
     }
 
@@ -412,6 +404,11 @@ impl Hub {
             return;
         };
         let data: Arc<str> = state_json(&log.name, mode, stale, reason).into();
+        self.state_to(&mut log, source, data);
+    }
+
+    /// Makes `data` the source's state, broadcasting it when it changed.
+    fn state_to(&self, log: &mut Log, source: usize, data: Arc<str>) {
         if data == log.state {
             return;
         }

@@ -742,7 +742,7 @@ async fn keep_lease(
                     term = None;
                 }
                 if term.is_none() {
-                    match Term::start(&relay, &shared, &upstream, &source, &token, &epoch).await {
+                    match Term::start(&shared, &upstream, &source, &token, &epoch).await {
                         Ok(t) => {
                             shared.counters.acquired.fetch_add(1, Ordering::Relaxed);
                             tracing::info!(source = %source.name, "lease taken: reading for every instance");
@@ -825,7 +825,6 @@ struct Term {
 
 impl Term {
     async fn start(
-        relay: &Arc<Relay>,
         shared: &Arc<Shared>,
         upstream: &Upstream,
         source: &Arc<Source>,
@@ -872,7 +871,6 @@ impl Term {
             Sink::Shared(publisher),
             lost_rx.clone(),
         ));
-        let _ = relay;
         Ok(Self {
             lost_rx,
             lost_tx,
@@ -1135,11 +1133,6 @@ async fn degraded(
         tracing::info!("Redis answers again: back to the shared mode");
     }
     at_shutdown
-}
-
-/// Whether this instance is in the shared mode now (else degraded).
-pub fn shared_now(shared: &Shared) -> bool {
-    shared.epoch().is_some()
 }
 
 #[cfg(test)]
