@@ -17,6 +17,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+#[path = "load/mod.rs"]
+mod load;
+use load::{json_of, metric, percentile};
+
 const USAGE: &str = "usage: presence-load --relay URL --sim URL [--streams N (10000)] [--people P (1000)] [--watch W (20)] [--seconds S (300)]";
 
 struct Args {
@@ -73,32 +77,6 @@ struct Seen {
     at: HashMap<String, Vec<Instant>>,
 }
 
-async fn json_of(response: reqwest::Response) -> Result<Value, String> {
-    let status = response.status();
-    let text = response.text().await.map_err(|e| e.to_string())?;
-    if !status.is_success() {
-        return Err(format!("HTTP {status}: {text}"));
-    }
-    serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))
-}
-
-/// One sample of the relay's `/metrics` whose line starts with `prefix`.
-async fn metric(http: &reqwest::Client, relay: &str, prefix: &str) -> Result<f64, String> {
-    let text = http
-        .get(format!("{relay}/metrics"))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .text()
-        .await
-        .map_err(|e| e.to_string())?;
-    text.lines()
-        .find(|l| l.starts_with(prefix))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| format!("no `{prefix}` in the relay's metrics"))
-}
-
 /// Opens one stream and reads it until `stop`, noting each probe marker it sees.
 async fn stream(
     http: reqwest::Client,
@@ -150,17 +128,6 @@ async fn stream(
     }
 }
 
-fn percentile(sorted: &[Duration], p: usize) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = (sorted.len() * p).div_ceil(100).saturating_sub(1);
-    sorted
-        .get(i.min(sorted.len() - 1))
-        .copied()
-        .unwrap_or_default()
-}
-
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
@@ -171,40 +138,12 @@ async fn run(a: Args) -> Result<(), String> {
         .pool_max_idle_per_host(0)
         .build()
         .map_err(|e| e.to_string())?;
-    let token = json_of(
-        http.post(format!("{}/_sim/oidc/mint", a.sim))
-            .json(&json!({"sub": "load", "expiresIn": 86400}))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?,
-    )
-    .await?
-    .pointer("/token")
-    .and_then(Value::as_str)
-    .ok_or("no token from the sim")?
-    .to_owned();
-    let people: Vec<String> = json_of(
-        http.get(format!("{}/_sim/users?provider=graph", a.sim))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?,
-    )
-    .await?
-    .as_array()
-    .ok_or("no people")?
-    .iter()
-    .filter_map(|p| p.get("id").and_then(Value::as_str).map(str::to_owned))
-    .take(a.people)
-    .collect();
-    let chat: Option<String> = json_of(
-        http.get(format!("{}/_sim/users?provider=rocketchat", a.sim))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?,
-    )
-    .await
-    .ok()
-    .and_then(|v| v.pointer("/0/id")?.as_str().map(str::to_owned));
+    let token = load::token(&http, &a.sim).await?;
+    let people = load::people(&http, &a.sim, "graph", a.people).await?;
+    let chat: Option<String> = load::people(&http, &a.sim, "rocketchat", 1)
+        .await
+        .ok()
+        .and_then(|ids| ids.into_iter().next());
     let health = json_of(
         http.get(format!("{}/healthz", a.relay))
             .send()

@@ -20,6 +20,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
+
+#[path = "load/mod.rs"]
+mod load;
+use load::{json_of, percentile};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
 const USAGE: &str = "usage: presence-scale --relay URL@PID (each instance) --sim URL --redis URL [--streams N (30000)] [--people P (1000)] [--watch W (20)] [--workers K (3)] [--seconds S (300)]";
@@ -526,27 +530,9 @@ async fn worker(a: Args, from: usize, count: usize) -> Result<(), String> {
     Ok(())
 }
 
-async fn json_of(response: reqwest::Response) -> Result<Value, String> {
-    let status = response.status();
-    let text = response.text().await.map_err(|e| e.to_string())?;
-    if !status.is_success() {
-        return Err(format!("HTTP {status}: {text}"));
-    }
-    serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))
-}
-
 async fn metric(http: &reqwest::Client, relay: &str, prefix: &str) -> f64 {
-    let Ok(r) = http.get(format!("{relay}/metrics")).send().await else {
-        return 0.0;
-    };
-    r.text()
-        .await
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with(prefix))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
+    // An instance killed, or one without the line: 0.
+    load::metric(http, relay, prefix).await.unwrap_or(0.0)
 }
 
 /// The instance (index) reading `teams` now, if one does.
@@ -585,14 +571,6 @@ async fn sim_graph_requests(http: &reqwest::Client, sim: &str) -> Result<u64, St
         .and_then(Value::as_object)
         .map(|e| e.values().filter_map(|v| v["requests"].as_u64()).sum())
         .unwrap_or(0))
-}
-
-fn percentile(sorted: &[u64], p: usize) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let i = (sorted.len() * p).div_ceil(100).saturating_sub(1);
-    sorted.get(i.min(sorted.len() - 1)).copied().unwrap_or(0)
 }
 
 /// Sends `line` to every worker and reads one JSON answer from each.
@@ -648,31 +626,8 @@ async fn coordinate(a: Args) -> Result<(), String> {
         .pool_max_idle_per_host(4)
         .build()
         .map_err(|e| e.to_string())?;
-    let token = json_of(
-        http.post(format!("{}/_sim/oidc/mint", a.sim))
-            .json(&json!({"sub": "load", "expiresIn": 86400}))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?,
-    )
-    .await?
-    .pointer("/token")
-    .and_then(Value::as_str)
-    .ok_or("no token from the sim")?
-    .to_owned();
-    let people: Vec<String> = json_of(
-        http.get(format!("{}/_sim/users?provider=graph", a.sim))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?,
-    )
-    .await?
-    .as_array()
-    .ok_or("no people")?
-    .iter()
-    .filter_map(|p| p.get("id").and_then(Value::as_str).map(str::to_owned))
-    .take(a.people)
-    .collect();
+    let token = load::token(&http, &a.sim).await?;
+    let people = load::people(&http, &a.sim, "graph", a.people).await?;
     let probe = people.first().ok_or("the sim has no Graph people")?.clone();
     let file = std::env::temp_dir().join(format!("presence-scale-{}.json", std::process::id()));
     std::fs::write(&file, json!(people).to_string()).map_err(|e| e.to_string())?;
