@@ -264,39 +264,16 @@ fn end_to_end(counts: &mut Counts) -> Result<Vec<String>, String> {
 /// process (release builds of both; each process holds at most 10,000 sockets of the 20,000 file
 /// descriptors a process may have here). The figures it printed.
 fn relay_bench() -> Result<Vec<String>, String> {
-    run(command(
-        "cargo",
-        &[
-            "build",
-            "--quiet",
-            "--release",
-            "--package",
-            "presence-relay",
-            "--bins",
-        ],
-    ))?;
-    let sim = start_sim(&[
-        "--users",
-        "1000",
-        "--change-every",
-        "0",
-        "--graph-limit",
-        "off",
-        "--rocketchat-limit",
-        "off",
-        "--www",
-        "/nonexistent",
-    ])?;
-    let binary = |name: &str| root().join("target").join("release").join(name);
+    let sim = relay_bench_world()?;
     // Graph polled every 250 ms: 2 requests a poll for 1,000 people are 240 per 30 s, a sixth
     // of its documented 1,500 (the relay may spend half).
     let config = relay_config_with(&sim.url, "127.0.0.1:0", "min_interval_ms = 250")?;
     let relay = process::start_binary(
-        &binary("presence-relay"),
+        &release_binary("presence-relay"),
         &["--config", &config.display().to_string()],
     )?;
     let load = command(
-        &binary("presence-load").display().to_string(),
+        &release_binary("presence-load").display().to_string(),
         &[
             "--relay",
             &relay.url,
@@ -321,9 +298,9 @@ fn relay_bench() -> Result<Vec<String>, String> {
     Ok(figures)
 }
 
-/// The scale-out benchmark: a Redis of its own, the sim with 1,000 Graph people, three release
-/// relay instances sharing the Redis, and `presence-scale` with three worker processes.
-fn scale_bench() -> Result<Vec<String>, String> {
+/// For the relay's benchmarks: its release binaries built, and the sim with 1,000 people per
+/// provider, no rate limits and no changes of its own.
+fn relay_bench_world() -> Result<process::Sim, String> {
     run(command(
         "cargo",
         &[
@@ -335,8 +312,7 @@ fn scale_bench() -> Result<Vec<String>, String> {
             "--bins",
         ],
     ))?;
-    let redis = process::start_redis(0)?;
-    let sim = start_sim(&[
+    start_sim(&[
         "--users",
         "1000",
         "--change-every",
@@ -347,8 +323,19 @@ fn scale_bench() -> Result<Vec<String>, String> {
         "off",
         "--www",
         "/nonexistent",
-    ])?;
-    let binary = |name: &str| root().join("target").join("release").join(name);
+    ])
+}
+
+/// A release binary of the workspace.
+fn release_binary(name: &str) -> std::path::PathBuf {
+    root().join("target").join("release").join(name)
+}
+
+/// The scale-out benchmark: a Redis of its own, the sim with 1,000 Graph people, three release
+/// relay instances sharing the Redis, and `presence-scale` with three worker processes.
+fn scale_bench() -> Result<Vec<String>, String> {
+    let sim = relay_bench_world()?;
+    let redis = process::start_redis(0)?;
     let mut relays = Vec::new();
     for i in 0..3 {
         let table = format!("[redis]\nurl = \"{}\"\ninstances = 3\n", redis.url);
@@ -360,7 +347,7 @@ fn scale_bench() -> Result<Vec<String>, String> {
             &table,
         )?;
         relays.push(process::start_binary(
-            &binary("presence-relay"),
+            &release_binary("presence-relay"),
             &["--config", &config.display().to_string()],
         )?);
     }
@@ -389,7 +376,10 @@ fn scale_bench() -> Result<Vec<String>, String> {
         .map(str::to_owned),
     );
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let load = command(&binary("presence-scale").display().to_string(), &args);
+    let load = command(
+        &release_binary("presence-scale").display().to_string(),
+        &args,
+    );
     let figures = run_tests(load, &mut Counts::default())?;
     drop(relays);
     drop(sim);
