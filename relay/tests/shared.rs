@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use common::cluster::{Instance, Redis};
-use common::{sim, token, Events, WAIT};
+use common::{eventually, sim, token, Events, WAIT};
 use presence_sim::client::{control, set_user, user_ids};
 use serde_json::{json, Value};
 
@@ -54,6 +54,15 @@ fn config(sim: &str, redis: &Redis, redis_extra: &str, teams_extra: &str) -> Str
         "#,
         url = redis.url()
     )
+}
+
+/// The sim, a Redis of the test's own, the first `n` Graph people and a viewer's token.
+async fn world(n: usize) -> (String, Redis, Vec<String>, String) {
+    let sim = sim().await;
+    let redis = Redis::start().await;
+    let teams = user_ids(&sim, "graph").await.unwrap()[..n].to_vec();
+    let token = token(&sim).await;
+    (sim, redis, teams, token)
 }
 
 /// `n` instances, each in the shared mode.
@@ -162,29 +171,21 @@ async fn readers(all: &[Instance], source: &str) -> Vec<usize> {
 
 /// Waits until exactly one of `all` reads `source`; returns it.
 async fn one_reader(all: &[Instance], source: &str) -> usize {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let r = readers(all, source).await;
-        if let [one] = r[..] {
-            return one;
+    eventually(|| async move {
+        match readers(all, source).await[..] {
+            [one] => Ok(one),
+            ref r => Err(format!("{source} read by one instance, not by {r:?}")),
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{source} is read by {r:?}, not by one instance"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await
 }
 
 #[tokio::test]
 async fn two_and_three_instances_read_each_source_once() {
-    let sim = sim().await;
-    let redis = Redis::start().await;
+    let (sim, redis, teams, token) = world(20).await;
     // Graph polled once only (a long interval), so that the counts hold still once read.
     let config = config(&sim, &redis, "", "interval_ms = 3600000");
-    let teams: Vec<String> = user_ids(&sim, "graph").await.unwrap()[..20].to_vec();
     let chat: Vec<String> = user_ids(&sim, "rocketchat").await.unwrap()[..5].to_vec();
-    let token = token(&sim).await;
     let mut all = instances(&config, 2).await;
     let mut viewers = Vec::new();
     for n in [2, 3] {
@@ -251,11 +252,8 @@ async fn two_and_three_instances_read_each_source_once() {
 
 #[tokio::test]
 async fn killing_the_holder_moves_the_lease_and_survivors_see_the_next_change() {
-    let sim = sim().await;
-    let redis = Redis::start().await;
+    let (sim, redis, teams, token) = world(10).await;
     let config = config(&sim, &redis, "", "");
-    let teams: Vec<String> = user_ids(&sim, "graph").await.unwrap()[..10].to_vec();
-    let token = token(&sim).await;
     let mut all = instances(&config, 3).await;
     let holder = one_reader(&all, "teams").await;
     let mut viewers = Vec::new();
@@ -292,11 +290,8 @@ async fn killing_the_holder_moves_the_lease_and_survivors_see_the_next_change() 
 
 #[tokio::test]
 async fn a_viewer_moved_to_another_instance_misses_nothing_and_gets_nothing_twice() {
-    let sim = sim().await;
-    let redis = Redis::start().await;
+    let (sim, redis, teams, token) = world(10).await;
     let config = config(&sim, &redis, "", "");
-    let teams: Vec<String> = user_ids(&sim, "graph").await.unwrap()[..10].to_vec();
-    let token = token(&sim).await;
     let all = instances(&config, 2).await;
     let mut moving = all[0]
         .open(&token, &watch(&teams, &[]), None)
@@ -367,11 +362,8 @@ async fn a_viewer_moved_to_another_instance_misses_nothing_and_gets_nothing_twic
 
 #[tokio::test]
 async fn redis_stopped_and_started_again_loses_no_viewer() {
-    let sim = sim().await;
-    let mut redis = Redis::start().await;
+    let (sim, mut redis, teams, token) = world(10).await;
     let config = config(&sim, &redis, "instances = 2", "");
-    let teams: Vec<String> = user_ids(&sim, "graph").await.unwrap()[..10].to_vec();
-    let token = token(&sim).await;
     let all = instances(&config, 2).await;
     let mut viewers = Vec::new();
     for instance in &all {
@@ -421,12 +413,9 @@ async fn redis_stopped_and_started_again_loses_no_viewer() {
 
 #[tokio::test]
 async fn a_reader_that_lost_its_lease_cannot_publish() {
-    let sim = sim().await;
-    let redis = Redis::start().await;
+    let (sim, redis, teams, token) = world(10).await;
     // A long lease, so that the reader learns it lost it from a refused append, not a renewal.
     let config = config(&sim, &redis, "lease_ms = 30000", "");
-    let teams: Vec<String> = user_ids(&sim, "graph").await.unwrap()[..10].to_vec();
-    let token = token(&sim).await;
     let all = instances(&config, 1).await;
     let mut viewer = all[0]
         .open(&token, &watch(&teams, &[]), None)
@@ -456,14 +445,14 @@ async fn a_reader_that_lost_its_lease_cannot_publish() {
         )
         .await;
     change(&sim, "graph", &teams[4], "after the lease was taken").await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while all[0].metric("presence_relay_log_refused_total").await < 1.0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no append was refused"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let first = &all[0];
+    eventually(|| async move {
+        let refused = first.metric("presence_relay_log_refused_total").await;
+        (refused >= 1.0)
+            .then_some(())
+            .ok_or_else(|| "an append refused".to_owned())
+    })
+    .await;
     let after: redis::Value = redis
         .query(
             redis::cmd("XREVRANGE")

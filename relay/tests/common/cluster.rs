@@ -4,11 +4,10 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{Events, WAIT};
+use super::{eventually, Events};
 
 /// A port nobody listens on now.
 pub fn free_port() -> u16 {
@@ -67,17 +66,14 @@ impl Redis {
             .spawn()
             .expect("redis-server (Debian's redis-server package; `cargo xtask test` installs it)");
         self.child = Some(child);
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            if self.connection().await.is_ok() {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "redis-server never answered"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let me = &*self;
+        eventually(|| async move {
+            me.connection()
+                .await
+                .map(drop)
+                .map_err(|e| format!("redis-server answered: {e}"))
+        })
+        .await;
     }
 
     /// Stops it (as an outage: nothing is kept).
@@ -148,20 +144,17 @@ impl Instance {
 
     /// Its `/healthz`, once it answers.
     pub async fn health(&self) -> Value {
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            if let Ok(r) = reqwest::get(format!("{}/healthz", self.url)).await {
-                if let Ok(v) = r.json::<Value>().await {
-                    return v;
-                }
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{} never answered",
-                self.url
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let url = &self.url;
+        eventually(|| async move {
+            let answer = reqwest::get(format!("{url}/healthz"))
+                .await
+                .map_err(|e| format!("{url} answered: {e}"))?;
+            answer
+                .json::<Value>()
+                .await
+                .map_err(|e| format!("{url} answered: {e}"))
+        })
+        .await
     }
 
     /// One value of its `/metrics` (the line starting `line`), 0 when absent.
@@ -181,19 +174,16 @@ impl Instance {
 
     /// Waits until its `/healthz` satisfies `cond`.
     pub async fn until(&self, what: &str, cond: impl Fn(&Value) -> bool) -> Value {
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
+        let cond = &cond;
+        eventually(|| async move {
             let h = self.health().await;
             if cond(&h) {
-                return h;
+                Ok(h)
+            } else {
+                Err(format!("{} {what}: {h}", self.url))
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{} never {what}: {h}",
-                self.url
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        })
+        .await
     }
 
     /// Whether it reads `source` now, as its `/healthz` says.

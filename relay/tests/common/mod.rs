@@ -189,6 +189,21 @@ pub async fn open_url(
     })
 }
 
+/// Asks `probe` every 20 ms until it answers `Ok`, at most [`WAIT`]; when it never does, fails
+/// with its last `Err` (what it saw instead).
+pub async fn eventually<T, F: std::future::Future<Output = Result<T, String>>>(
+    mut probe: impl FnMut() -> F,
+) -> T {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        match probe().await {
+            Ok(value) => return value,
+            Err(last) => assert!(tokio::time::Instant::now() < deadline, "never: {last}"),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Waits for `cond` on the relay, checking every 20 ms.
 pub async fn wait_for(what: &str, cond: impl Fn() -> bool) {
     let deadline = tokio::time::Instant::now() + WAIT;
