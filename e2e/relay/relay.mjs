@@ -25,13 +25,21 @@ async function health() {
   return (await fetch(`${RELAY}/healthz`)).json();
 }
 
-/** Waits until every badge under #relay-badges shows a status (none loading). */
+/** Waits until every badge under #relay-badges shows a status (none loading); else fails with
+ * what each badge says and what the relay says of its sources. */
 async function allShown(page, count) {
-  await page.waitForFunction((n) => {
-    const dots = [...document.querySelectorAll("#relay-badges presence-badge")]
-      .map((b) => b.shadowRoot?.querySelector(".presence-dot")?.getAttribute("aria-label"));
-    return dots.length === n && dots.every((l) => l && !/loading/i.test(l));
-  }, { timeout: 20000, polling: 100 }, count);
+  const labels = () => [...document.querySelectorAll("#relay-badges presence-badge")]
+    .map((b) => `${b.getAttribute("source")}/${b.getAttribute("user")}: ${b.shadowRoot?.querySelector(".presence-dot")?.getAttribute("aria-label")}`);
+  try {
+    await page.waitForFunction((n) => {
+      const dots = [...document.querySelectorAll("#relay-badges presence-badge")]
+        .map((b) => b.shadowRoot?.querySelector(".presence-dot")?.getAttribute("aria-label"));
+      return dots.length === n && dots.every((l) => l && !/loading/i.test(l));
+    }, { timeout: 20000, polling: 100 }, count);
+  } catch (e) {
+    const shown = await page.evaluate(labels);
+    throw new Error(`${count} badges shown: ${e.message}\n${shown.join("\n")}\nrelay: ${JSON.stringify(await health())}`);
+  }
 }
 
 for (const name of BROWSERS) {

@@ -85,19 +85,36 @@ pub struct Relay {
 
 impl Relay {
     /// One more viewer watches these ids: the first viewer of an id wakes its source's reader.
-    pub fn watch(&self, ids: &[(usize, Vec<UserId>)]) {
+    /// Returns each source's slots for the ids (sorted), or `None` when a source knows as many
+    /// people as it may (the ids are watched all the same: the stream's end lets go of them).
+    ///
+    /// Each id's slot is made under the registry's lock, with its subscription: the reader
+    /// publishes only ids in the registry, so its first answer for an id always finds the
+    /// slot (were the slot made after, an answer faster than that would be lost, and with it
+    /// the person's presence until it changed).
+    pub fn watch(&self, ids: &[(usize, Vec<UserId>)]) -> Option<Vec<(usize, Vec<u32>)>> {
+        let mut all = Some(Vec::with_capacity(ids.len()));
         for (index, ids) in ids {
             let Some(source) = self.sources.get(*index) else {
                 continue;
             };
             let mut first = Vec::new();
+            let mut slots = Vec::with_capacity(ids.len());
             {
                 let mut registry = source.registry();
                 for id in ids {
                     if registry.subscribe(id) {
                         first.push(id.clone());
                     }
+                    match self.hub.slot(*index, id) {
+                        Some(slot) => slots.push(slot),
+                        None => all = None,
+                    }
                 }
+            }
+            slots.sort_unstable();
+            if let Some(all) = all.as_mut() {
+                all.push((*index, slots));
             }
             if !first.is_empty() {
                 source.watch_changed(&first, &[]);
@@ -106,6 +123,7 @@ impl Relay {
                 }
             }
         }
+        all
     }
 
     /// One viewer fewer watches these ids: those nobody watches any more are no longer read
@@ -123,11 +141,12 @@ impl Relay {
                         last.push(id.clone());
                     }
                 }
-            }
-            // Let go of where this instance reads the source (in the shared mode, the log
-            // tells every instance).
-            for id in &last {
-                source.forget(id);
+                // Let go of where this instance reads the source (in the shared mode, the log
+                // tells every instance), under the registry's lock: a viewer coming for the
+                // same id meanwhile makes its slot again after this, not before.
+                for id in &last {
+                    source.forget(id);
+                }
             }
             if !last.is_empty() {
                 source.watch_changed(&[], &last);

@@ -443,8 +443,9 @@ async fn start(
         .and_then(|v| v.to_str().ok())
         .map(read_event_id);
 
-    // Subscriptions (so that nobody's slot is forgotten meanwhile), then slots, then the
-    // broadcast, then what the viewer has missed: every change after that is in the receiver.
+    // Subscriptions and slots together (so that neither a first answer nor a forgetting
+    // falls between them), then the broadcast, then what the viewer has missed: every change
+    // after that is in the receiver.
     relay.metrics.viewers.fetch_add(1, Ordering::Relaxed);
     relay.metrics.streams.fetch_add(1, Ordering::Relaxed);
     // Made first: a refusal below lets go of the subscriptions as a stream's end does.
@@ -452,27 +453,22 @@ async fn start(
         relay: relay.clone(),
         ids: watch.sources.clone(),
     };
-    relay.watch(&watch.sources);
-    let mut watched = Vec::new();
-    for (index, ids) in &watch.sources {
-        let mut slots = Vec::with_capacity(ids.len());
-        for id in ids {
-            let slot = relay.hub.slot(*index, id).ok_or_else(|| {
-                Refusal::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the relay reads as many people as it is configured to for this source",
-                )
-            })?;
-            slots.push(slot);
-        }
-        slots.sort_unstable();
-        watched.push(Watched {
-            index: *index,
-            name: relay.hub.name(*index).unwrap_or_else(|| Arc::from("")),
+    let mut watched: Vec<Watched> = relay
+        .watch(&watch.sources)
+        .ok_or_else(|| {
+            Refusal::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the relay reads as many people as it is configured to for this source",
+            )
+        })?
+        .into_iter()
+        .map(|(index, slots)| Watched {
+            index,
+            name: relay.hub.name(index).unwrap_or_else(|| Arc::from("")),
             slots,
             pos: 0,
-        });
-    }
+        })
+        .collect();
     let rx = relay.hub.subscribe();
     // The epoch after subscribing: a switch from here on reaches the stream through `rx`. A
     // resume from another epoch (another relay, a restart, the other mode) is no resume.

@@ -91,6 +91,30 @@ async fn a_page_gets_a_snapshot_then_every_change() {
     assert_eq!(epoch, format!("@={}", relay.relay.hub.epoch()));
 }
 
+/// The reader may answer for a new id before the stream that asked for it goes on: its first
+/// answer must find the person's slot (once lost, a presence stayed loading until it changed).
+#[tokio::test]
+async fn a_first_answer_as_fast_as_the_subscription_is_kept() {
+    let sim = sim().await;
+    let relay = relay(&sim, "").await;
+    let ids: Vec<String> = user_ids(&sim, "graph").await.unwrap()[..3].to_vec();
+    let users: Vec<_> = ids.iter().map(|id| id.as_str().into()).collect();
+    let slots = relay.relay.watch(&[(0, users.clone())]).unwrap();
+    assert_eq!(slots.len(), 1);
+    assert_eq!(slots[0].1.len(), 3, "a slot for each id: {slots:?}");
+    // What the reader does as soon as it is woken, before anything else runs here.
+    for (id, user) in ids.iter().zip(&users) {
+        let entry = json!({"source": "teams", "user": id, "status": "available"});
+        relay.relay.hub.publish(0, user, entry.to_string());
+        assert!(relay.relay.hub.current(0, user).is_some(), "{id} was lost");
+    }
+    // The last viewer gone, the entries go with the slots.
+    relay.relay.unwatch(&[(0, users.clone())]);
+    for user in &users {
+        assert!(relay.relay.hub.current(0, user).is_none());
+    }
+}
+
 #[tokio::test]
 async fn more_viewers_cost_no_more_upstream_reads() {
     let sim = sim().await;
