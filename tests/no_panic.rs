@@ -77,6 +77,48 @@ fn read_everywhere(
     }
     let _ = rocketchat::parse_stream_event(body);
     let _ = Genesys::new("https://g").parse_notification(body);
+    #[cfg(feature = "write")]
+    for (adapter, request) in every_write() {
+        for s in [200, status] {
+            let response = HttpResponse::new(s, body).with_header(header.0, header.1);
+            let _ = adapter.parse_write(&request, &response);
+        }
+    }
+}
+
+/// One request of every write, with the adapter that reads its answer.
+#[cfg(feature = "write")]
+fn every_write() -> Vec<(Adapter, HttpRequest)> {
+    use presence_widgets::core::StatusWrite;
+    let mut writes = Vec::new();
+    let reset = StatusWrite {
+        reset: true,
+        message: Some("x".into()),
+        ..StatusWrite::default()
+    };
+    let mut gen = Genesys::new("https://api.mypurecloud.com");
+    gen.learn(&[presence_widgets::core::Definition {
+        id: "d1".into(),
+        system_presence: Some("Available".into()),
+        ..Default::default()
+    }]);
+    let adapters = [
+        Adapter::from(Graph::new("https://graph.microsoft.com/v1.0")),
+        Adapter::from(RocketChat::new("https://chat.example.com")),
+        Adapter::from(gen.clone()),
+        Adapter::from(SuperOffice::new("https://so.example.com")),
+    ];
+    for adapter in adapters {
+        let plan = adapter.plan_write(&UserId::new("963"), &reset, 0).unwrap();
+        for request in plan.requests {
+            writes.push((adapter.clone(), request));
+        }
+    }
+    let bulk = gen
+        .plan_bulk_write(&[(UserId::new("a"), reset)], 0)
+        .unwrap();
+    writes.push((Adapter::from(gen), bulk));
+    writes
 }
 
 fn fixture_files() -> Vec<(String, String)> {

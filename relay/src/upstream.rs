@@ -453,6 +453,7 @@ impl Upstream {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
             Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
         };
         let mut builder = self
             .http

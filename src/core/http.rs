@@ -48,8 +48,10 @@ pub enum Method {
     Get,
     /// POST.
     Post,
-    /// PUT (Genesys subscriptions).
+    /// PUT (Genesys subscriptions, bulk presence writes).
     Put,
+    /// PATCH (Genesys presence writes).
+    Patch,
 }
 
 impl Method {
@@ -59,6 +61,7 @@ impl Method {
             Method::Get => "GET",
             Method::Post => "POST",
             Method::Put => "PUT",
+            Method::Patch => "PATCH",
         }
     }
 }
@@ -98,8 +101,19 @@ impl HttpRequest {
         endpoint: Endpoint,
         ids: Vec<UserId>,
     ) -> Self {
+        Self::json(Method::Post, url, body, endpoint, ids)
+    }
+
+    /// A request of `method` with a JSON body.
+    pub(crate) fn json(
+        method: Method,
+        url: String,
+        body: String,
+        endpoint: Endpoint,
+        ids: Vec<UserId>,
+    ) -> Self {
         Self {
-            method: Method::Post,
+            method,
             url,
             headers: vec![
                 ("Accept", "application/json".into()),

@@ -207,6 +207,54 @@ pub trait Provider: Send {
         None
     }
 
+    /// The statuses a person may pick on this service (Genesys: the organisation's active
+    /// definitions, once the setup requests have taught them); none for a source that takes no
+    /// writes.
+    #[cfg(feature = "write")]
+    fn choices(&self) -> Vec<super::write::Choice> {
+        Vec::new()
+    }
+
+    /// What the service does with a picked status that a person should know (Graph: it shows
+    /// only while they have a presence session), if anything.
+    #[cfg(feature = "write")]
+    fn write_note(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The requests that set `id`'s status as `write` asks, checked first at `now_ms`.
+    ///
+    /// # Errors
+    /// [`PresenceError::Config`], before any request, for what the service would refuse: a
+    /// status it does not take, an expiry in the past or one it cannot keep, nothing to set, an
+    /// id that cannot stand in a request, a source that takes no writes.
+    #[cfg(feature = "write")]
+    fn plan_write(
+        &self,
+        id: &UserId,
+        write: &super::write::StatusWrite,
+        now_ms: u64,
+    ) -> Result<super::write::WritePlan, PresenceError> {
+        let _ = (id, write, now_ms);
+        Err(super::write::no_writes(self.kind()))
+    }
+
+    /// Whether the answer to one of [`Provider::plan_write`]'s requests says it was done.
+    ///
+    /// # Errors
+    /// [`PresenceError::Http`] with the service's status, code and reason (403 without the
+    /// permission, 400 for a value it refuses, 429 with when to try again), and for a 2xx that
+    /// says it failed (Rocket.Chat's `success: false`).
+    #[cfg(feature = "write")]
+    fn parse_write(
+        &self,
+        request: &HttpRequest,
+        response: &HttpResponse,
+    ) -> Result<(), PresenceError> {
+        let _ = response;
+        Err(wrong_endpoint(self.kind(), request))
+    }
+
     /// A boxed copy, so that an [`Adapter`] can be cloned.
     fn boxed(&self) -> Box<dyn Provider>;
 }

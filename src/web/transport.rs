@@ -62,6 +62,7 @@ impl Transport {
             Method::Get => GlooMethod::GET,
             Method::Post => GlooMethod::POST,
             Method::Put => GlooMethod::PUT,
+            Method::Patch => GlooMethod::PATCH,
         };
         let credentials_mode = if self.send_cookies {
             RequestCredentials::Include

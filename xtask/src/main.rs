@@ -80,7 +80,19 @@ fn test() -> Result<(), String> {
             "warnings",
         ],
     ))?;
-    for adapters in ["", "graph", "rocketchat", "genesys", "superoffice", "relay"] {
+    for adapters in [
+        "",
+        "graph",
+        "rocketchat",
+        "genesys",
+        "superoffice",
+        "relay",
+        "graph,write",
+        "rocketchat,write",
+        "genesys,write",
+        "superoffice,write",
+        "relay,write",
+    ] {
         let mut args = vec![
             "clippy",
             "--package",
@@ -140,7 +152,7 @@ fn test() -> Result<(), String> {
                 "--workspace",
                 "--no-default-features",
                 "--features",
-                "providers,relay",
+                "providers,relay,write",
             ],
         ),
         &mut counts,

@@ -63,6 +63,12 @@ pub const CADENCE: Cadence = Cadence {
 /// The setting that picks the presence source (`purecloud` unless set).
 pub const SOURCE_SETTING: &str = "genesysSource";
 
+/// `PATCH /api/v2/users/{userId}/presences/purecloud` (feature `write`).
+pub const SET_PRESENCE: Endpoint = Endpoint::new(KIND, "PATCH users/{userId}/presences/purecloud");
+
+/// `PUT /api/v2/users/presences/bulk` (feature `write`; `presence:userPresence:edit`).
+pub const SET_PRESENCES_BULK: Endpoint = Endpoint::new(KIND, "PUT users/presences/bulk");
+
 const KIND: ProviderKind = ProviderKind::Genesys;
 
 /// Where fetching the presence definitions (for labels) stands.
@@ -94,6 +100,8 @@ pub struct Genesys {
 struct Known {
     system_presence: Option<String>,
     label: Option<String>,
+    /// Deactivated definitions are still read, never offered to pick.
+    deactivated: bool,
 }
 
 impl Genesys {
@@ -128,6 +136,7 @@ impl Genesys {
             let known = Known {
                 system_presence: d.system_presence.clone(),
                 label,
+                deactivated: d.deactivated == Some(true),
             };
             match self.find(&d.id) {
                 Ok(i) => {
@@ -183,6 +192,95 @@ impl Genesys {
             USER_PRESENCE,
             vec![id.clone()],
         ))
+    }
+
+    /// `PUT /api/v2/users/presences/bulk`: many people's presences set in one request, for a
+    /// supervisor's tool (the token needs `presence:userPresence:edit`). Read its answer with
+    /// [`Provider::parse_write`].
+    ///
+    /// # Errors
+    /// As [`Provider::plan_write`], for the first write that is wrong (naming whose it is);
+    /// and for no writes at all.
+    #[cfg(feature = "write")]
+    pub fn plan_bulk_write(
+        &self,
+        writes: &[(UserId, crate::core::write::StatusWrite)],
+        now_ms: u64,
+    ) -> Result<HttpRequest, PresenceError> {
+        if writes.is_empty() {
+            return Err(PresenceError::Config(
+                "genesys: a bulk write of nobody".into(),
+            ));
+        }
+        let mut body = String::from("[");
+        for (i, (id, write)) in writes.iter().enumerate() {
+            check_id(id)?;
+            let (entry, _) = self
+                .write_body(Some(id), write, now_ms)
+                .map_err(|e| match e {
+                    PresenceError::Config(why) => {
+                        PresenceError::Config(format!("{why} (for `{id}`)"))
+                    }
+                    other => other,
+                })?;
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(&entry);
+        }
+        body.push(']');
+        Ok(HttpRequest::json(
+            crate::core::http::Method::Put,
+            join(&self.base_url, "/api/v2/users/presences/bulk"),
+            body,
+            SET_PRESENCES_BULK,
+            writes.iter().map(|(id, _)| id.clone()).collect(),
+        ))
+    }
+
+    /// One presence write's JSON (with `userId` for the bulk write) and what it shows.
+    #[cfg(feature = "write")]
+    fn write_body(
+        &self,
+        user: Option<&UserId>,
+        write: &crate::core::write::StatusWrite,
+        now_ms: u64,
+    ) -> Result<(String, Option<crate::core::write::Choice>), PresenceError> {
+        use crate::core::json::push_string;
+        let choices = self.choices();
+        let mut choice = crate::core::write::check(KIND, &choices, write, now_ms, false)?.cloned();
+        if write.reset {
+            choice = choices
+                .into_iter()
+                .find(|c| c.availability == Availability::Available && c.activity.is_none());
+            if choice.is_none() {
+                return Err(PresenceError::Config(
+                    "genesys: no Available definition is known to reset to".into(),
+                ));
+            }
+        }
+        let mut body = String::from("{");
+        if let Some(id) = user {
+            body.push_str("\"userId\":");
+            push_string(&mut body, id.as_str());
+        }
+        if let Some(choice) = &choice {
+            if body.len() > 1 {
+                body.push(',');
+            }
+            body.push_str("\"presenceDefinition\":{\"id\":");
+            push_string(&mut body, &choice.value);
+            body.push('}');
+        }
+        if let Some(message) = &write.message {
+            if body.len() > 1 {
+                body.push(',');
+            }
+            body.push_str("\"message\":");
+            push_string(&mut body, message.trim());
+        }
+        body.push('}');
+        Ok((body, choice))
     }
 
     /// `GET /api/v2/presence/definitions?localeCode=ALL`: every definition with all its labels.
@@ -606,6 +704,77 @@ impl Provider for Genesys {
             }
         }
         Ok(update)
+    }
+
+    /// The organisation's active definitions a person may pick, with their labels in the
+    /// page's language, Available first (none are offered for Offline or Idle, which the
+    /// service sets itself).
+    #[cfg(feature = "write")]
+    fn choices(&self) -> Vec<crate::core::write::Choice> {
+        let mut choices: Vec<(usize, crate::core::write::Choice)> = self
+            .definitions
+            .iter()
+            .filter(|(_, known)| !known.deactivated)
+            .filter_map(|(id, known)| {
+                let system = known.system_presence.as_deref()?;
+                if loose_eq(system, "Offline") || loose_eq(system, "Idle") {
+                    return None;
+                }
+                let (availability, activity, ..) = system_presence(system);
+                let rank = Availability::ALL
+                    .iter()
+                    .position(|a| *a == availability)
+                    .unwrap_or(usize::MAX);
+                let mut choice = crate::core::write::Choice::new(id, availability, activity);
+                choice.label.clone_from(&known.label);
+                Some((rank, choice))
+            })
+            .collect();
+        choices.sort_by(|(a, x), (b, y)| a.cmp(b).then_with(|| x.label.cmp(&y.label)));
+        choices.into_iter().map(|(_, choice)| choice).collect()
+    }
+
+    /// One `PATCH /api/v2/users/{userId}/presences/purecloud` with the definition picked (the
+    /// Available one for a reset) and the message.
+    #[cfg(feature = "write")]
+    fn plan_write(
+        &self,
+        id: &UserId,
+        write: &crate::core::write::StatusWrite,
+        now_ms: u64,
+    ) -> Result<crate::core::write::WritePlan, PresenceError> {
+        check_id(id)?;
+        let (body, shows) = self.write_body(None, write, now_ms)?;
+        let path = format!(
+            "/api/v2/users/{}/presences/purecloud",
+            encode_component(id.as_str())
+        );
+        Ok(crate::core::write::WritePlan {
+            requests: vec![HttpRequest::json(
+                crate::core::http::Method::Patch,
+                join(&self.base_url, &path),
+                body,
+                SET_PRESENCE,
+                vec![id.clone()],
+            )],
+            shows,
+        })
+    }
+
+    #[cfg(feature = "write")]
+    fn parse_write(
+        &self,
+        request: &HttpRequest,
+        response: &HttpResponse,
+    ) -> Result<(), PresenceError> {
+        if !matches!(request.endpoint, SET_PRESENCE | SET_PRESENCES_BULK) {
+            return Err(super::wrong_endpoint(KIND, request));
+        }
+        if response.is_success() {
+            Ok(())
+        } else {
+            Err(error(response))
+        }
     }
 
     /// Notification channels; the session reads events with this adapter's definitions.

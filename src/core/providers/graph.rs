@@ -34,6 +34,42 @@ pub const CADENCE: Cadence = Cadence {
     floor_ms: 1_000,
 };
 
+/// `POST /users/{id}/presence/setUserPreferredPresence` (feature `write`).
+pub const SET_PREFERRED_PRESENCE: Endpoint = Endpoint::new(KIND, "setUserPreferredPresence");
+
+/// `POST /users/{id}/presence/clearUserPreferredPresence` (feature `write`).
+pub const CLEAR_PREFERRED_PRESENCE: Endpoint = Endpoint::new(KIND, "clearUserPreferredPresence");
+
+/// `POST /users/{id}/presence/setStatusMessage` (feature `write`).
+pub const SET_STATUS_MESSAGE: Endpoint = Endpoint::new(KIND, "setStatusMessage");
+
+/// The six preferred presences Graph takes, each an availability with its one activity; a
+/// choice's value is the availability.
+#[cfg(feature = "write")]
+const PREFERRED: [(&str, &str, Availability, Option<Activity>); 6] = [
+    ("Available", "Available", Availability::Available, None),
+    ("Busy", "Busy", Availability::Busy, None),
+    (
+        "DoNotDisturb",
+        "DoNotDisturb",
+        Availability::DoNotDisturb,
+        None,
+    ),
+    (
+        "BeRightBack",
+        "BeRightBack",
+        Availability::BeRightBack,
+        None,
+    ),
+    ("Away", "Away", Availability::Away, None),
+    (
+        "Offline",
+        "OffWork",
+        Availability::Offline,
+        Some(Activity::OffWork),
+    ),
+];
+
 const KIND: ProviderKind = ProviderKind::Graph;
 
 /// The Microsoft Graph adapter.
@@ -184,6 +220,120 @@ impl Provider for Graph {
             }
         }
         Ok(update)
+    }
+
+    #[cfg(feature = "write")]
+    fn choices(&self) -> Vec<crate::core::write::Choice> {
+        PREFERRED
+            .iter()
+            .map(|(value, _, availability, activity)| {
+                crate::core::write::Choice::new(value, *availability, activity.clone())
+            })
+            .collect()
+    }
+
+    #[cfg(feature = "write")]
+    fn write_note(&self) -> Option<&'static str> {
+        Some("Teams shows the status you pick only while you are signed in to Teams; otherwise you show as Offline.")
+    }
+
+    /// `setUserPreferredPresence` for a status (its expiry as `expirationDuration`),
+    /// `clearUserPreferredPresence` for a reset, then `setStatusMessage` for a message (its
+    /// expiry as `expiryDateTime` in UTC).
+    #[cfg(feature = "write")]
+    fn plan_write(
+        &self,
+        id: &UserId,
+        write: &crate::core::write::StatusWrite,
+        now_ms: u64,
+    ) -> Result<crate::core::write::WritePlan, PresenceError> {
+        use crate::core::write::{check, duration, WritePlan};
+        let choices = self.choices();
+        let choice = check(KIND, &choices, write, now_ms, true)?.cloned();
+        if is_dot_segment(id.as_str()) || id.as_str().trim().is_empty() {
+            return Err(bad_id(id));
+        }
+        let at = |action: &str| {
+            join(
+                &self.base_url,
+                &format!("/users/{}/presence/{action}", encode_component(id.as_str())),
+            )
+        };
+        let ids = vec![id.clone()];
+        let mut requests = Vec::new();
+        if let Some(choice) = &choice {
+            let (availability, activity) = PREFERRED
+                .iter()
+                .find(|(value, ..)| *value == choice.value)
+                .map_or(("", ""), |(a, b, ..)| (*a, *b));
+            let mut body = String::from("{\"availability\":");
+            push_string(&mut body, availability);
+            body.push_str(",\"activity\":");
+            push_string(&mut body, activity);
+            if let Some(end) = write.expires_ms {
+                body.push_str(",\"expirationDuration\":");
+                push_string(&mut body, &duration(end.saturating_sub(now_ms) / 1000));
+            }
+            body.push('}');
+            requests.push(HttpRequest::post_json(
+                at("setUserPreferredPresence"),
+                body,
+                SET_PREFERRED_PRESENCE,
+                ids.clone(),
+            ));
+        }
+        if write.reset {
+            // The document's request has no body.
+            requests.push(HttpRequest {
+                method: crate::core::http::Method::Post,
+                ..HttpRequest::get(
+                    at("clearUserPreferredPresence"),
+                    CLEAR_PREFERRED_PRESENCE,
+                    ids.clone(),
+                )
+            });
+        }
+        if let Some(message) = &write.message {
+            let mut body = String::from("{\"statusMessage\":{\"message\":{\"content\":");
+            push_string(&mut body, message.trim());
+            body.push_str(",\"contentType\":\"text\"}");
+            if let Some(end) = write.expires_ms {
+                let iso = crate::core::http::format_iso8601(end);
+                body.push_str(",\"expiryDateTime\":{\"dateTime\":");
+                push_string(&mut body, iso.trim_end_matches('Z'));
+                body.push_str(",\"timeZone\":\"UTC\"}");
+            }
+            body.push_str("}}");
+            requests.push(HttpRequest::post_json(
+                at("setStatusMessage"),
+                body,
+                SET_STATUS_MESSAGE,
+                ids,
+            ));
+        }
+        Ok(WritePlan {
+            requests,
+            shows: choice,
+        })
+    }
+
+    #[cfg(feature = "write")]
+    fn parse_write(
+        &self,
+        request: &HttpRequest,
+        response: &HttpResponse,
+    ) -> Result<(), PresenceError> {
+        if !matches!(
+            request.endpoint,
+            SET_PREFERRED_PRESENCE | CLEAR_PREFERRED_PRESENCE | SET_STATUS_MESSAGE
+        ) {
+            return Err(super::wrong_endpoint(KIND, request));
+        }
+        if response.is_success() {
+            Ok(())
+        } else {
+            Err(error(response))
+        }
     }
 
     fn boxed(&self) -> Box<dyn Provider> {

@@ -49,6 +49,18 @@ pub const CADENCE: Cadence = Cadence {
     floor_ms: 6_000,
 };
 
+/// `POST /api/v1/users.setStatus` (feature `write`).
+pub const SET_STATUS: Endpoint = Endpoint::new(KIND, "users.setStatus");
+
+/// The statuses a person picks (`offline` is "invisible", where the workspace allows it).
+#[cfg(feature = "write")]
+const STATUSES: [(&str, Availability); 4] = [
+    ("online", Availability::Available),
+    ("busy", Availability::Busy),
+    ("away", Availability::Away),
+    ("offline", Availability::Offline),
+];
+
 const KIND: ProviderKind = ProviderKind::RocketChat;
 
 const FIELDS: &[CredentialField] = &[
@@ -430,6 +442,95 @@ impl Provider for RocketChat {
             let session: Box<dyn crate::core::push::PushSession> = Box::new(d);
             session
         }))
+    }
+
+    #[cfg(feature = "write")]
+    fn choices(&self) -> Vec<crate::core::write::Choice> {
+        STATUSES
+            .iter()
+            .map(|(value, a)| crate::core::write::Choice::new(value, *a, None))
+            .collect()
+    }
+
+    /// One `users.setStatus`: `status` (`online` for a reset), `message`, `expiresAt` (a
+    /// future ISO date) and the `userId` it is for (another's needs `edit-other-user-info`).
+    #[cfg(feature = "write")]
+    fn plan_write(
+        &self,
+        id: &UserId,
+        write: &crate::core::write::StatusWrite,
+        now_ms: u64,
+    ) -> Result<crate::core::write::WritePlan, PresenceError> {
+        use crate::core::json::push_string;
+        use crate::core::write::{check, WritePlan};
+        let choices = self.choices();
+        let mut choice = check(KIND, &choices, write, now_ms, true)?.cloned();
+        if id.as_str().trim().is_empty() {
+            return Err(empty_id());
+        }
+        if write.reset {
+            choice = choices.into_iter().find(|c| c.value == "online");
+        }
+        let mut body = String::from("{\"userId\":");
+        push_string(&mut body, id.as_str());
+        if let Some(choice) = &choice {
+            body.push_str(",\"status\":");
+            push_string(&mut body, &choice.value);
+        }
+        if let Some(message) = &write.message {
+            body.push_str(",\"message\":");
+            push_string(&mut body, message.trim());
+        }
+        if let Some(end) = write.expires_ms {
+            body.push_str(",\"expiresAt\":");
+            push_string(&mut body, &format_iso8601(end));
+        }
+        body.push('}');
+        Ok(WritePlan {
+            requests: vec![HttpRequest::post_json(
+                join(&self.base_url, "/api/v1/users.setStatus"),
+                body,
+                SET_STATUS,
+                vec![id.clone()],
+            )],
+            shows: choice,
+        })
+    }
+
+    /// `{success: true}`; `{success: false, error, errorType}` is the refusal it names.
+    #[cfg(feature = "write")]
+    fn parse_write(
+        &self,
+        request: &HttpRequest,
+        response: &HttpResponse,
+    ) -> Result<(), PresenceError> {
+        if request.endpoint != SET_STATUS {
+            return Err(super::wrong_endpoint(KIND, request));
+        }
+        if !response.is_success() {
+            return Err(error(response));
+        }
+        let success = decode(&response.body, |r| {
+            r.object()?;
+            let mut success = None;
+            while let Some(key) = r.key()? {
+                match key.as_ref() {
+                    "success" => success = r.opt_bool()?,
+                    _ => r.skip()?,
+                }
+            }
+            Ok(success)
+        })
+        .map_err(|e| PresenceError::json(KIND, e))?;
+        match success {
+            Some(true) => Ok(()),
+            Some(false) => Err(error(response)),
+            None => Err(PresenceError::Decode {
+                provider: KIND,
+                path: "success".into(),
+                message: "missing field `success`".into(),
+            }),
+        }
     }
 
     fn boxed(&self) -> Box<dyn Provider> {

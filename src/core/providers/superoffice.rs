@@ -27,6 +27,9 @@ pub const CADENCE: Cadence = Cadence {
     floor_ms: 1_000,
 };
 
+/// `POST /api/v1/Agents/User/SetUserPresenceStatus` (feature `write`).
+pub const SET_USER_PRESENCE_STATUS: Endpoint = Endpoint::new(KIND, "SetUserPresenceStatus");
+
 const KIND: ProviderKind = ProviderKind::SuperOffice;
 
 const FIELDS: &[CredentialField] = &[
@@ -199,6 +202,73 @@ impl Provider for SuperOffice {
             presences: vec![p],
             ..Update::default()
         })
+    }
+
+    /// StatusNormal (present) and StatusNotAvailable (absent) only: the other `EjUserStatus`
+    /// values change the account itself (deleted, read-only) and are never offered.
+    #[cfg(feature = "write")]
+    fn choices(&self) -> Vec<crate::core::write::Choice> {
+        STATUSES
+            .iter()
+            .filter(|(name, ..)| matches!(*name, "StatusNormal" | "StatusNotAvailable"))
+            .map(|(name, _, a)| crate::core::write::Choice::new(name, *a, None))
+            .collect()
+    }
+
+    /// One `SetUserPresenceStatus` with the associate, the status (StatusNormal for a reset)
+    /// and the message. The service sets both at once, so a message alone is refused: it is
+    /// given with a status.
+    #[cfg(feature = "write")]
+    fn plan_write(
+        &self,
+        id: &UserId,
+        write: &crate::core::write::StatusWrite,
+        now_ms: u64,
+    ) -> Result<crate::core::write::WritePlan, PresenceError> {
+        use crate::core::json::push_string;
+        let choices = self.choices();
+        let mut choice = crate::core::write::check(KIND, &choices, write, now_ms, false)?.cloned();
+        let associate = associate_id(id)?;
+        if write.reset {
+            choice = choices.into_iter().find(|c| c.value == "StatusNormal");
+        }
+        let Some(status) = &choice else {
+            return Err(PresenceError::Config(
+                "superoffice: the service sets a status and its message together: give a status"
+                    .into(),
+            ));
+        };
+        let mut body =
+            format!("{{\"AssociateId\":{associate},\"UserPresenceStatus\":{{\"Status\":");
+        push_string(&mut body, &status.value);
+        body.push_str(",\"Message\":");
+        push_string(&mut body, write.message.as_deref().unwrap_or("").trim());
+        body.push_str("}}");
+        Ok(crate::core::write::WritePlan {
+            requests: vec![HttpRequest::post_json(
+                join(&self.base_url, "/api/v1/Agents/User/SetUserPresenceStatus"),
+                body,
+                SET_USER_PRESENCE_STATUS,
+                vec![id.clone()],
+            )],
+            shows: choice,
+        })
+    }
+
+    #[cfg(feature = "write")]
+    fn parse_write(
+        &self,
+        request: &HttpRequest,
+        response: &HttpResponse,
+    ) -> Result<(), PresenceError> {
+        if request.endpoint != SET_USER_PRESENCE_STATUS {
+            return Err(super::wrong_endpoint(KIND, request));
+        }
+        if response.is_success() {
+            Ok(())
+        } else {
+            Err(error(response))
+        }
     }
 
     fn boxed(&self) -> Box<dyn Provider> {
