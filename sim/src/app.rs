@@ -14,6 +14,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::clock::now_ms;
+use crate::identity::{self, header_text};
 use crate::oidc::Keys;
 use crate::people::Provider;
 use crate::providers;
@@ -190,10 +191,12 @@ impl App {
         let mut response = Response::new(body);
         *response.status_mut() = status;
         let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(reply.content_type),
-        );
+        if !reply.content_type.is_empty() {
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(reply.content_type),
+            );
+        }
         for (name, value) in reply.headers {
             if let Ok(value) = HeaderValue::from_str(&value) {
                 headers.insert(name, value);
@@ -223,44 +226,19 @@ fn rate_key(provider: Provider, endpoint: &str, headers: &HeaderMap) -> String {
     }
 }
 
-fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .trim()
-}
-
-/// Whether the request carries what the provider documents: Bearer (Graph, Genesys);
-/// X-User-Id and X-Auth-Token (Rocket.Chat); Basic, SOTicket or Bearer, or X-XSRF-TOKEN
-/// (SuperOffice). Revoked tokens are refused, and so are tokens the simulator's token endpoints
-/// issued once they have expired (any other token is taken as it is).
+/// Whether the request carries what the provider documents ([`identity::credential`]; for
+/// Rocket.Chat an `X-User-Id` too) and the credential is not refused: revoked tokens are, and so
+/// are tokens the simulator's token endpoints issued once they have expired (any other token is
+/// taken as it is).
 fn authorized(world: &World, provider: Provider, headers: &HeaderMap, now: u64) -> bool {
-    let revoked = |token: &str| {
-        let key = (provider, token.to_owned());
-        world.revoked.contains(&key) || world.issued.get(&key).is_some_and(|&end| now >= end)
+    let Some(credential) = identity::credential(provider, headers) else {
+        return false;
     };
-    let authorization = header_text(headers, "authorization");
-    let (scheme, credential) = authorization.split_once(' ').unwrap_or((authorization, ""));
-    let credential = credential.trim();
-    match provider {
-        Provider::Graph | Provider::Genesys => {
-            scheme.eq_ignore_ascii_case("bearer") && !credential.is_empty() && !revoked(credential)
-        }
-        Provider::RocketChat => {
-            let token = header_text(headers, "x-auth-token");
-            !header_text(headers, "x-user-id").is_empty() && !token.is_empty() && !revoked(token)
-        }
-        Provider::SuperOffice => {
-            let by_header = ["basic", "soticket", "bearer"]
-                .iter()
-                .any(|s| scheme.eq_ignore_ascii_case(s))
-                && !credential.is_empty()
-                && !revoked(credential);
-            let xsrf = header_text(headers, "x-xsrf-token");
-            by_header || (authorization.is_empty() && !xsrf.is_empty() && !revoked(xsrf))
-        }
+    if provider == Provider::RocketChat && header_text(headers, "x-user-id").is_empty() {
+        return false;
     }
+    let key = (provider, credential.to_owned());
+    !(world.revoked.contains(&key) || world.issued.get(&key).is_some_and(|&end| now >= end))
 }
 
 /// The request headers a page may send: the providers' own (Graph and Genesys `Authorization`;

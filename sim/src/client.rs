@@ -242,3 +242,31 @@ pub async fn set_user(
         )))
     }
 }
+
+/// Lets a credential write other people's presence with `PUT /_sim/writers`: for Graph, Genesys
+/// and SuperOffice `credential` is the token (as sent after the scheme, or the `X-XSRF-TOKEN`);
+/// for Rocket.Chat it is the user id sent as `X-User-Id`, whose permissions those are.
+///
+/// # Errors
+/// As [`Connection::send`], or when the simulator refuses the grant.
+pub async fn allow_writing_others(
+    base: &str,
+    provider: &str,
+    credential: &str,
+) -> io::Result<Answer> {
+    let key = if provider == "rocketchat" {
+        "user"
+    } else {
+        "token"
+    };
+    let body = serde_json::json!({ "provider": provider, key: credential, "others": true });
+    let answer = control(base, "PUT", "/_sim/writers", &body).await?;
+    if answer.status == 200 {
+        Ok(answer)
+    } else {
+        Err(invalid(format!(
+            "the grant was refused ({}): {}",
+            answer.status, answer.body
+        )))
+    }
+}

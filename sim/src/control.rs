@@ -2,6 +2,9 @@
 //! widgets' vocabulary, faults, rate limits, revoked tokens, the push heartbeat, and request and
 //! socket counts (token requests too, as `tokenRequests`).
 //!
+//! `/_sim/writers` says who acts as whom and who may write other people's presence (the
+//! convention is in `crate::identity`).
+//!
 //! Two more control routes live beside what they control: `POST /_sim/oidc/mint` signs a viewer's
 //! token as the simulator's OIDC issuer (`crate::oidc`, with its discovery document and JWKS), and
 //! `GET`/`PUT /_sim/oauth` shows and changes the client the Entra and Genesys token endpoints
@@ -34,6 +37,10 @@ pub fn routes() -> Router<App> {
         )
         .route("/_sim/limits", get(get_limits).put(set_limits))
         .route("/_sim/auth/revoke", post(revoke).delete(unrevoke))
+        .route(
+            "/_sim/writers",
+            get(get_writers).put(set_writer).delete(clear_writers),
+        )
         .route("/_sim/push", get(get_push).put(set_push))
         .route("/_sim/stats", get(stats))
         .route("/_sim/stats/reset", post(reset_stats))
@@ -145,20 +152,10 @@ async fn set_user(
         }
     };
     let mut world = app.lock();
-    let Some(person) = world
-        .populations
-        .get_mut(&p)
-        .and_then(|pop| pop.get_mut(&id))
-    else {
-        return bad(StatusCode::NOT_FOUND, &format!("no {name} user `{id}`"));
-    };
-    let message = change.message.filter(|m| !m.is_empty());
-    person.set(availability, activity, message, now_ms());
-    let answer = view(person);
-    if let Some(index) = world.people(p).and_then(|pop| pop.position(&id)) {
-        push::announce(&world, &[(p, index)]);
+    match world.change(p, &id, availability, activity, change.message, now_ms()) {
+        Some(person) => Json(view(person)).into_response(),
+        None => bad(StatusCode::NOT_FOUND, &format!("no {name} user `{id}`")),
     }
-    Json(answer).into_response()
 }
 
 #[derive(Deserialize)]
@@ -300,6 +297,81 @@ async fn revoke(State(app): State<App>, body: String) -> Response {
 
 async fn unrevoke(State(app): State<App>) -> Response {
     app.lock().revoked.clear();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Writer {
+    provider: String,
+    /// The credential (Graph, Genesys, SuperOffice).
+    #[serde(default)]
+    token: Option<String>,
+    /// The `X-User-Id` (Rocket.Chat).
+    #[serde(default)]
+    user: Option<String>,
+    /// Whether it may write others.
+    #[serde(default = "yes")]
+    others: bool,
+    /// The person the token acts as (not Rocket.Chat).
+    #[serde(default, rename = "as")]
+    acting: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+const WRITER: &str = "expected {\"provider\": \"graph\" | \"genesys\" | \"superoffice\", \"token\", \"others\"?: true, \"as\"?: \"<person id>\"} or {\"provider\": \"rocketchat\", \"user\": \"<X-User-Id>\", \"others\"?: true}";
+
+/// `GET /_sim/writers`: how many tokens may write others or act as someone, per provider, and
+/// the Rocket.Chat user ids that may write others. Never a token.
+async fn get_writers(State(app): State<App>) -> Response {
+    Json(app.read().writers.view()).into_response()
+}
+
+/// `PUT /_sim/writers`: lets a token (a Rocket.Chat user id) write other people's presence, or
+/// no longer (`"others": false`), and makes a token act as a person (`"as"`).
+async fn set_writer(State(app): State<App>, body: String) -> Response {
+    let writer: Writer = match serde_json::from_str(&body) {
+        Ok(w) => w,
+        Err(e) => return bad(StatusCode::BAD_REQUEST, &format!("{WRITER}: {e}")),
+    };
+    let p = match provider(&writer.provider) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let rocketchat = p == Provider::RocketChat;
+    let key = match (rocketchat, writer.token, writer.user) {
+        (true, None, Some(user)) | (false, Some(user), None) => user,
+        _ => return bad(StatusCode::BAD_REQUEST, WRITER),
+    };
+    if key.trim().is_empty() {
+        return bad(StatusCode::BAD_REQUEST, WRITER);
+    }
+    let mut world = app.lock();
+    if let Some(id) = writer.acting {
+        if rocketchat {
+            return bad(
+                StatusCode::BAD_REQUEST,
+                "a Rocket.Chat request acts as the user its X-User-Id names: no \"as\"",
+            );
+        }
+        if world.people(p).and_then(|pop| pop.get(&id)).is_none() {
+            return bad(
+                StatusCode::NOT_FOUND,
+                &format!("no {} user `{id}`", p.name()),
+            );
+        }
+        world.writers.act_as(p, key.trim(), id);
+    }
+    world.writers.allow_others(p, key.trim(), writer.others);
+    Json(world.writers.view()).into_response()
+}
+
+/// `DELETE /_sim/writers`: every token acts as the first person again and writes only them.
+async fn clear_writers(State(app): State<App>) -> Response {
+    app.lock().writers.clear();
     StatusCode::NO_CONTENT.into_response()
 }
 

@@ -8,9 +8,11 @@
 //! client-credentials token endpoints of Entra ID and Genesys' login host ([`oauth`]).
 
 pub mod app;
+pub mod body;
 pub mod client;
 pub mod clock;
 pub mod control;
+pub mod identity;
 pub mod oauth;
 pub mod oidc;
 pub mod page;

@@ -13,7 +13,7 @@ pub struct Reply {
     pub status: u16,
     /// The body.
     pub body: String,
-    /// `Content-Type`.
+    /// `Content-Type`; empty for none.
     pub content_type: &'static str,
     /// Other headers.
     pub headers: Vec<(&'static str, String)>,
@@ -28,6 +28,17 @@ impl Reply {
             status,
             body,
             content_type: "application/json; charset=utf-8",
+            headers: Vec::new(),
+            ids: 0,
+        }
+    }
+
+    /// An answer with no body and no `Content-Type` (Graph's writes: "200 OK" and nothing).
+    pub fn empty(status: u16) -> Self {
+        Self {
+            status,
+            body: String::new(),
+            content_type: "",
             headers: Vec::new(),
             ids: 0,
         }

@@ -1,12 +1,14 @@
 //! Everything the simulator holds: the people of each provider, rate-limit windows, injected
-//! faults, request counts, revoked tokens, and the OAuth client and the access tokens issued to it.
+//! faults, request counts, revoked tokens, the OAuth client and the access tokens issued to it,
+//! who may write whom, and the one way a person's presence changes ([`World::change`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::people::{Population, Provider};
-use crate::push::Push;
+use crate::identity::Writers;
+use crate::people::{Activity, Availability, Person, Population, Provider};
+use crate::push::{self, Push};
 use crate::rng::Rng;
 
 /// How the simulator starts.
@@ -274,6 +276,22 @@ pub struct World {
     /// Where the demo's presence-relay is, for its fifth panel (`/_sim/site`); not a service
     /// the simulator speaks.
     pub relay: Option<String>,
+    /// Who acts as whom and who may write others (`/_sim/writers`).
+    pub writers: Writers,
+    /// What the providers' writes remember beside the people.
+    pub written: Written,
+}
+
+/// What the providers' writes remember beside the people themselves.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    /// Graph: each person's availability and activity from before their preferred presence, by
+    /// id, for `clearUserPreferredPresence` to go back to.
+    pub graph_before: HashMap<String, (Availability, Option<Activity>)>,
+    /// Genesys: the definition a write chose, by person id, with the person's `sequence` after
+    /// that write. Several definitions show the same state (Meal and Lunch); this one is shown
+    /// until the person changes again.
+    pub genesys_chosen: HashMap<String, (String, u64)>,
 }
 
 impl World {
@@ -302,7 +320,36 @@ impl World {
             change_every_ms: config.change_every_ms,
             push: Push::new(config.seed),
             relay: None,
+            writers: Writers::default(),
+            written: Written::default(),
         }
+    }
+
+    /// Changes one person's presence and announces it to the push sockets that watch them: what
+    /// `PUT /_sim/users/{provider}/{id}` does, and every provider's write. An empty message is
+    /// none. Returns the person as changed; `None` when there is no such person.
+    pub fn change(
+        &mut self,
+        provider: Provider,
+        id: &str,
+        availability: Availability,
+        activity: Option<Activity>,
+        message: Option<String>,
+        now_ms: u64,
+    ) -> Option<&Person> {
+        let index = self.people(provider)?.position(id)?;
+        let person = self
+            .populations
+            .get_mut(&provider)
+            .and_then(|p| p.people.get_mut(index))?;
+        person.set(
+            availability,
+            activity,
+            message.filter(|m| !m.is_empty()),
+            now_ms,
+        );
+        push::announce(self, &[(provider, index)]);
+        self.people(provider).and_then(|p| p.people.get(index))
     }
 
     /// The people of a provider.
