@@ -1265,3 +1265,74 @@ async fn genesys_refuses_a_21st_channel_when_all_20_are_connected() {
     create_channel(&base, "busy-user").await;
     assert_eq!(stats(&base).await["genesys"]["channels"], 20);
 }
+
+// ---------------------------------------------------------------- writes
+
+#[tokio::test]
+async fn writes_go_out_on_both_push_channels() {
+    let base = sim(4).await;
+    // Rocket.Chat: the caller (an X-User-Id naming nobody: the first person) sets its status.
+    let rc = ids(&base, "rocketchat").await;
+    let me = &rc[0];
+    let mut ws = ddp_in(&base).await;
+    assert_eq!(
+        sub_presence(&mut ws, "s1", &[me], &[]).await,
+        json!({ "msg": "ready", "subs": ["s1"] })
+    );
+    let written = request(
+        &base,
+        "POST",
+        "/rocketchat/api/v1/users.setStatus",
+        &[
+            ("X-User-Id", "caller0000000000"),
+            ("X-Auth-Token", "rc-token"),
+            ("Content-Type", "application/json"),
+        ],
+        Some(r#"{"status": "away", "message": "Coffee"}"#),
+    )
+    .await
+    .unwrap();
+    assert_eq!(written.status, 200, "{}", written.body);
+    let username = user(&base, "rocketchat", me).await["username"].clone();
+    let frame = ws.next().await;
+    assert_eq!(frame["id"], me.as_str(), "{frame}");
+    assert_eq!(frame["fields"]["args"], json!([[username, 2, "Coffee"]]));
+
+    // Genesys: the first person patches their own presence to the system Meal definition, which
+    // the event shows as it is, not as the Lunch definition of the same state.
+    let gen = ids(&base, "genesys").await;
+    let (mut socket, channel) = genesys_socket(&base, GEN_TOKEN).await;
+    let id = channel["id"].as_str().unwrap();
+    let put = topics(
+        &base,
+        GEN_TOKEN,
+        id,
+        "PUT",
+        Some(presence_topics(&[&gen[0]])),
+    )
+    .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    let meal = "b4a2d3e5-1c6f-4d70-8b8c-9d0e1f2a3b4c";
+    let body = json!({ "presenceDefinition": { "id": meal }, "message": "Lunch" }).to_string();
+    let patched = request(
+        &base,
+        "PATCH",
+        &format!("/genesys/api/v2/users/{}/presences/purecloud", gen[0]),
+        &[
+            ("Authorization", "Bearer genesys-token"),
+            ("Content-Type", "application/json"),
+        ],
+        Some(&body),
+    )
+    .await
+    .unwrap();
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    let event = socket
+        .until(|f| f["topicName"] == format!("v2.users.{}.presence", gen[0]))
+        .await;
+    assert_eq!(
+        event["eventBody"]["presenceDefinition"],
+        json!({ "id": meal, "systemPresence": "MEAL" })
+    );
+    assert_eq!(event["eventBody"]["message"], "Lunch");
+}

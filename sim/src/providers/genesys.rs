@@ -1,6 +1,6 @@
 //! Genesys Cloud under `/genesys/api/v2`: user presences per source (one by one, and in bulk of
 //! at most 50), presence definitions (the unpaged listing and the deprecated paged one), system
-//! presences, presence sources and primary sources.
+//! presences, presence sources and primary sources; the writes of presences are in [`writes`].
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
@@ -15,6 +15,8 @@ use crate::people::{Activity, Availability, Person, Provider};
 use crate::query::values;
 use crate::reply::{error, set, Reply};
 use crate::world::{Definition, World};
+
+pub mod writes;
 
 const GC: Provider = Provider::Genesys;
 
@@ -68,6 +70,7 @@ pub fn routes() -> Router<App> {
             "/genesys/api/v2/presence/users/{user}/primarysource",
             get(primary_source),
         )
+        .merge(writes::routes())
 }
 
 /// The first value of `name`, as a list member (`a,b` gives `a`).
@@ -75,10 +78,20 @@ fn query_value(query: Option<&str>, name: &str) -> Option<String> {
     values(query, name).into_iter().next()
 }
 
-/// The definition a person's state shows as.
+/// The definition a person's state shows as: the one a write chose, while the person has not
+/// changed since ([`crate::world::Written::genesys_chosen`]), or else the one their state reads as.
 pub fn definition_of<'a>(world: &'a World, person: &Person) -> Option<&'a Definition> {
     use Activity as A;
     use Availability as V;
+    let chosen = world
+        .written
+        .genesys_chosen
+        .get(&person.id)
+        .filter(|(_, sequence)| *sequence == person.sequence)
+        .and_then(|(id, _)| world.definitions.iter().find(|d| &d.id == id));
+    if chosen.is_some() {
+        return chosen;
+    }
     let name = match (person.availability, person.activity) {
         (V::Available, _) => "Available",
         (V::Busy, Some(A::InAMeeting)) => "Meeting",

@@ -1,6 +1,6 @@
 //! Microsoft Graph under `/graph/v1.0` and `/graph/beta`: `POST /communications/getPresencesByUserId`
 //! (at most 650 ids), `GET /users/{id}/presence`, `GET /communications/presences/{id}`,
-//! `GET /me/presence`.
+//! `GET /me/presence`; the writes of one's own presence are in [`writes`].
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -11,11 +11,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::app::App;
+use crate::identity;
 use crate::people::{Activity, Availability, Person, Provider};
 use crate::reply::{error, Reply};
 
 /// The most ids one getPresencesByUserId request takes.
 pub const BATCH_LIMIT: usize = 650;
+
+pub mod writes;
 
 const G: Provider = Provider::Graph;
 
@@ -32,6 +35,7 @@ pub fn routes() -> Router<App> {
             get(communications_presence),
         )
         .route("/graph/{version}/me/presence", get(me_presence))
+        .merge(writes::routes())
 }
 
 fn version_ok(version: &str) -> bool {
@@ -151,18 +155,15 @@ async fn communications_presence(
     .await
 }
 
-/// The signed-in user is the first simulated person.
+/// The signed-in user is the person the token acts as ([`identity::caller`]): the first
+/// simulated person unless `/_sim/writers` said otherwise.
 async fn me_presence(
     State(app): State<App>,
     Path(version): Path<String>,
     headers: HeaderMap,
 ) -> Response {
     app.api(G, "me/presence", &headers, |world, _| {
-        let me = world
-            .people(G)
-            .and_then(|p| p.people.first())
-            .map(|p| p.id.clone())
-            .unwrap_or_default();
+        let me = identity::caller(world, G, &headers).id.unwrap_or_default();
         single(world, &version, &me)
     })
     .await

@@ -1,5 +1,5 @@
 //! Rocket.Chat under `/rocketchat/api/v1`: `users.presence` (`ids`, `from`, `full`),
-//! `users.getPresence` and `users.getStatus`.
+//! `users.getPresence` and `users.getStatus`; the write `users.setStatus` is in [`writes`].
 //!
 //! As the server code does: with `ids`, only users who are online, away or busy come back
 //! (`full: false`); with a `from` less than ten minutes old, everyone changed since, the caller
@@ -19,6 +19,8 @@ use crate::query::{first, values};
 use crate::reply::{error, set, Reply};
 use crate::world::World;
 
+pub mod writes;
+
 const RC: Provider = Provider::RocketChat;
 
 /// How old `from` may be before the answer becomes a full snapshot.
@@ -30,6 +32,7 @@ pub fn routes() -> Router<App> {
         .route("/rocketchat/api/v1/users.presence", get(presence))
         .route("/rocketchat/api/v1/users.getPresence", get(get_presence))
         .route("/rocketchat/api/v1/users.getStatus", get(get_status))
+        .merge(writes::routes())
 }
 
 /// `online`, `busy`, `away` or `offline`.

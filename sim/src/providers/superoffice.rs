@@ -1,6 +1,7 @@
 //! SuperOffice under `/superoffice/api/v1`: `POST Agents/User/GetUserPresenceStatus` with
 //! `{"AssociateId": n}`, one associate per call, answering `UserPresenceStatus`
-//! `{"Status": <EjUserStatus name>, "Message": …}`; `$select` nulls the fields not named.
+//! `{"Status": <EjUserStatus name>, "Message": …}`; `$select` nulls the fields not named. The write
+//! `SetUserPresenceStatus` is in [`writes`].
 
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
@@ -10,17 +11,22 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use crate::app::App;
+use crate::body::{self, Object};
 use crate::people::{Availability, Person, Provider};
 use crate::reply::{error, Reply};
+
+pub mod writes;
 
 const SO: Provider = Provider::SuperOffice;
 
 /// The routes.
 pub fn routes() -> Router<App> {
-    Router::new().route(
-        "/superoffice/api/v1/Agents/User/GetUserPresenceStatus",
-        post(get_status),
-    )
+    Router::new()
+        .route(
+            "/superoffice/api/v1/Agents/User/GetUserPresenceStatus",
+            post(get_status),
+        )
+        .merge(writes::routes())
 }
 
 /// The `EjUserStatus` name for a person: present is StatusNormal, absent StatusNotAvailable.
@@ -36,6 +42,57 @@ pub fn status(person: &Person) -> &'static str {
     }
 }
 
+/// The associate a body names (`AssociateId`, a whole number or its text, in any case).
+fn associate(request: &Object) -> Option<i64> {
+    body::any_case(request, "AssociateId").and_then(|v| {
+        v.as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+    })
+}
+
+/// `UserPresenceStatus` of a person; `$select` nulls the fields it does not name.
+fn answer(person: &Person, query: Option<&str>) -> Value {
+    let mut answer =
+        json!({ "Status": status(person), "Message": person.message.clone().unwrap_or_default() });
+    let select: Vec<String> = form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .filter(|(k, _)| k == "$select")
+        .flat_map(|(_, v)| {
+            v.split(',')
+                .map(|s| s.trim().to_ascii_lowercase())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if !select.is_empty() {
+        if let Some(fields) = answer.as_object_mut() {
+            for (name, value) in fields.iter_mut() {
+                if !select.contains(&name.to_ascii_lowercase()) {
+                    *value = Value::Null;
+                }
+            }
+        }
+    }
+    answer
+}
+
+fn no_associate() -> Reply {
+    error(
+        SO,
+        400,
+        "ArgumentException",
+        "The request must be {\"AssociateId\": <integer>}.",
+    )
+}
+
+fn not_found(associate: i64) -> Reply {
+    error(
+        SO,
+        404,
+        "SoNotFoundException",
+        &format!("Associate {associate} was not found."),
+    )
+    .counting(1)
+}
+
 async fn get_status(
     State(app): State<App>,
     RawQuery(query): RawQuery,
@@ -43,34 +100,14 @@ async fn get_status(
     body: String,
 ) -> Response {
     app.api(SO, "GetUserPresenceStatus", &headers, move |world, _| {
-        let request: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
         // .NET model binding reads property names in any case.
-        let associate = request.as_object().and_then(|o| {
-            o.iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("AssociateId"))
-                .and_then(|(_, v)| v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
-        });
-        let Some(associate) = associate else {
-            return error(SO, 400, "ArgumentException", "The request must be {\"AssociateId\": <integer>}.");
+        let Some(associate) = body::object(&body).ok().as_ref().and_then(associate) else {
+            return no_associate();
         };
-        let Some(person) = world.people(SO).and_then(|p| p.get(&associate.to_string())) else {
-            return error(SO, 404, "SoNotFoundException", &format!("Associate {associate} was not found.")).counting(1);
-        };
-        let mut answer = json!({ "Status": status(person), "Message": person.message.clone().unwrap_or_default() });
-        let select: Vec<String> = form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
-            .filter(|(k, _)| k == "$select")
-            .flat_map(|(_, v)| v.split(',').map(|s| s.trim().to_ascii_lowercase()).collect::<Vec<_>>())
-            .collect();
-        if !select.is_empty() {
-            if let Some(fields) = answer.as_object_mut() {
-                for (name, value) in fields.iter_mut() {
-                    if !select.contains(&name.to_ascii_lowercase()) {
-                        *value = Value::Null;
-                    }
-                }
-            }
+        match world.people(SO).and_then(|p| p.get(&associate.to_string())) {
+            Some(person) => Reply::value(200, &answer(person, query.as_deref())).counting(1),
+            None => not_found(associate),
         }
-        Reply::value(200, &answer).counting(1)
     })
     .await
 }
