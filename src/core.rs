@@ -20,6 +20,8 @@ pub mod roster;
 pub mod schedule;
 pub mod state;
 pub mod tabs;
+#[cfg(feature = "write")]
+pub mod write;
 
 pub use auth::{Credentials, Secret};
 pub use error::{PresenceError, Retry};
@@ -39,3 +41,5 @@ pub use registry::{Applied, Registry};
 pub use roster::{Group, Person, Roster, Row};
 pub use schedule::{Cadence, Policy};
 pub use state::State;
+#[cfg(feature = "write")]
+pub use write::{Choice, StatusWrite, WritePlan};

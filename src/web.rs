@@ -20,6 +20,8 @@ pub use components::{
     PresenceBadge, PresenceBadgeProps, PresenceList, PresenceListProps, PresenceSummary,
     PresenceSummaryProps, StateBadge, StateBadgeProps, STYLESHEET,
 };
+#[cfg(feature = "write")]
+pub use components::{PresenceStatusPicker, PresenceStatusPickerProps};
 pub use context::{PresenceProvider, PresenceProviderProps, Stores};
 pub use directory::{configure, store, stores};
 pub use hooks::{use_labels, use_presence, use_roster, RosterHandle};

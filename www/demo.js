@@ -190,6 +190,13 @@ async function main() {
     // Rocket.Chat names people itself; the others' lists get the names from the page.
     const names = provider.providerNames ? null : captions;
     point(panel, provider.kind, list.map((p) => p.id), names, sources[provider.kind], provider.authSample, captions);
+    // The signed-in person (the simulator's first) sets their own status, where the package
+    // has the picker (its live entry, which the demo serves).
+    if (customElements.get("presence-status-picker") && list[0]) {
+      panel.badges.before(el("p", { class: "you" },
+        el("span", { class: "who" }, `You (${list[0].name}):`),
+        el("presence-status-picker", { source: provider.kind, user: list[0].id })));
+    }
     document.getElementById("panels").append(panel.section);
   }
   status.textContent = "Live: the simulator changes someone every few seconds.";

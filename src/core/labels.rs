@@ -59,6 +59,21 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ("summary.loading", "{n} loading"),
     ("summary.error", "{n} unavailable"),
     ("summaryEmpty", "Nobody to count"),
+    ("pickerButton", "Your status: {status}. Change it"),
+    (
+        "pickerNone",
+        "Your status: {status}. This source cannot change it",
+    ),
+    ("pickerMenu", "Set your status"),
+    ("pickerReset", "Reset status"),
+    ("pickerMessage", "Status message…"),
+    ("pickerMessageTitle", "Status message"),
+    ("pickerMessageLabel", "Message"),
+    ("pickerExpiry", "Clear after"),
+    ("pickerNever", "Never"),
+    ("pickerSave", "Save"),
+    ("pickerCancel", "Cancel"),
+    ("pickerRefused", "Your status was not changed: {reason}"),
 ];
 
 /// The words widgets show. Cheap to clone; compares by content.

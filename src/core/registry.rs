@@ -38,6 +38,10 @@ struct Entry {
     /// A presence was pushed while a read of this person was in flight: that read's answer is
     /// older than what is shown, and does not replace it.
     pushed_meanwhile: bool,
+    /// What the person shows while their own write is in flight (feature `write`): what the
+    /// service answers meanwhile is kept underneath, for a refused write to roll back to.
+    #[cfg(feature = "write")]
+    held: Option<Presence>,
 }
 
 /// The state of one source.
@@ -401,6 +405,10 @@ impl Registry {
     /// it is `Stale`.
     pub fn state(&self, id: &UserId, now_ms: u64) -> Option<State> {
         let e = self.entries.get(id)?;
+        #[cfg(feature = "write")]
+        if let Some(held) = &e.held {
+            return Some(State::Fresh(held.clone()));
+        }
         Some(match (&e.presence, &e.error) {
             (None, None) => State::Loading,
             (None, Some(error)) => State::Error(error.clone()),
@@ -457,6 +465,45 @@ impl Registry {
         self.skipped
     }
 
+    /// Shows `shown` for `id` (someone subscribed) while their write is in flight, whatever
+    /// answers or pushes arrive meanwhile; `false` (nothing held) when nobody shows them or a
+    /// write of theirs is in flight already.
+    #[cfg(feature = "write")]
+    pub fn hold(&mut self, id: &UserId, shown: Presence) -> bool {
+        match self.entries.get_mut(id) {
+            Some(e) if e.held.is_none() => {
+                e.held = Some(shown);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether a write of `id`'s is in flight.
+    #[cfg(feature = "write")]
+    pub fn holding(&self, id: &UserId) -> bool {
+        self.entries.get(id).is_some_and(|e| e.held.is_some())
+    }
+
+    /// Ends the write of `id`'s: done (`true`), what it showed is their presence, confirmed at
+    /// `now_ms` (an answer read before the write took effect does not undo it); refused, they
+    /// show what the service last said. Returns whether anything was held.
+    #[cfg(feature = "write")]
+    pub fn release(&mut self, id: &UserId, done: bool, now_ms: u64) -> bool {
+        let Some(e) = self.entries.get_mut(id) else {
+            return false;
+        };
+        let Some(held) = e.held.take() else {
+            return false;
+        };
+        if done {
+            e.presence = Some(held);
+            e.confirmed_ms = Some(now_ms);
+            e.error = None;
+        }
+        true
+    }
+
     /// The delta cursor, once the provider gave one.
     pub fn cursor(&self) -> Option<&Cursor> {
         self.cursor.as_ref()
@@ -484,6 +531,48 @@ mod tests {
             .map(|id| serde_json::json!({"id": id.as_str(), "availability": availability, "activity": availability}))
             .collect();
         HttpResponse::new(200, serde_json::json!({ "value": value }).to_string())
+    }
+
+    #[cfg(feature = "write")]
+    #[test]
+    fn a_write_shows_at_once_holds_against_answers_and_rolls_back_when_refused() {
+        let mut r = graph();
+        let me = UserId::new("u0000");
+        assert!(!r.hold(
+            &me,
+            Presence::new(me.clone(), ProviderKind::Graph, Availability::Busy)
+        ));
+        r.subscribe(&me);
+        let plan = r.plan_new();
+        r.apply(
+            &plan.requests[0],
+            Ok(answer_all(&plan.requests[0], "Available")),
+            1,
+        );
+        let busy = Presence::new(me.clone(), ProviderKind::Graph, Availability::Busy);
+        assert!(r.hold(&me, busy.clone()));
+        assert!(r.holding(&me));
+        // One write at a time: a second (a double click) holds nothing.
+        assert!(!r.hold(&me, busy.clone()));
+        // A poll answered meanwhile (read before the write took effect) does not undo it.
+        let poll = r.plan_poll();
+        r.apply(
+            &poll.requests[0],
+            Ok(answer_all(&poll.requests[0], "Away")),
+            2,
+        );
+        assert_eq!(r.state(&me, 3), Some(State::Fresh(busy.clone())));
+        // Refused: back to what the service said last.
+        assert!(r.release(&me, false, 4));
+        let Some(State::Fresh(p)) = r.state(&me, 4) else {
+            panic!("not fresh");
+        };
+        assert_eq!(p.availability, Availability::Away);
+        // Done: what it showed stays, confirmed.
+        assert!(r.hold(&me, busy.clone()));
+        assert!(r.release(&me, true, 5));
+        assert_eq!(r.state(&me, 6), Some(State::Fresh(busy)));
+        assert!(!r.release(&me, true, 7));
     }
 
     #[test]

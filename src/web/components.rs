@@ -6,10 +6,14 @@ pub mod badge;
 pub mod clock;
 pub mod icon;
 pub mod list;
+#[cfg(feature = "write")]
+pub mod picker;
 pub mod style;
 pub mod summary;
 
 pub use badge::{PresenceBadge, PresenceBadgeProps, StateBadge, StateBadgeProps};
 pub use list::{PresenceList, PresenceListProps};
+#[cfg(feature = "write")]
+pub use picker::{PresenceStatusPicker, PresenceStatusPickerProps};
 pub use style::{adopt_stylesheet, STYLESHEET};
 pub use summary::{PresenceSummary, PresenceSummaryProps};

@@ -38,6 +38,24 @@
 //! | `source` | the configured source's name |
 //! | `users` | ids, separated by commas or spaces |
 //!
+//! ## `<presence-status-picker>` (builds with the `write` feature: `presence-widgets/live`)
+//!
+//! The person's own badge as a menu button that sets their status: the statuses the service
+//! takes, "reset" and a status message (with an expiry where the service keeps one) in a dialog.
+//! The pick shows at once on every widget of that person on the page and rolls back, with the
+//! service's reason, if it refuses.
+//!
+//! | Attribute | Meaning | Default |
+//! | --- | --- | --- |
+//! | `source` | the configured source's name | — |
+//! | `user` | the signed-in person's id at that source | — |
+//! | `size` | icon size in pixels, 10 to 32 | 16 |
+//!
+//! It fires `presence-set` (`{ source, user, status, reset, message }`) when the service has
+//! taken the write, and `presence-set-error` (`{ source, user, message, error }`) when it
+//! refused it (or it was refused before sending). `setStatus(source, user, write)` does the same
+//! from a script.
+//!
 //! ## Events (all elements; `bubbles`, `composed`)
 //!
 //! | Event | `detail` |
@@ -174,6 +192,105 @@ declare global {
   }
 }
 "#;
+
+#[cfg(feature = "write")]
+#[wasm_bindgen(typescript_custom_section)]
+const WRITE_TYPES: &str = r#"
+/** A status a person may pick: `value` is what `setStatus` takes as `status`. */
+export interface StatusChoice {
+  value: string;
+  availability: "Available" | "Busy" | "DoNotDisturb" | "BeRightBack" | "Away" | "Offline" | "Unknown";
+  activity: string | null;
+  /** The service's own label (Genesys's definitions, in the page's language); null: the widgets' words. */
+  label: string | null;
+}
+
+/** What `setStatus` sets; what is left out stays as it is. */
+export interface StatusWrite {
+  /** One of `statuses(source)`'s values. */
+  status?: string;
+  /** Back to the service's default (Graph clears the preferred presence; Rocket.Chat online; Genesys Available; SuperOffice StatusNormal). */
+  reset?: boolean;
+  /** The status message; "" clears it. */
+  message?: string;
+  /** When the message (Rocket.Chat: the status) ends, as a Date or milliseconds since the epoch (Graph and Rocket.Chat only). */
+  expiresAt?: Date | number;
+}
+
+/** The detail of `presence-set`. */
+export interface PresenceSetDetail { source: string; user: string; status: string | null; reset: boolean; message: string | null }
+/** The detail of `presence-set-error`. */
+export interface PresenceSetErrorDetail { source: string; user: string; message: string; error: { kind: string; [field: string]: unknown } }
+
+export interface PresencePickerEventMap extends PresenceElementEventMap {
+  "presence-set": CustomEvent<PresenceSetDetail>;
+  "presence-set-error": CustomEvent<PresenceSetErrorDetail>;
+}
+
+/** <presence-status-picker source user size> */
+export interface PresenceStatusPickerElement extends HTMLElement {
+  addEventListener<K extends keyof PresencePickerEventMap>(type: K, listener: (this: PresenceStatusPickerElement, ev: PresencePickerEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "presence-status-picker": PresenceStatusPickerElement;
+  }
+}
+"#;
+
+/// The statuses a person may pick at `source` (`[]` for one that takes no writes, or before
+/// Genesys's definitions are known; `null` for a source nobody configured).
+#[cfg(feature = "write")]
+#[wasm_bindgen(js_name = statuses, unchecked_return_type = "StatusChoice[] | null")]
+pub fn statuses_js(source: &str) -> JsValue {
+    let Some(store) = directory::store(source) else {
+        return JsValue::NULL;
+    };
+    let mut json = String::from("[");
+    for (i, c) in store.choices().iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        json.push_str(
+            &crate::core::json::Object::new()
+                .string("value", &c.value)
+                .string("availability", c.availability.name())
+                .opt_string(
+                    "activity",
+                    c.activity.as_ref().map(crate::core::Activity::name),
+                )
+                .opt_string("label", c.label.as_deref())
+                .finish(),
+        );
+    }
+    json.push(']');
+    js_sys::JSON::parse(&json).unwrap_or(JsValue::NULL)
+}
+
+/// Sets `user`'s status at `source` as the picker does: every widget of theirs shows it at once
+/// and rolls back if the service refuses. Resolves when the service has taken it; rejects with
+/// an `Error` naming the reason (refused before sending, or by the service).
+#[cfg(feature = "write")]
+#[wasm_bindgen(js_name = setStatus, unchecked_return_type = "Promise<void>")]
+pub fn set_status_js(
+    source: String,
+    user: String,
+    #[wasm_bindgen(unchecked_param_type = "StatusWrite")] write: JsValue,
+) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(async move {
+        let fail = |message: String| JsValue::from(js_sys::Error::new(&message));
+        let store = directory::store(&source)
+            .ok_or_else(|| fail(format!("no source `{source}` is configured")))?;
+        let write = options::read_write(&write).map_err(|e| fail(e.to_string()))?;
+        store
+            .write(&crate::core::UserId::new(user), write)
+            .await
+            .map(|()| JsValue::UNDEFINED)
+            .map_err(|e| fail(e.to_string()))
+    })
+}
 
 /// How the source named `source` learns of changes now: `{ mode: "push" | "poll", reason }`,
 /// or `null` for a source nobody configured.

@@ -142,6 +142,9 @@ struct Inner {
     /// it): shown on everyone, and the source is left out of the stream.
     #[cfg(feature = "relay")]
     relay_refusal: RefCell<Option<PresenceError>>,
+    /// Whose writes are in flight: one at a time each (a double click sends one).
+    #[cfg(feature = "write")]
+    writing: RefCell<Vec<UserId>>,
 }
 
 /// Keeps an id subscribed while it lives; dropping it unsubscribes.
@@ -219,6 +222,8 @@ impl Store {
             last_error: RefCell::new(None),
             random: Cell::new(now_ms() | 1),
             requests: Cell::new(0),
+            #[cfg(feature = "write")]
+            writing: RefCell::new(Vec::new()),
             visibility: RefCell::new(None),
             #[cfg(feature = "push")]
             push: RefCell::new(None),
@@ -768,6 +773,112 @@ impl Store {
                 listener(id, &state);
             }
         }
+    }
+}
+
+#[cfg(feature = "write")]
+impl Store {
+    /// The statuses a person may pick at this source; none for one that takes no writes, or
+    /// (Genesys) before its definitions are known.
+    pub fn choices(&self) -> Vec<crate::core::Choice> {
+        self.0.registry.borrow().adapter().choices()
+    }
+
+    /// What the service does with a picked status that a person should know, if anything.
+    pub fn write_note(&self) -> Option<&'static str> {
+        self.0.registry.borrow().adapter().write_note()
+    }
+
+    /// Whether the service would be asked to do `write` for `id` (it is planned, not refused
+    /// before sending). Nothing is sent.
+    pub fn takes(&self, id: &UserId, write: &crate::core::StatusWrite) -> bool {
+        self.0
+            .registry
+            .borrow()
+            .adapter()
+            .plan_write(id, write, now_ms())
+            .is_ok()
+    }
+
+    /// Whether a write of `id`'s status is in flight.
+    pub fn writing(&self, id: &UserId) -> bool {
+        self.0.writing.borrow().contains(id)
+    }
+
+    /// Makes sure what the statuses are is known (Genesys reads its definitions first).
+    pub async fn learn_choices(&self) {
+        self.setup().await;
+    }
+
+    /// Sets `id`'s status as `write` asks. Every widget of theirs on the page shows it at once
+    /// and holds it until the service answers (an answer or push meanwhile does not undo it);
+    /// refused, they show what the service last said.
+    ///
+    /// The write runs to its end whatever happens to the widget that asked for it.
+    ///
+    /// # Errors
+    /// [`PresenceError::Config`] before any request for what the service would refuse (see
+    /// [`crate::core::Provider::plan_write`]) and for a write of theirs already in flight;
+    /// the service's refusal ([`PresenceError::Http`]) or the network's otherwise.
+    pub async fn write(
+        &self,
+        id: &UserId,
+        write: crate::core::StatusWrite,
+    ) -> Result<(), PresenceError> {
+        if self.writing(id) {
+            return Err(PresenceError::Config(format!(
+                "source `{}`: a write of `{id}`'s status is in flight",
+                self.name()
+            )));
+        }
+        self.setup().await;
+        let plan = self
+            .0
+            .registry
+            .borrow()
+            .adapter()
+            .plan_write(id, &write, now_ms())?;
+        self.0.writing.borrow_mut().push(id.clone());
+        let shown = match self.state(id) {
+            State::Fresh(p)
+            | State::Failing { presence: p, .. }
+            | State::Stale { presence: p, .. } => Some(plan.apply(&write, &p)),
+            State::Loading | State::Error(_) => plan.shows.as_ref().map(|_| {
+                plan.apply(
+                    &write,
+                    &Presence::new(id.clone(), self.kind(), crate::core::Availability::Unknown),
+                )
+            }),
+        };
+        if let Some(shown) = shown {
+            if self.0.registry.borrow_mut().hold(id, shown) {
+                self.notify(std::slice::from_ref(id));
+            }
+        }
+        let mut outcome = Ok(());
+        for request in &plan.requests {
+            let answer = self.send(request).await;
+            outcome = answer.and_then(|response| {
+                self.0
+                    .registry
+                    .borrow()
+                    .adapter()
+                    .parse_write(request, &response)
+            });
+            if outcome.is_err() {
+                break;
+            }
+        }
+        self.0.writing.borrow_mut().retain(|w| w != id);
+        if self
+            .0
+            .registry
+            .borrow_mut()
+            .release(id, outcome.is_ok(), now_ms())
+        {
+            self.notify(std::slice::from_ref(id));
+        }
+        outcome
     }
 }
 

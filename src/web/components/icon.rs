@@ -186,16 +186,24 @@ pub(crate) fn svg_class(look: Look) -> String {
     format!("presence-dot presence-dot--{}", look.css())
 }
 
-/// The icon, `size` pixels square, named `label` for assistive technology.
+/// The icon, `size` pixels square, named `label` for assistive technology (hidden from it when
+/// `label` is empty: an icon beside words that say it).
 pub fn icon(look: Look, size: u32, label: &str) -> Html {
     let size = size.clamp(10, 32).to_string();
     let shapes = shapes(look);
     let mut svg = yew::virtual_dom::VTag::new("svg");
     svg.add_attribute("class", svg_class(look));
     for (name, value) in SVG_ATTRS {
+        // An icon beside its own words says nothing itself.
+        if label.is_empty() && *name == "role" {
+            svg.add_attribute("aria-hidden", "true");
+            continue;
+        }
         svg.add_attribute(name, *value);
     }
-    svg.add_attribute("aria-label", label.to_owned());
+    if !label.is_empty() {
+        svg.add_attribute("aria-label", label.to_owned());
+    }
     svg.add_attribute("width", size.clone());
     svg.add_attribute("height", size);
     for shape in shapes {

@@ -53,11 +53,20 @@ pub enum Tag {
     List,
     /// `<presence-summary>`.
     Summary,
+    /// `<presence-status-picker>` (feature `write`).
+    #[cfg(feature = "write")]
+    Picker,
 }
 
 impl Tag {
     /// Every tag.
-    pub const ALL: [Tag; 3] = [Tag::Badge, Tag::List, Tag::Summary];
+    pub const ALL: &'static [Tag] = &[
+        Tag::Badge,
+        Tag::List,
+        Tag::Summary,
+        #[cfg(feature = "write")]
+        Tag::Picker,
+    ];
 
     /// The tag name.
     pub fn name(self) -> &'static str {
@@ -65,6 +74,8 @@ impl Tag {
             Tag::Badge => "presence-badge",
             Tag::List => "presence-list",
             Tag::Summary => "presence-summary",
+            #[cfg(feature = "write")]
+            Tag::Picker => "presence-status-picker",
         }
     }
 
@@ -73,12 +84,14 @@ impl Tag {
             Tag::Badge => &["source", "user", "show-label", "size"],
             Tag::List => &["source", "users", "names", "group", "no-filter"],
             Tag::Summary => &["source", "users"],
+            #[cfg(feature = "write")]
+            Tag::Picker => &["source", "user", "size"],
         }
     }
 
     fn of(element: &HtmlElement) -> Option<Tag> {
         let name = element.tag_name().to_ascii_lowercase();
-        Tag::ALL.into_iter().find(|t| t.name() == name)
+        Tag::ALL.iter().copied().find(|t| t.name() == name)
     }
 }
 
@@ -104,6 +117,8 @@ pub fn read_attributes(tag: Tag, element: &HtmlElement) -> Attributes {
     let get = |name: &str| element.get_attribute(name);
     let users: Vec<AttrValue> = match tag {
         Tag::Badge => get("user").into_iter().map(AttrValue::from).collect(),
+        #[cfg(feature = "write")]
+        Tag::Picker => get("user").into_iter().map(AttrValue::from).collect(),
         Tag::List | Tag::Summary => get("users")
             .unwrap_or_default()
             .split(|c: char| c == ',' || c.is_whitespace())
@@ -173,6 +188,11 @@ pub(crate) fn Host(props: &HostProps) -> Html {
         Tag::Summary => {
             html! { <PresenceSummary source={a.source.clone()} users={a.users.clone()} /> }
         }
+        #[cfg(feature = "write")]
+        Tag::Picker => html! {
+            <crate::web::PresenceStatusPicker source={a.source.clone()}
+                user={a.users.get(0).cloned().unwrap_or_default()} size={a.size} />
+        },
     };
     // The context itself rather than a `PresenceProvider` around it: one component less in
     // every page's download.
@@ -253,7 +273,7 @@ pub fn define_all() -> bool {
     let disconnected = Closure::<dyn Fn(HtmlElement)>::new(disconnected).into_js_value();
     let changed = Closure::<dyn Fn(HtmlElement)>::new(changed).into_js_value();
     let mut any = false;
-    for tag in Tag::ALL {
+    for &tag in Tag::ALL {
         let attributes: js_sys::Array = tag
             .attributes()
             .iter()
@@ -336,7 +356,7 @@ fn connected(element: HtmlElement) {
             let subscription = follow(&badge, &props);
             Body::Badge(badge, subscription)
         }
-        Tag::List | Tag::Summary => {
+        _ => {
             Body::App(yew::Renderer::<Host>::with_root_and_props(container, props.clone()).render())
         }
     };

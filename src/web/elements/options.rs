@@ -246,3 +246,52 @@ fn auth(name: &str, adapter: &Adapter, value: &JsValue) -> Result<Auth, Presence
         })
     })))
 }
+
+/// Reads `setStatus()`'s write: `{ status?, reset?, message?, expiresAt? }` (`expiresAt` a Date
+/// or milliseconds since the epoch).
+///
+/// # Errors
+/// [`PresenceError::Config`] naming the field of the wrong type.
+#[cfg(feature = "write")]
+pub fn read_write(write: &JsValue) -> Result<crate::core::StatusWrite, PresenceError> {
+    let wrong = |name: &str, what: &str| {
+        PresenceError::Config(format!("setStatus(): `{name}` must be {what}"))
+    };
+    if !write.is_object() {
+        return Err(PresenceError::Config(
+            "setStatus() takes { status?, reset?, message?, expiresAt? }".into(),
+        ));
+    }
+    let string = |name: &str| match field(write, name) {
+        None => Ok(None),
+        Some(v) => v
+            .as_string()
+            .map(Some)
+            .ok_or_else(|| wrong(name, "a string")),
+    };
+    let reset = match field(write, "reset") {
+        None => false,
+        Some(v) => v.as_bool().ok_or_else(|| wrong("reset", "true or false"))?,
+    };
+    let expires_ms = match field(write, "expiresAt") {
+        None => None,
+        Some(v) => {
+            let ms = match v.dyn_ref::<js_sys::Date>() {
+                Some(date) => date.get_time(),
+                None => v.as_f64().unwrap_or(f64::NAN),
+            };
+            let object = Object::new();
+            let _ = Reflect::set(&object, &JsValue::from_str("at"), &JsValue::from_f64(ms));
+            Some(
+                whole(&object, "at")
+                    .ok_or_else(|| wrong("expiresAt", "a Date or milliseconds since the epoch"))?,
+            )
+        }
+    };
+    Ok(crate::core::StatusWrite {
+        status: string("status")?,
+        reset,
+        message: string("message")?,
+        expires_ms,
+    })
+}

@@ -1,0 +1,374 @@
+//! `<presence-status-picker>` as a person uses it, against presence-sim's writes (features
+//! `element` and `write`): opened and moved through with the keyboard (the ARIA menu-button
+//! pattern), a pick shown at once on every widget of that person and held until the service
+//! answers, a refusal rolled back with the service's reason, and the events.
+#![cfg(all(target_arch = "wasm32", feature = "element", feature = "write"))]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly"
+)]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use presence_widgets::web::elements::configure_js;
+use serde_json::json;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+use web_sys::{Element, HtmlElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[path = "support/sim.rs"]
+mod sim;
+use sim::*;
+
+#[path = "support/dom.rs"]
+mod dom;
+use dom::*;
+
+fn element(tag: &str, attributes: &[(&str, &str)]) -> HtmlElement {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let e = document.create_element(tag).unwrap();
+    for (name, value) in attributes {
+        e.set_attribute(name, value).unwrap();
+    }
+    e.dyn_into().unwrap()
+}
+
+fn shadow(e: &Element) -> Element {
+    e.shadow_root()
+        .expect("a shadow root")
+        .first_element_child()
+        .expect("the container")
+}
+
+fn record(target: &Element, name: &str) -> Rc<RefCell<Vec<serde_json::Value>>> {
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let into = seen.clone();
+    let listener = Closure::<dyn Fn(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
+        let text = js_sys::JSON::stringify(&e.detail()).unwrap();
+        into.borrow_mut()
+            .push(serde_json::from_str(&String::from(text)).unwrap());
+    });
+    target
+        .add_event_listener_with_callback(name, listener.as_ref().unchecked_ref())
+        .unwrap();
+    listener.forget();
+    seen
+}
+
+fn active_text(picker: &Element) -> String {
+    picker
+        .shadow_root()
+        .unwrap()
+        .active_element()
+        .map(|e| e.text_content().unwrap_or_default())
+        .unwrap_or_default()
+}
+
+fn badge_label(badge: &Element) -> String {
+    attrs(&shadow(badge), ".presence-dot", "aria-label")
+        .pop()
+        .unwrap_or_default()
+}
+
+/// What the sim says of `id` now.
+async fn sim_availability(id: &str) -> String {
+    let person = sim_call("GET", &format!("/_sim/users/graph/{id}"), None).await;
+    person["availability"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[wasm_bindgen_test]
+async fn the_picker_is_a_menu_button_and_a_pick_shows_at_once_and_holds() {
+    clear_faults().await;
+    let ids = people("graph").await;
+    let me = ids[170].as_str().to_owned();
+    sim_call(
+        "PUT",
+        &format!("/_sim/users/graph/{me}"),
+        Some(json!({"availability": "Available"})),
+    )
+    .await;
+    // The picker's token acts as `me` at the simulator.
+    sim_call(
+        "PUT",
+        "/_sim/writers",
+        Some(json!({"provider": "graph", "token": "picker-me", "as": me, "others": false})),
+    )
+    .await;
+    let problems = configure_js(
+        js_sys::JSON::parse(
+            &json!({ "sources": { "pick": {
+                "kind": "graph", "baseUrl": format!("{}/graph/v1.0", sim()), "token": "picker-me", "intervalMs": 60000,
+            }}})
+            .to_string(),
+        )
+        .unwrap(),
+    );
+    assert!(problems.is_empty(), "{problems:?}");
+    let root = fresh_root();
+    let picker = element(
+        "presence-status-picker",
+        &[("source", "pick"), ("user", &me)],
+    );
+    let badge = element("presence-badge", &[("source", "pick"), ("user", &me)]);
+    let set = record(&root, "presence-set");
+    root.append_child(&picker).unwrap();
+    root.append_child(&badge).unwrap();
+    rendered_until(10_000, "the person's status", || {
+        badge_label(&badge) == "Available"
+    })
+    .await;
+
+    let inside = shadow(&picker);
+    let button = inside.query_selector("button").unwrap().unwrap();
+    assert_eq!(
+        button.get_attribute("aria-haspopup").as_deref(),
+        Some("menu")
+    );
+    assert_eq!(
+        button.get_attribute("aria-expanded").as_deref(),
+        Some("false")
+    );
+    assert!(button
+        .get_attribute("aria-label")
+        .unwrap()
+        .contains("Available"));
+
+    // Enter opens the menu on its first item; the arrows move, wrapping; Escape closes it and
+    // gives the focus back to the button.
+    press(&button, "Enter");
+    rendered_until(2_000, "the menu", || {
+        !all(&inside, "[role=menu]").is_empty()
+    })
+    .await;
+    rendered_until(2_000, "the first item focused", || {
+        active_text(&picker) == "Available"
+    })
+    .await;
+    assert_eq!(
+        button.get_attribute("aria-expanded").as_deref(),
+        Some("true")
+    );
+    let items = texts(&inside, "[role^=menuitem]");
+    assert_eq!(
+        items,
+        [
+            "Available",
+            "Busy",
+            "Do not disturb",
+            "Be right back",
+            "Away",
+            "Offline",
+            "Reset status",
+            "Status message…"
+        ]
+    );
+    assert_eq!(
+        attrs(&inside, "[role=menuitemradio][aria-checked=true]", "role").len(),
+        1,
+        "the current status is checked"
+    );
+    // Graph's caveat is said beside the menu.
+    assert!(texts(&inside, ".presence-picker__note")[0].contains("signed in"));
+    let menu = inside.query_selector("[role=menu]").unwrap().unwrap();
+    press(&menu, "ArrowUp");
+    rendered_until(2_000, "the last item", || {
+        active_text(&picker) == "Status message…"
+    })
+    .await;
+    press(&menu, "ArrowDown");
+    rendered_until(2_000, "back to the first", || {
+        active_text(&picker) == "Available"
+    })
+    .await;
+    press(&menu, "End");
+    press(&menu, "Home");
+    press(&menu, "ArrowDown");
+    rendered_until(2_000, "Busy", || active_text(&picker) == "Busy").await;
+    press(&menu, "Escape");
+    rendered_until(2_000, "the menu closed", || {
+        all(&inside, "[role=menu]").is_empty()
+    })
+    .await;
+    let focused = picker.shadow_root().unwrap().active_element().unwrap();
+    assert_eq!(focused.tag_name(), "BUTTON", "focus is back on the button");
+
+    // Busy, picked while the service is slow: every widget of the person shows it at once.
+    inject(json!({"provider": "graph", "latency_ms": 1500})).await;
+    press(&button, "ArrowDown");
+    rendered_until(2_000, "the menu", || active_text(&picker) == "Available").await;
+    let menu = inside.query_selector("[role=menu]").unwrap().unwrap();
+    press(&menu, "ArrowDown");
+    rendered_until(2_000, "Busy", || active_text(&picker) == "Busy").await;
+    press(&menu, "Enter");
+    rendered_until(1_000, "Busy shown at once", || {
+        badge_label(&badge) == "Busy"
+    })
+    .await;
+    assert!(set.borrow().is_empty(), "shown before the service answered");
+    // A poll answered meanwhile (read before the write) does not undo it.
+    presence_widgets::web::store("pick").unwrap().poll_now();
+    rendered_until(10_000, "the write's answer", || !set.borrow().is_empty()).await;
+    assert_eq!(badge_label(&badge), "Busy");
+    assert_eq!(set.borrow()[0]["status"], "Busy");
+    assert_eq!(set.borrow()[0]["user"], me.as_str());
+    clear_faults().await;
+    assert_eq!(sim_availability(&me).await, "Busy");
+    root.remove_child(&picker).unwrap();
+    root.remove_child(&badge).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_pick_rolls_back_with_the_reason_and_nothing_is_sent_twice() {
+    clear_faults().await;
+    let ids = people("graph").await;
+    let (me, other) = (ids[171].as_str().to_owned(), ids[172].as_str().to_owned());
+    sim_call(
+        "PUT",
+        &format!("/_sim/users/graph/{other}"),
+        Some(json!({"availability": "Away"})),
+    )
+    .await;
+    sim_call(
+        "PUT",
+        "/_sim/writers",
+        Some(json!({"provider": "graph", "token": "picker-refused", "as": me, "others": false})),
+    )
+    .await;
+    let problems = configure_js(
+        js_sys::JSON::parse(
+            &json!({ "sources": { "refused": {
+                "kind": "graph", "baseUrl": format!("{}/graph/v1.0", sim()), "token": "picker-refused", "intervalMs": 60000,
+            }}})
+            .to_string(),
+        )
+        .unwrap(),
+    );
+    assert!(problems.is_empty(), "{problems:?}");
+    let root = fresh_root();
+    // A picker for someone else: the token may write only its own person.
+    let picker = element(
+        "presence-status-picker",
+        &[("source", "refused"), ("user", &other)],
+    );
+    let badge = element("presence-badge", &[("source", "refused"), ("user", &other)]);
+    let errors = record(&root, "presence-set-error");
+    root.append_child(&picker).unwrap();
+    root.append_child(&badge).unwrap();
+    rendered_until(10_000, "the person's status", || {
+        badge_label(&badge) == "Away"
+    })
+    .await;
+    let (_, writes_before) = counted("graph", "setUserPreferredPresence").await;
+
+    inject(json!({"provider": "graph", "latency_ms": 800})).await;
+    let inside = shadow(&picker);
+    let button = inside.query_selector("button").unwrap().unwrap();
+    press(&button, "Enter");
+    rendered_until(2_000, "the menu", || active_text(&picker) == "Available").await;
+    let menu = inside.query_selector("[role=menu]").unwrap().unwrap();
+    press(&menu, "Enter");
+    rendered_until(1_000, "Available shown at once", || {
+        badge_label(&badge) == "Available"
+    })
+    .await;
+    // A second pick while the first is in flight (a double click) sends nothing.
+    let store = presence_widgets::web::store("refused").unwrap();
+    let second = store
+        .write(
+            &presence_widgets::core::UserId::new(other.as_str()),
+            presence_widgets::core::StatusWrite {
+                status: Some("Busy".into()),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert!(second.unwrap_err().to_string().contains("in flight"));
+    rendered_until(10_000, "the refusal", || !errors.borrow().is_empty()).await;
+    clear_faults().await;
+    assert_eq!(badge_label(&badge), "Away", "rolled back");
+    assert_eq!(errors.borrow()[0]["error"]["status"], 403);
+    let alert = texts(&inside, "[role=alert]");
+    assert!(
+        alert[0].starts_with("Your status was not changed"),
+        "{alert:?}"
+    );
+    let (_, writes_after) = counted("graph", "setUserPreferredPresence").await;
+    assert_eq!(writes_after - writes_before, 1, "one write sent");
+    assert_eq!(sim_availability(&other).await, "Away");
+
+    // Refused before any request: an unknown status, an expiry in the past.
+    let unknown = presence_widgets::core::StatusWrite {
+        status: Some("Presenting".into()),
+        ..Default::default()
+    };
+    let me_id = presence_widgets::core::UserId::new(me.as_str());
+    assert!(store
+        .write(&me_id, unknown)
+        .await
+        .unwrap_err()
+        .to_string()
+        .contains("not a status"));
+    let past = presence_widgets::core::StatusWrite {
+        status: Some("Busy".into()),
+        expires_ms: Some(1),
+        ..Default::default()
+    };
+    assert!(store
+        .write(&me_id, past)
+        .await
+        .unwrap_err()
+        .to_string()
+        .contains("in the past"));
+    let (_, writes_last) = counted("graph", "setUserPreferredPresence").await;
+    assert_eq!(
+        writes_last, writes_after,
+        "nothing sent for what the service would refuse"
+    );
+
+    // A write in flight when its picker is removed still ends, and is reported on nothing.
+    inject(json!({"provider": "graph", "latency_ms": 600})).await;
+    let mine = element(
+        "presence-status-picker",
+        &[("source", "refused"), ("user", &me)],
+    );
+    let my_badge = element("presence-badge", &[("source", "refused"), ("user", &me)]);
+    let set = record(&root, "presence-set");
+    root.append_child(&mine).unwrap();
+    root.append_child(&my_badge).unwrap();
+    rendered_until(10_000, "my status", || {
+        !badge_label(&my_badge).is_empty() && !badge_label(&my_badge).contains("Loading")
+    })
+    .await;
+    let my_button = shadow(&mine).query_selector("button").unwrap().unwrap();
+    press(&my_button, "Enter");
+    rendered_until(2_000, "the menu", || active_text(&mine) == "Available").await;
+    let menu = shadow(&mine)
+        .query_selector("[role=menu]")
+        .unwrap()
+        .unwrap();
+    press(&menu, "End");
+    press(&menu, "ArrowUp");
+    press(&menu, "ArrowUp");
+    rendered_until(2_000, "Offline", || active_text(&mine) == "Offline").await;
+    press(&menu, "Enter");
+    root.remove_child(&mine).unwrap();
+    until(10_000, "the write's end", || !store.writing(&me_id)).await;
+    clear_faults().await;
+    assert_eq!(sim_availability(&me).await, "Offline");
+    rendered_until(2_000, "the badge", || {
+        badge_label(&my_badge) == "Offline, off work"
+    })
+    .await;
+    assert!(set.borrow().is_empty(), "no event from a removed picker");
+    let _ = JsValue::NULL;
+}
