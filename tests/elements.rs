@@ -11,16 +11,12 @@
     reason = "tests fail loudly"
 )]
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use presence_widgets::core::UserId;
 use presence_widgets::web::elements::configure_js;
 use serde_json::json;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
-use web_sys::{Element, HtmlElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -34,39 +30,6 @@ use dom::*;
 
 fn options(value: serde_json::Value) -> JsValue {
     js_sys::JSON::parse(&value.to_string()).unwrap()
-}
-
-fn element(tag: &str, attributes: &[(&str, &str)]) -> HtmlElement {
-    let document = web_sys::window().unwrap().document().unwrap();
-    let e = document.create_element(tag).unwrap();
-    for (name, value) in attributes {
-        e.set_attribute(name, value).unwrap();
-    }
-    e.dyn_into().unwrap()
-}
-
-fn shadow(e: &Element) -> Element {
-    // The shadow root's first child is the app's container.
-    e.shadow_root()
-        .expect("a shadow root")
-        .first_element_child()
-        .expect("the container")
-}
-
-/// Records the `detail` of every `name` event on `target`.
-fn record(target: &Element, name: &str) -> Rc<RefCell<Vec<serde_json::Value>>> {
-    let seen = Rc::new(RefCell::new(Vec::new()));
-    let into = seen.clone();
-    let listener = Closure::<dyn Fn(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
-        let text = js_sys::JSON::stringify(&e.detail()).unwrap();
-        into.borrow_mut()
-            .push(serde_json::from_str(&String::from(text)).unwrap());
-    });
-    target
-        .add_event_listener_with_callback(name, listener.as_ref().unchecked_ref())
-        .unwrap();
-    listener.forget();
-    seen
 }
 
 #[wasm_bindgen_test]

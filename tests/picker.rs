@@ -11,15 +11,10 @@
     reason = "tests fail loudly"
 )]
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use presence_widgets::web::elements::configure_js;
 use serde_json::json;
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
-use web_sys::{Element, HtmlElement};
+use web_sys::Element;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -30,37 +25,6 @@ use sim::*;
 #[path = "support/dom.rs"]
 mod dom;
 use dom::*;
-
-fn element(tag: &str, attributes: &[(&str, &str)]) -> HtmlElement {
-    let document = web_sys::window().unwrap().document().unwrap();
-    let e = document.create_element(tag).unwrap();
-    for (name, value) in attributes {
-        e.set_attribute(name, value).unwrap();
-    }
-    e.dyn_into().unwrap()
-}
-
-fn shadow(e: &Element) -> Element {
-    e.shadow_root()
-        .expect("a shadow root")
-        .first_element_child()
-        .expect("the container")
-}
-
-fn record(target: &Element, name: &str) -> Rc<RefCell<Vec<serde_json::Value>>> {
-    let seen = Rc::new(RefCell::new(Vec::new()));
-    let into = seen.clone();
-    let listener = Closure::<dyn Fn(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
-        let text = js_sys::JSON::stringify(&e.detail()).unwrap();
-        into.borrow_mut()
-            .push(serde_json::from_str(&String::from(text)).unwrap());
-    });
-    target
-        .add_event_listener_with_callback(name, listener.as_ref().unchecked_ref())
-        .unwrap();
-    listener.forget();
-    seen
-}
 
 fn active_text(picker: &Element) -> String {
     picker
@@ -370,5 +334,4 @@ async fn a_refused_pick_rolls_back_with_the_reason_and_nothing_is_sent_twice() {
     })
     .await;
     assert!(set.borrow().is_empty(), "no event from a removed picker");
-    let _ = JsValue::NULL;
 }

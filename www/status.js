@@ -21,7 +21,7 @@ async function main() {
     rows.push(el("div", { class: "status-row", id: `row-${provider.kind}` },
       el("span", { class: "who" }, provider.title),
       el("presence-status-picker", { source: provider.kind, user: me }),
-      el("span", { class: "mode" }, "as others see you:"),
+      el("span", { class: "caption" }, "as others see you:"),
       el("presence-badge", { source: provider.kind, user: me, "show-label": true })));
   }
   const problems = configure({ sources });

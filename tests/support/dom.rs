@@ -86,3 +86,42 @@ pub fn scroll(target: &Element, top: i32) {
     let event = web_sys::Event::new("scroll").unwrap();
     target.dispatch_event(&event).unwrap();
 }
+
+/// A new element `tag` with `attributes`, not yet in the page.
+pub fn element(tag: &str, attributes: &[(&str, &str)]) -> web_sys::HtmlElement {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let e = document.create_element(tag).unwrap();
+    for (name, value) in attributes {
+        e.set_attribute(name, value).unwrap();
+    }
+    e.dyn_into().unwrap()
+}
+
+/// What a custom element draws: the container its shadow root's first child is.
+pub fn shadow(e: &Element) -> Element {
+    e.shadow_root()
+        .expect("a shadow root")
+        .first_element_child()
+        .expect("the container")
+}
+
+/// Records the `detail` of every `name` event on `target`.
+pub fn record(
+    target: &Element,
+    name: &str,
+) -> std::rc::Rc<std::cell::RefCell<Vec<serde_json::Value>>> {
+    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let into = seen.clone();
+    let listener = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::CustomEvent)>::new(
+        move |e: web_sys::CustomEvent| {
+            let text = js_sys::JSON::stringify(&e.detail()).unwrap();
+            into.borrow_mut()
+                .push(serde_json::from_str(&String::from(text)).unwrap());
+        },
+    );
+    target
+        .add_event_listener_with_callback(name, listener.as_ref().unchecked_ref())
+        .unwrap();
+    listener.forget();
+    seen
+}

@@ -248,6 +248,7 @@ fn end_to_end(counts: &mut Counts) -> Result<Vec<String>, String> {
             "--test-concurrency=1",
             "live/push.mjs",
             "live/tabs.mjs",
+            "live/picker.mjs",
         ],
         &sim.url,
     );

@@ -332,7 +332,7 @@ pub fn PresenceStatusPicker(props: &PresenceStatusPickerProps) -> Html {
             <label class="presence-picker__field">
                 <span>{ labels.text("pickerExpiry").into_owned() }</span>
                 <select ref={expiry}>
-                    { for EXPIRIES.iter().map(|m| html! { <option value={m.to_string()}>{ expiry_text(&labels, *m) }</option> }) }
+                    { for EXPIRIES.iter().map(|m| html! { <option value={m.to_string()} selected={*m == 0}>{ expiry_text(&labels, *m) }</option> }) }
                 </select>
             </label>
         }
