@@ -48,7 +48,7 @@ fn status_colours(block: &str) -> Vec<(String, String)> {
         .filter(|(name, _)| {
             !matches!(
                 name.as_str(),
-                "--_glyph" | "--_text" | "--_muted" | "--_accent"
+                "--_glyph" | "--_text" | "--_muted" | "--_accent" | "--_menu"
             )
         })
         .collect()
@@ -75,9 +75,15 @@ fn light_and_dark_defaults_meet_aa() {
                 "{scheme} {name} {colour} under {glyph}: {mark:.2}"
             );
         }
+        // The picker's menu and dialog are a surface of their own: text on it too.
+        let menu = &all.iter().find(|(n, _)| n == "--_menu").unwrap().1;
         for name in ["--_text", "--_muted"] {
             let colour = &all.iter().find(|(n, _)| n == name).unwrap().1;
             assert!(contrast(colour, page) >= 4.5, "{scheme} {name}");
+            assert!(
+                contrast(colour, menu) >= 4.5,
+                "{scheme} {name} on the menu {menu}"
+            );
         }
     }
 }

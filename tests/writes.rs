@@ -65,7 +65,11 @@ fn graph_offers_the_six_preferred_presences() {
             "Offline"
         ]
     );
-    assert!(g.write_note().unwrap().contains("signed in"));
+    assert_eq!(g.write_note(), Some("pickerNoteGraph"));
+    assert!(presence_widgets::core::Labels::english()
+        .text("pickerNoteGraph")
+        .contains("signed in"));
+    assert!(!g.message_with_status());
 }
 
 #[test]
@@ -141,6 +145,13 @@ fn graph_refuses_before_sending_what_it_would_refuse() {
     past.expires_ms = Some(NOW - 1);
     assert!(refusal(g.plan_write(&id, &past, NOW)).contains("in the past"));
     assert!(refusal(g.plan_write(&id, &StatusWrite::default(), NOW)).contains("nothing to set"));
+    // An expiry with nothing for it to end.
+    let reset = StatusWrite {
+        reset: true,
+        expires_ms: Some(NOW + 60_000),
+        ..StatusWrite::default()
+    };
+    assert!(refusal(g.plan_write(&id, &reset, NOW)).contains("give one"));
     assert!(
         refusal(g.plan_write(&UserId::new(".."), &status("Busy"), NOW)).contains("not a user id")
     );
@@ -241,6 +252,13 @@ fn rocketchat_sets_status_message_and_expiry_in_one_request() {
         refusal(rc.plan_write(&UserId::new("u"), &status("invisible"), NOW))
             .contains("online, busy, away, offline")
     );
+    // `expiresAt` ends the status set with it: not a message alone.
+    let expiring = StatusWrite {
+        message: Some("Lunch".into()),
+        expires_ms: Some(NOW + 60_000),
+        ..StatusWrite::default()
+    };
+    assert!(refusal(rc.plan_write(&UserId::new("u"), &expiring, NOW)).contains("give a status"));
 }
 
 #[test]
@@ -423,11 +441,20 @@ fn genesys_patches_the_purecloud_presence_and_puts_in_bulk() {
     assert_eq!(
         body(&bulk),
         json!([
-            {"userId": "a", "presenceDefinition": {"id": "busy-id"}},
-            {"userId": "b", "presenceDefinition": {"id": "avail-id"}}
+            {"id": "a", "presenceDefinition": {"id": "busy-id"}},
+            {"id": "b", "presenceDefinition": {"id": "avail-id"}}
         ])
     );
     assert_eq!(bulk.ids, [UserId::new("a"), UserId::new("b")]);
+    // A source read other than purecloud is the one written.
+    let mut teams = Genesys::new("https://api.mypurecloud.com").with_source("microsoftteams");
+    teams.learn(&[definition("busy-id", "BUSY", &[("en_US", "Busy")], false)]);
+    let plan = teams
+        .plan_write(&UserId::new("u"), &status("busy-id"), NOW)
+        .unwrap();
+    assert!(plan.requests[0]
+        .url
+        .ends_with("/api/v2/users/u/presences/microsoftteams"));
     let why = match g.plan_bulk_write(&[(UserId::new("c"), status("nope"))], NOW) {
         Err(PresenceError::Config(why)) => why,
         other => panic!("{other:?}"),
@@ -473,6 +500,8 @@ fn superoffice_offers_present_and_absent_only() {
     let so = SuperOffice::new("https://sod.superoffice.com/Cust12345");
     let values: Vec<String> = so.choices().into_iter().map(|c| c.value).collect();
     assert_eq!(values, ["StatusNormal", "StatusNotAvailable"]);
+    // A status alone would clear the message: widgets give the one shown.
+    assert!(so.message_with_status());
     let mut write = status("StatusNotAvailable");
     write.message = Some("On leave until Monday".into());
     let plan = so.plan_write(&UserId::new("42"), &write, NOW).unwrap();

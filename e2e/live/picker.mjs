@@ -50,6 +50,8 @@ for (const name of BROWSERS) {
           await waitLabel(page, "rocketchat", "Available");
         }
         const { page } = mine;
+        // The page typed into is the one in front, as a person's would be.
+        await page.bringToFront();
 
         // Enter opens the menu on its first item; Down moves to Busy; Enter picks it.
         await focusPicker(page);

@@ -74,6 +74,7 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ("pickerSave", "Save"),
     ("pickerCancel", "Cancel"),
     ("pickerRefused", "Your status was not changed: {reason}"),
+    ("pickerNoteGraph", "Teams shows the status you pick only while you are signed in to Teams; otherwise you show as Offline."),
 ];
 
 /// The words widgets show. Cheap to clone; compares by content.

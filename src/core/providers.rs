@@ -215,11 +215,19 @@ pub trait Provider: Send {
         Vec::new()
     }
 
-    /// What the service does with a picked status that a person should know (Graph: it shows
-    /// only while they have a presence session), if anything.
+    /// The [`crate::core::Labels`] key of what a person should know of a picked status (Graph:
+    /// it shows only while they have a presence session, `pickerNoteGraph`), if anything.
     #[cfg(feature = "write")]
     fn write_note(&self) -> Option<&'static str> {
         None
+    }
+
+    /// Whether the service sets a status and its message in one value, so that a status
+    /// written without a message clears the message (SuperOffice): a widget then gives the
+    /// message it shows.
+    #[cfg(feature = "write")]
+    fn message_with_status(&self) -> bool {
+        false
     }
 
     /// The requests that set `id`'s status as `write` asks, checked first at `now_ms`.

@@ -485,23 +485,29 @@ impl Registry {
         self.entries.get(id).is_some_and(|e| e.held.is_some())
     }
 
-    /// Ends the write of `id`'s: done (`true`), what it showed is their presence, confirmed at
-    /// `now_ms` (an answer read before the write took effect does not undo it); refused, they
-    /// show what the service last said. Returns whether anything was held.
+    /// What the service last said of `id` (under what a write in flight shows).
     #[cfg(feature = "write")]
-    pub fn release(&mut self, id: &UserId, done: bool, now_ms: u64) -> bool {
+    pub fn underlying(&self, id: &UserId) -> Option<&Presence> {
+        self.entries.get(id).and_then(|e| e.presence.as_ref())
+    }
+
+    /// Ends the write of `id`'s. Done, `confirmed` is their presence as of `now_ms` (the write
+    /// applied to what the service said meanwhile), and a read in flight since before it does
+    /// not undo it; refused (`None`), they show what the service last said. Returns whether
+    /// anything was held.
+    #[cfg(feature = "write")]
+    pub fn release(&mut self, id: &UserId, confirmed: Option<Presence>, now_ms: u64) -> bool {
         let Some(e) = self.entries.get_mut(id) else {
             return false;
         };
-        let Some(held) = e.held.take() else {
-            return false;
-        };
-        if done {
-            e.presence = Some(held);
+        let held = e.held.take().is_some();
+        if let Some(presence) = confirmed {
+            e.presence = Some(presence);
             e.confirmed_ms = Some(now_ms);
             e.error = None;
+            e.pushed_meanwhile = e.in_flight;
         }
-        true
+        held
     }
 
     /// The delta cursor, once the provider gave one.
@@ -554,7 +560,8 @@ mod tests {
         assert!(r.holding(&me));
         // One write at a time: a second (a double click) holds nothing.
         assert!(!r.hold(&me, busy.clone()));
-        // A poll answered meanwhile (read before the write took effect) does not undo it.
+        // A poll answered meanwhile (read before the write took effect) does not undo it, and is
+        // what lies underneath.
         let poll = r.plan_poll();
         r.apply(
             &poll.requests[0],
@@ -562,17 +569,28 @@ mod tests {
             2,
         );
         assert_eq!(r.state(&me, 3), Some(State::Fresh(busy.clone())));
+        assert_eq!(
+            r.underlying(&me).map(|p| p.availability),
+            Some(Availability::Away)
+        );
         // Refused: back to what the service said last.
-        assert!(r.release(&me, false, 4));
+        assert!(r.release(&me, None, 4));
         let Some(State::Fresh(p)) = r.state(&me, 4) else {
             panic!("not fresh");
         };
         assert_eq!(p.availability, Availability::Away);
-        // Done: what it showed stays, confirmed.
+        // Done: what it showed stays, confirmed; a read sent before the answer does not undo it.
         assert!(r.hold(&me, busy.clone()));
-        assert!(r.release(&me, true, 5));
+        let poll = r.plan_poll();
+        r.sending(&poll.requests);
+        assert!(r.release(&me, Some(busy.clone()), 5));
+        r.apply(
+            &poll.requests[0],
+            Ok(answer_all(&poll.requests[0], "Away")),
+            6,
+        );
         assert_eq!(r.state(&me, 6), Some(State::Fresh(busy)));
-        assert!(!r.release(&me, true, 7));
+        assert!(!r.release(&me, None, 7));
     }
 
     #[test]

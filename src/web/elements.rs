@@ -240,33 +240,36 @@ declare global {
 }
 "#;
 
-/// The statuses a person may pick at `source` (`[]` for one that takes no writes, or before
-/// Genesys's definitions are known; `null` for a source nobody configured).
+/// The statuses a person may pick at `source`, once what they are is known (Genesys reads its
+/// definitions first): `[]` for a source that takes no writes, `null` for one nobody configured.
 #[cfg(feature = "write")]
-#[wasm_bindgen(js_name = statuses, unchecked_return_type = "StatusChoice[] | null")]
-pub fn statuses_js(source: &str) -> JsValue {
-    let Some(store) = directory::store(source) else {
-        return JsValue::NULL;
-    };
-    let mut json = String::from("[");
-    for (i, c) in store.choices().iter().enumerate() {
-        if i > 0 {
-            json.push(',');
+#[wasm_bindgen(js_name = statuses, unchecked_return_type = "Promise<StatusChoice[] | null>")]
+pub fn statuses_js(source: String) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(async move {
+        let Some(store) = directory::store(&source) else {
+            return Ok(JsValue::NULL);
+        };
+        store.learn_choices().await;
+        let mut json = String::from("[");
+        for (i, c) in store.choices().iter().enumerate() {
+            if i > 0 {
+                json.push(',');
+            }
+            json.push_str(
+                &crate::core::json::Object::new()
+                    .string("value", &c.value)
+                    .string("availability", c.availability.name())
+                    .opt_string(
+                        "activity",
+                        c.activity.as_ref().map(crate::core::Activity::name),
+                    )
+                    .opt_string("label", c.label.as_deref())
+                    .finish(),
+            );
         }
-        json.push_str(
-            &crate::core::json::Object::new()
-                .string("value", &c.value)
-                .string("availability", c.availability.name())
-                .opt_string(
-                    "activity",
-                    c.activity.as_ref().map(crate::core::Activity::name),
-                )
-                .opt_string("label", c.label.as_deref())
-                .finish(),
-        );
-    }
-    json.push(']');
-    js_sys::JSON::parse(&json).unwrap_or(JsValue::NULL)
+        json.push(']');
+        Ok(js_sys::JSON::parse(&json).unwrap_or(JsValue::NULL))
+    })
 }
 
 /// Sets `user`'s status at `source` as the picker does: every widget of theirs shows it at once

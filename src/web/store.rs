@@ -812,9 +812,13 @@ impl Store {
 
     /// Sets `id`'s status as `write` asks. Every widget of theirs on the page shows it at once
     /// and holds it until the service answers (an answer or push meanwhile does not undo it);
-    /// refused, they show what the service last said.
+    /// refused, they show what the service last said. A write whose outcome only the service
+    /// knows (Graph's reset), or that the service took in part, is read again at once.
     ///
-    /// The write runs to its end whatever happens to the widget that asked for it.
+    /// One write at a time per person: another while one is in flight is refused before
+    /// anything is sent. The write goes on to its end, and its widgets are told, even if the
+    /// widget that asked for it is removed; if the future itself is dropped, what it showed is
+    /// let go.
     ///
     /// # Errors
     /// [`PresenceError::Config`] before any request for what the service would refuse (see
@@ -823,39 +827,49 @@ impl Store {
     pub async fn write(
         &self,
         id: &UserId,
-        write: crate::core::StatusWrite,
+        mut write: crate::core::StatusWrite,
     ) -> Result<(), PresenceError> {
-        if self.writing(id) {
-            return Err(PresenceError::Config(format!(
-                "source `{}`: a write of `{id}`'s status is in flight",
-                self.name()
-            )));
-        }
+        // Reserved before anything is awaited: a second write (a double click) never gets past.
+        let mut guard = Writing::reserve(self, id)?;
         self.setup().await;
-        let plan = self
-            .0
-            .registry
-            .borrow()
-            .adapter()
-            .plan_write(id, &write, now_ms())?;
-        self.0.writing.borrow_mut().push(id.clone());
-        let shown = match self.state(id) {
-            State::Fresh(p)
-            | State::Failing { presence: p, .. }
-            | State::Stale { presence: p, .. } => Some(plan.apply(&write, &p)),
-            State::Loading | State::Error(_) => plan.shows.as_ref().map(|_| {
-                plan.apply(
-                    &write,
-                    &Presence::new(id.clone(), self.kind(), crate::core::Availability::Unknown),
-                )
-            }),
+        let plan = {
+            let registry = self.0.registry.borrow();
+            let adapter = registry.adapter();
+            // A service that sets the message with the status is given the message shown.
+            if adapter.message_with_status() && write.message.is_none() {
+                write.message = Some(
+                    registry
+                        .underlying(id)
+                        .and_then(|p| p.message.clone())
+                        .unwrap_or_default(),
+                );
+            }
+            adapter.plan_write(id, &write, now_ms())?
         };
-        if let Some(shown) = shown {
-            if self.0.registry.borrow_mut().hold(id, shown) {
+        // Shown at once where there is something to show (not for a reset whose outcome only
+        // the service knows).
+        if plan.shows.is_some() || write.message.is_some() {
+            let base = match self.state(id) {
+                State::Fresh(p)
+                | State::Failing { presence: p, .. }
+                | State::Stale { presence: p, .. } => p,
+                State::Loading | State::Error(_) => {
+                    Presence::new(id.clone(), self.kind(), crate::core::Availability::Unknown)
+                }
+            };
+            let known = !matches!(self.state(id), State::Loading | State::Error(_));
+            if (known || plan.shows.is_some())
+                && self
+                    .0
+                    .registry
+                    .borrow_mut()
+                    .hold(id, plan.apply(&write, &base))
+            {
                 self.notify(std::slice::from_ref(id));
             }
         }
         let mut outcome = Ok(());
+        let mut taken = 0_usize;
         for request in &plan.requests {
             let answer = self.send(request).await;
             outcome = answer.and_then(|response| {
@@ -868,17 +882,76 @@ impl Store {
             if outcome.is_err() {
                 break;
             }
+            taken = taken.saturating_add(1);
         }
-        self.0.writing.borrow_mut().retain(|w| w != id);
-        if self
+        let confirmed = match (&outcome, self.0.registry.borrow().underlying(id)) {
+            (Ok(()), Some(now)) if plan.shows.is_some() || write.message.is_some() => {
+                Some(plan.apply(&write, now))
+            }
+            _ => None,
+        };
+        guard.end(confirmed);
+        // What only the service knows now: a reset, or a write it took in part.
+        let partial = outcome.is_err() && taken > 0;
+        if (outcome.is_ok() && plan.shows.is_none() && write.message.is_none()) || partial {
+            self.poll_now();
+        }
+        outcome
+    }
+}
+
+/// A write in flight for one person: reserved at its start, let go of at its end (or when its
+/// future is dropped), telling the person's widgets.
+#[cfg(feature = "write")]
+struct Writing {
+    store: Store,
+    id: UserId,
+    ended: bool,
+}
+
+#[cfg(feature = "write")]
+impl Writing {
+    /// Reserves `id`'s write, or says one is in flight.
+    fn reserve(store: &Store, id: &UserId) -> Result<Self, PresenceError> {
+        let mut writing = store.0.writing.borrow_mut();
+        if writing.contains(id) {
+            return Err(PresenceError::Config(format!(
+                "source `{}`: a write of `{id}`'s status is in flight",
+                store.name()
+            )));
+        }
+        writing.push(id.clone());
+        Ok(Self {
+            store: store.clone(),
+            id: id.clone(),
+            ended: false,
+        })
+    }
+
+    /// Ends it: `confirmed` is the person's presence now, or `None` for what the service last
+    /// said.
+    fn end(&mut self, confirmed: Option<Presence>) {
+        if self.ended {
+            return;
+        }
+        self.ended = true;
+        self.store.0.writing.borrow_mut().retain(|w| *w != self.id);
+        let released = self
+            .store
             .0
             .registry
             .borrow_mut()
-            .release(id, outcome.is_ok(), now_ms())
-        {
-            self.notify(std::slice::from_ref(id));
+            .release(&self.id, confirmed, now_ms());
+        if released {
+            self.store.notify(std::slice::from_ref(&self.id));
         }
-        outcome
+    }
+}
+
+#[cfg(feature = "write")]
+impl Drop for Writing {
+    fn drop(&mut self) {
+        self.end(None);
     }
 }
 

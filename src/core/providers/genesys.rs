@@ -63,8 +63,9 @@ pub const CADENCE: Cadence = Cadence {
 /// The setting that picks the presence source (`purecloud` unless set).
 pub const SOURCE_SETTING: &str = "genesysSource";
 
-/// `PATCH /api/v2/users/{userId}/presences/purecloud` (feature `write`).
-pub const SET_PRESENCE: Endpoint = Endpoint::new(KIND, "PATCH users/{userId}/presences/purecloud");
+/// `PATCH /api/v2/users/{userId}/presences/{sourceId}` (feature `write`; `purecloud` unless the
+/// source setting says otherwise).
+pub const SET_PRESENCE: Endpoint = Endpoint::new(KIND, "PATCH users/{userId}/presences/{sourceId}");
 
 /// `PUT /api/v2/users/presences/bulk` (feature `write`; `presence:userPresence:edit`).
 pub const SET_PRESENCES_BULK: Endpoint = Endpoint::new(KIND, "PUT users/presences/bulk");
@@ -238,7 +239,7 @@ impl Genesys {
         ))
     }
 
-    /// One presence write's JSON (with `userId` for the bulk write) and what it shows.
+    /// One presence write's JSON (with the user's `id` for the bulk write) and what it shows.
     #[cfg(feature = "write")]
     fn write_body(
         &self,
@@ -261,7 +262,8 @@ impl Genesys {
         }
         let mut body = String::from("{");
         if let Some(id) = user {
-            body.push_str("\"userId\":");
+            // `UserPresence`, the bulk body's documented type, names whose presence it is by `id`.
+            body.push_str("\"id\":");
             push_string(&mut body, id.as_str());
         }
         if let Some(choice) = &choice {
@@ -734,8 +736,8 @@ impl Provider for Genesys {
         choices.into_iter().map(|(_, choice)| choice).collect()
     }
 
-    /// One `PATCH /api/v2/users/{userId}/presences/purecloud` with the definition picked (the
-    /// Available one for a reset) and the message.
+    /// One `PATCH /api/v2/users/{userId}/presences/{sourceId}` (the source it reads, `purecloud`
+    /// by default) with the definition picked (the Available one for a reset) and the message.
     #[cfg(feature = "write")]
     fn plan_write(
         &self,
@@ -745,9 +747,12 @@ impl Provider for Genesys {
     ) -> Result<crate::core::write::WritePlan, PresenceError> {
         check_id(id)?;
         let (body, shows) = self.write_body(None, write, now_ms)?;
+        // The source it reads (purecloud unless `genesysSource` says otherwise): a write of
+        // another would be undone by the next read.
         let path = format!(
-            "/api/v2/users/{}/presences/purecloud",
-            encode_component(id.as_str())
+            "/api/v2/users/{}/presences/{}",
+            encode_component(id.as_str()),
+            self.source_segment()
         );
         Ok(crate::core::write::WritePlan {
             requests: vec![HttpRequest::json(

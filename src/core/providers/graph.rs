@@ -234,7 +234,7 @@ impl Provider for Graph {
 
     #[cfg(feature = "write")]
     fn write_note(&self) -> Option<&'static str> {
-        Some("Teams shows the status you pick only while you are signed in to Teams; otherwise you show as Offline.")
+        Some("pickerNoteGraph")
     }
 
     /// `setUserPreferredPresence` for a status (its expiry as `expirationDuration`),
@@ -250,6 +250,11 @@ impl Provider for Graph {
         use crate::core::write::{check, duration, WritePlan};
         let choices = self.choices();
         let choice = check(KIND, &choices, write, now_ms, true)?.cloned();
+        if write.expires_ms.is_some() && choice.is_none() && write.message.is_none() {
+            return Err(PresenceError::Config(
+                "graph: an expiry ends a status or a message: give one".into(),
+            ));
+        }
         if is_dot_segment(id.as_str()) || id.as_str().trim().is_empty() {
             return Err(bad_id(id));
         }

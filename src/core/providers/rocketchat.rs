@@ -465,6 +465,12 @@ impl Provider for RocketChat {
         use crate::core::write::{check, WritePlan};
         let choices = self.choices();
         let mut choice = check(KIND, &choices, write, now_ms, true)?.cloned();
+        if write.expires_ms.is_some() && write.status.is_none() {
+            // `expiresAt` ends the status set with it.
+            return Err(PresenceError::Config(
+                "rocketchat: the expiry ends the status set with it: give a status".into(),
+            ));
+        }
         if id.as_str().trim().is_empty() {
             return Err(empty_id());
         }

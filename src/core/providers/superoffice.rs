@@ -215,9 +215,16 @@ impl Provider for SuperOffice {
             .collect()
     }
 
+    /// It sets the status and its message together: a status alone would clear the message.
+    #[cfg(feature = "write")]
+    fn message_with_status(&self) -> bool {
+        true
+    }
+
     /// One `SetUserPresenceStatus` with the associate, the status (StatusNormal for a reset)
-    /// and the message. The service sets both at once, so a message alone is refused: it is
-    /// given with a status.
+    /// and the message. The service sets both at once, so a message alone is refused (it is
+    /// given with a status), and a status without a message clears it: a widget gives the
+    /// message shown ([`Provider::message_with_status`]).
     #[cfg(feature = "write")]
     fn plan_write(
         &self,

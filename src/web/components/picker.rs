@@ -63,14 +63,19 @@ pub fn PresenceStatusPicker(props: &PresenceStatusPickerProps) -> Html {
     let message = use_node_ref();
     let expiry = use_node_ref();
     let open = use_state(|| false);
+    // The element ids it names (menu, note, title): its own, whatever the person's id holds.
+    let instance = use_state(next_instance);
     let focus = use_state(|| 0_usize);
     let error = use_state(|| None::<String>);
     // Asked again as the state changes: Genesys's definitions arrive with the first read.
     let choices: Vec<Choice> = store.as_ref().map(|s| s.choices()).unwrap_or_default();
-    let note = store.as_ref().and_then(|s| s.write_note());
+    let note = store
+        .as_ref()
+        .and_then(|s| s.write_note())
+        .map(|key| labels.text(key).into_owned());
     let writes = !choices.is_empty();
     // Items: the choices, then reset, then the message dialog.
-    let count = choices.len() + 2;
+    let count = choices.len().saturating_add(2);
     let badge = use_badge(&state, props.size, true, NodeRef::default());
     let shown = match &state {
         State::Fresh(p) | State::Failing { presence: p, .. } | State::Stale { presence: p, .. } => {
@@ -126,6 +131,10 @@ pub fn PresenceStatusPicker(props: &PresenceStatusPickerProps) -> Html {
             let Some(store) = store.clone() else {
                 return;
             };
+            // One at a time: the items say so (aria-disabled) while one is in flight.
+            if store.writing(&UserId::new(user.as_str())) {
+                return;
+            }
             let (user, source, error, root) =
                 (user.clone(), source.clone(), error.clone(), root.clone());
             error.set(None);
@@ -149,6 +158,10 @@ pub fn PresenceStatusPicker(props: &PresenceStatusPickerProps) -> Html {
         let (choices, close, send, dialog) =
             (choices.clone(), close.clone(), send.clone(), dialog.clone());
         Callback::from(move |index: usize| {
+            if writing {
+                // Every item says aria-disabled: nothing more until the write ends.
+                return;
+            }
             close.emit(index != choices.len().saturating_add(1));
             match choices.get(index) {
                 Some(choice) => send.emit(StatusWrite {
@@ -167,11 +180,13 @@ pub fn PresenceStatusPicker(props: &PresenceStatusPickerProps) -> Html {
             }
         })
     };
+    // Enter and Space click the button (as does a screen reader or a script): the click
+    // opens the menu on its first item; the arrows open it on the first or the last.
     let on_button_key = {
         let (open, focus) = (open.clone(), focus.clone());
         Callback::from(move |e: KeyboardEvent| {
             let to = match e.key().as_str() {
-                "Enter" | " " | "ArrowDown" => 0,
+                "ArrowDown" => 0,
                 "ArrowUp" => count.saturating_sub(1),
                 _ => return,
             };
@@ -182,11 +197,7 @@ pub fn PresenceStatusPicker(props: &PresenceStatusPickerProps) -> Html {
     };
     let on_button_click = {
         let (open, focus) = (open.clone(), focus.clone());
-        Callback::from(move |e: MouseEvent| {
-            // A click from the keyboard (Enter, Space) was handled by the key itself.
-            if e.detail() == 0 {
-                return;
-            }
+        Callback::from(move |_: MouseEvent| {
             focus.set(0);
             open.set(!*open);
         })
@@ -214,7 +225,9 @@ pub fn PresenceStatusPicker(props: &PresenceStatusPickerProps) -> Html {
                 "Home" => 0,
                 "End" => last,
                 "Escape" => {
+                    // The page's own dialog, if the picker is in one, stays open.
                     e.prevent_default();
+                    e.stop_propagation();
                     close.emit(true);
                     return;
                 }
@@ -296,8 +309,8 @@ pub fn PresenceStatusPicker(props: &PresenceStatusPickerProps) -> Html {
         })
     };
 
-    let menu_id = format!("presence-picker-menu-{}", props.user);
-    let title_id = format!("presence-picker-title-{}", props.user);
+    let menu_id = format!("presence-picker-{}-menu", *instance);
+    let title_id = format!("presence-picker-{}-title", *instance);
     let button_label = if writes {
         labels.fill("pickerButton", &[("status", &described)])
     } else {
@@ -311,7 +324,8 @@ pub fn PresenceStatusPicker(props: &PresenceStatusPickerProps) -> Html {
         };
         let checked = if current == Some(i) { "true" } else { "false" };
         html! {
-            <li role="menuitemradio" class="presence-picker__item" tabindex="-1" aria-checked={checked} {onclick}>
+            <li role="menuitemradio" class="presence-picker__item" tabindex="-1" aria-checked={checked}
+                aria-disabled={writing.then_some("true")} {onclick}>
                 { super::icon::icon(look_of(c), 12, "") }
                 <span>{ text }</span>
             </li>
@@ -352,19 +366,21 @@ pub fn PresenceStatusPicker(props: &PresenceStatusPickerProps) -> Html {
             </button>
             if *open {
                 <span class="presence-picker__popup" part="menu">
-                    if let Some(note) = note {
+                    if let Some(note) = note.clone() {
                         <span class="presence-picker__note" id={format!("{menu_id}-note")}>{ note }</span>
                     }
                     <ul ref={menu} id={menu_id.clone()} role="menu" class="presence-picker__menu"
                         aria-label={labels.text("pickerMenu").into_owned()}
-                        aria-describedby={note.map(|_| format!("{menu_id}-note"))}
+                        aria-describedby={note.as_ref().map(|_| format!("{menu_id}-note"))}
                         onkeydown={on_menu_key}>
                         { for items }
                         <li role="separator" class="presence-picker__separator"></li>
-                        <li role="menuitem" class="presence-picker__item" tabindex="-1" onclick={reset_click}>
+                        <li role="menuitem" class="presence-picker__item" tabindex="-1"
+                            aria-disabled={writing.then_some("true")} onclick={reset_click}>
                             { labels.text("pickerReset").into_owned() }
                         </li>
-                        <li role="menuitem" class="presence-picker__item" tabindex="-1" aria-haspopup="dialog" onclick={message_click}>
+                        <li role="menuitem" class="presence-picker__item" tabindex="-1" aria-haspopup="dialog"
+                            aria-disabled={writing.then_some("true")} onclick={message_click}>
                             { labels.text("pickerMessage").into_owned() }
                         </li>
                     </ul>
@@ -403,6 +419,18 @@ fn expires(choices: &[Choice], store: &Option<crate::web::Store>, user: &str) ->
         ..StatusWrite::default()
     };
     store.takes(&UserId::new(user), &probe)
+}
+
+thread_local! {
+    static INSTANCES: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// A number of its own for each picker on the page.
+fn next_instance() -> u32 {
+    INSTANCES.with(|n| {
+        n.set(n.get().wrapping_add(1));
+        n.get()
+    })
 }
 
 fn expiry_text(labels: &Labels, minutes: u64) -> String {

@@ -4,8 +4,8 @@
 //!   "primary"?}`, at least one of them ("Option 2: provide the presenceDefinition value. The id is
 //!   the only value required … Option 3: provide the message value"); answers the `UserPresence`
 //!   of the PURECLOUD source. Counted as `PATCH users/presences`.
-//! - `PUT /users/presences/bulk` `[{"userId", "presenceDefinition"?: {"id"}, "message"?,
-//!   "sourceId"?}, …]`, which "requires ANY permissions: presence:userPresence:edit" (403
+//! - `PUT /users/presences/bulk` `[{"id", "presenceDefinition"?: {"id"}, "message"?,
+//!   "sourceId"?}, …]` (`List<UserPresence>`; the user's id in `id`, or `userId`), which "requires ANY permissions: presence:userPresence:edit" (403
 //!   without); answers the list of `UserPresence`, each with its `userId`. Counted as
 //!   `PUT users/presences/bulk`, with one id per entry.
 //!
@@ -25,7 +25,9 @@
 //!   source 404 as in the reads; a bulk entry naming another `sourceId` (or `source`) is 400.
 //! - `primary` is read (a boolean) and not acted on: the simulator's primary source of a person
 //!   is fixed by their id.
-//! - A bulk body is checked whole before anything changes; an unknown `userId` in it is 400; it
+//! - A bulk entry's `id` is taken as the user's id (the documents do not say whose it is), and
+//!   `userId` as well.
+//! - A bulk body is checked whole before anything changes; an unknown user id in it is 400; it
 //!   has no documented limit and the simulator sets none; an empty list answers `[]`.
 
 use axum::extract::{Path, State};
@@ -232,9 +234,17 @@ fn read_bulk(world: &World, body: &str) -> Result<Vec<(String, Patch)>, String> 
                 body::kind(entry)
             ));
         };
-        let path = format!("{at}userId");
-        let user = body::string(entry.get("userId"), &path)?
-            .ok_or_else(|| format!("{path} is required."))?;
+        // `UserPresence`, the documented body, names its object by `id`; whose id that is the
+        // documents do not say, and the simulator takes it as the user's. `userId` (of
+        // `UcUserPresence`) is taken as well.
+        let name = if entry.contains_key("id") {
+            "id"
+        } else {
+            "userId"
+        };
+        let path = format!("{at}{name}");
+        let user =
+            body::string(entry.get(name), &path)?.ok_or_else(|| format!("{at}id is required."))?;
         if world.people(GC).and_then(|p| p.get(user)).is_none() {
             return Err(format!("{path}: no user has the id {user}."));
         }
