@@ -63,7 +63,8 @@ for (const name of BROWSERS) {
           test(`${path}: no serious or critical axe-core violation`, async () => {
             const { page, context } = await open(session, path);
             try {
-              await page.waitForFunction(ready, { timeout: 20000 });
+              // A slow machine only waits longer (the gallery sets up thirteen states first).
+              await page.waitForFunction(ready, { timeout: 45000 });
               const scheme = await page.evaluate(() => matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light");
               assert.equal(scheme, colorScheme);
               const { violations, shadowChecked } = await axe(page);

@@ -594,3 +594,12 @@ fn the_optimistic_presence_is_the_status_picked_and_the_message() {
     assert_eq!(shown.availability, Availability::Away);
     assert_eq!(shown.message, None);
 }
+
+#[cfg(feature = "relay")]
+#[test]
+fn a_source_read_through_the_relay_takes_no_writes() {
+    let relay = presence_widgets::core::providers::relay::Relay::new("https://relay.example.com");
+    assert!(relay.choices().is_empty());
+    let why = refusal(relay.plan_write(&UserId::new("u"), &status("Busy"), NOW));
+    assert!(why.contains("takes no status writes"), "{why}");
+}

@@ -947,7 +947,7 @@ async fn genesys_bulk_needs_the_edit_permission() {
         ),
         (
             json!([{"presenceDefinition": {"id": busy}}]),
-            "[0].userId is required",
+            "[0].id is required",
         ),
         (
             json!([{"userId": "nobody", "presenceDefinition": {"id": busy}}]),
