@@ -93,4 +93,7 @@ fn forced_colours_and_reduced_motion_are_handled_and_nothing_is_inline() {
     assert!(CSS.contains("@media (forced-colors: active)"));
     assert!(CSS.contains("@media (prefers-reduced-motion: reduce)"));
     assert!(!CSS.contains("!important"));
+    let picker = include_str!("../src/web/components/picker.css");
+    assert!(picker.contains("@media (forced-colors: active)"));
+    assert!(!picker.contains("!important"));
 }

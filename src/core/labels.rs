@@ -59,21 +59,34 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ("summary.loading", "{n} loading"),
     ("summary.error", "{n} unavailable"),
     ("summaryEmpty", "Nobody to count"),
+    #[cfg(feature = "write")]
     ("pickerButton", "Your status: {status}. Change it"),
+    #[cfg(feature = "write")]
     (
         "pickerNone",
         "Your status: {status}. This source cannot change it",
     ),
+    #[cfg(feature = "write")]
     ("pickerMenu", "Set your status"),
+    #[cfg(feature = "write")]
     ("pickerReset", "Reset status"),
+    #[cfg(feature = "write")]
     ("pickerMessage", "Status message…"),
+    #[cfg(feature = "write")]
     ("pickerMessageTitle", "Status message"),
+    #[cfg(feature = "write")]
     ("pickerMessageLabel", "Message"),
+    #[cfg(feature = "write")]
     ("pickerExpiry", "Clear after"),
+    #[cfg(feature = "write")]
     ("pickerNever", "Never"),
+    #[cfg(feature = "write")]
     ("pickerSave", "Save"),
+    #[cfg(feature = "write")]
     ("pickerCancel", "Cancel"),
+    #[cfg(feature = "write")]
     ("pickerRefused", "Your status was not changed: {reason}"),
+    #[cfg(feature = "write")]
     ("pickerNoteGraph", "Teams shows the status you pick only while you are signed in to Teams; otherwise you show as Offline."),
 ];
 

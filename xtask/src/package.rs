@@ -207,13 +207,18 @@ fn build_with(out: &Path, features: &str, defaults: bool) -> Result<Sizes, Strin
         "pkg/presence_widgets_bg.wasm: {before} bytes from wasm-pack, {} after wasm-opt -Oz",
         size(&wasm)
     ));
-    let css = root()
-        .join("src")
-        .join("web")
-        .join("components")
-        .join("presence.css");
-    std::fs::copy(&css, out.join("presence-widgets.css"))
-        .map_err(|e| format!("cannot copy the stylesheet into pkg/: {e}"))?;
+    // The stylesheet as the build has it: the status picker's rules too where it is built in.
+    let components = root().join("src").join("web").join("components");
+    let mut css = std::fs::read_to_string(components.join("presence.css"))
+        .map_err(|e| format!("cannot read the stylesheet: {e}"))?;
+    if features.split(',').any(|f| f == "write") {
+        css.push_str(
+            &std::fs::read_to_string(components.join("picker.css"))
+                .map_err(|e| format!("cannot read the picker's stylesheet: {e}"))?,
+        );
+    }
+    std::fs::write(out.join("presence-widgets.css"), css)
+        .map_err(|e| format!("cannot write the stylesheet into pkg/: {e}"))?;
     let manifest = out.join("package.json");
     let json = std::fs::read_to_string(&manifest)
         .map_err(|e| format!("cannot read pkg/package.json: {e}"))?;

@@ -10,7 +10,11 @@ use yew::prelude::*;
 
 /// The stylesheet's text, for pages that would rather serve it as a file (`presence-widgets.css`
 /// in the npm package).
+#[cfg(not(feature = "write"))]
 pub const STYLESHEET: &str = include_str!("presence.css");
+/// The components' stylesheet, with the status picker's (`picker.css`, feature `write`).
+#[cfg(feature = "write")]
+pub const STYLESHEET: &str = concat!(include_str!("presence.css"), include_str!("picker.css"));
 
 thread_local! {
     static SHEET: RefCell<Option<CssStyleSheet>> = const { RefCell::new(None) };
