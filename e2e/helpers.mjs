@@ -209,10 +209,11 @@ export async function unlimited(run) {
  * then deltas; Genesys in bulk). */
 export const PRESENCE_READS = { rocketchat: ["users.presence?ids", "users.presence?from"], genesys: ["users/presences/bulk"] };
 
-/** What presence-sim counted of those reads for `kind`: `requests` received, `answered`. */
+/** What presence-sim counted of those reads for `kind`: `requests` received, `answered` (none
+ * for a provider that does not push). */
 export async function presenceReads(kind) {
   let total = { requests: 0, answered: 0 };
-  for (const endpoint of PRESENCE_READS[kind]) {
+  for (const endpoint of PRESENCE_READS[kind] ?? []) {
     const c = await counted(kind, endpoint);
     total = { requests: total.requests + c.requests, answered: total.answered + c.answered };
   }

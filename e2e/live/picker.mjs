@@ -5,7 +5,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { BROWSERS, SCREENSHOTS, launch, open, sim, ours, unlimited, waitLabel, axe, describeViolations } from "../helpers.mjs";
+import { BROWSERS, SCREENSHOTS, SIM, launch, open, sim, ours, unlimited, waitLabel, axe, describeViolations } from "../helpers.mjs";
 
 const PAGE = "/status.html?providers=rocketchat";
 
@@ -91,6 +91,39 @@ for (const name of BROWSERS) {
         assert.deepEqual(ours(theirs.problems), []);
         await mine.context.close();
         await theirs.context.close();
+      } finally {
+        await session.close();
+      }
+    }));
+
+    test("a pick in a tab that follows reaches the leading tab (Graph, polled every ten minutes)", () => unlimited(async () => {
+      await sim("DELETE", "/_sim/faults");
+      const me = (await sim("GET", "/_sim/users?provider=graph"))[0];
+      await sim("PUT", `/_sim/users/graph/${encodeURIComponent(me.id)}`, { availability: "Available" });
+      const session = await launch(name);
+      try {
+        // One profile, two tabs: the first leads the source, the second follows it.
+        const context = await session.browser.createBrowserContext();
+        const tabs = [];
+        for (let i = 0; i < 2; i += 1) {
+          const page = await context.newPage();
+          await page.goto(`${SIM}/status.html?providers=graph`);
+          await page.waitForSelector("body[data-ready=true]", { timeout: 20000 });
+          await waitLabel(page, "graph", "Available");
+          tabs.push(page);
+        }
+        const [leader, follower] = tabs;
+        await follower.bringToFront();
+        await focusPicker(follower);
+        await follower.keyboard.press("Enter");
+        await waitFocused(follower, "Available");
+        await follower.keyboard.press("ArrowDown");
+        await waitFocused(follower, "Busy");
+        await follower.keyboard.press("Enter");
+        await waitLabel(follower, "graph", "Busy");
+        // The leading tab reads again when asked, long before its ten minutes.
+        await waitLabel(leader, "graph", "Busy");
+        await context.close();
       } finally {
         await session.close();
       }

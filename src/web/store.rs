@@ -891,9 +891,12 @@ impl Store {
             _ => None,
         };
         guard.end(confirmed);
-        // What only the service knows now: a reset, or a write it took in part.
+        // What only the service knows now: a reset, or a write it took in part. And a tab that
+        // follows asks the leading tab to read again, so that every tab shows the write.
         let partial = outcome.is_err() && taken > 0;
-        if (outcome.is_ok() && plan.shows.is_none() && write.message.is_none()) || partial {
+        let unknown = outcome.is_ok() && plan.shows.is_none() && write.message.is_none();
+        let follows = outcome.is_ok() && self.0.role.get() == Role::Follow;
+        if unknown || partial || follows {
             self.poll_now();
         }
         outcome
