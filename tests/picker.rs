@@ -342,3 +342,70 @@ async fn a_refused_pick_rolls_back_with_the_reason_and_nothing_is_sent_twice() {
     .await;
     assert!(set.borrow().is_empty(), "no event from a removed picker");
 }
+
+/// Each service takes a write from a page of another origin (the test page is not the
+/// simulator's): POST for Graph, Rocket.Chat and SuperOffice, PATCH for Genesys, each with its
+/// credentials' headers, through the simulator's CORS preflight.
+#[wasm_bindgen_test]
+async fn every_service_takes_a_write_from_a_page_of_another_origin() {
+    use presence_widgets::core::{Availability, Credentials, ProviderKind, Secret, StatusWrite};
+    use presence_widgets::web::Auth;
+    clear_faults().await;
+    for (kind, name, prefix) in [
+        (ProviderKind::Graph, "graph", "graph/v1.0"),
+        (ProviderKind::RocketChat, "rocketchat", "rocketchat"),
+        (ProviderKind::Genesys, "genesys", "genesys"),
+        (ProviderKind::SuperOffice, "superoffice", "superoffice"),
+    ] {
+        let me = people(name).await[180].clone();
+        sim_call(
+            "PUT",
+            &format!("/_sim/users/{name}/{me}"),
+            Some(json!({"availability": "Available"})),
+        )
+        .await;
+        let token = format!("writer-{name}");
+        let auth = match kind {
+            ProviderKind::RocketChat => Auth::Value(Credentials::RocketChat {
+                user_id: me.as_str().into(),
+                auth_token: Secret::new(token.as_str()),
+            }),
+            ProviderKind::SuperOffice => {
+                Auth::Value(Credentials::superoffice(&format!("Bearer {token}"), None).unwrap())
+            }
+            _ => bearer(&token),
+        };
+        if kind != ProviderKind::RocketChat {
+            sim_call(
+                "PUT",
+                "/_sim/writers",
+                Some(json!({"provider": name, "token": token, "as": me.as_str(), "others": false})),
+            )
+            .await;
+        }
+        let store = store(kind, prefix, auth, 60_000);
+        let _subscription = store.subscribe(&me, |_, _| {});
+        until(10_000, "the first presence", || store.loaded() == 1).await;
+        store.learn_choices().await;
+        let away = store
+            .choices()
+            .into_iter()
+            .find(|c| c.availability == Availability::Away && c.activity.is_none())
+            .unwrap_or_else(|| panic!("{name}: an Away status to pick"));
+        let write = StatusWrite {
+            status: Some(away.value.clone()),
+            ..Default::default()
+        };
+        store
+            .write(&me, write)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            store.state(&me).presence().map(|p| p.availability),
+            Some(Availability::Away),
+            "{name}"
+        );
+        let person = sim_call("GET", &format!("/_sim/users/{name}/{me}"), None).await;
+        assert_eq!(person["availability"], "Away", "{name}: {person}");
+    }
+}
