@@ -394,28 +394,5 @@ fn upstream_now() -> u128 {
 }
 
 fn main() -> ExitCode {
-    let a = match args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("presence-load: {e}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("presence-load: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(a)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("presence-load: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    load::main("presence-load", USAGE, args(), run)
 }

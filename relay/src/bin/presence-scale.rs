@@ -893,32 +893,10 @@ async fn coordinate(a: Args) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let a = match args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("presence-scale: {e}\n{USAGE}");
-            return ExitCode::from(2);
+    load::main("presence-scale", USAGE, args(), |a: Args| async move {
+        match a.worker {
+            Some((from, count)) => worker(a, from, count).await,
+            None => coordinate(a).await,
         }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("presence-scale: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = match a.worker {
-        Some((from, count)) => runtime.block_on(worker(a, from, count)),
-        None => runtime.block_on(coordinate(a)),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("presence-scale: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    })
 }

@@ -1,7 +1,48 @@
-//! What the two load generators (`presence-load`, `presence-scale`) share: the sim's answers as
-//! JSON, a viewer's token and the Graph people from it, a relay's metric, percentiles.
+//! What the two load generators (`presence-load`, `presence-scale`) share: their process's start
+//! and end, the sim's answers as JSON, a viewer's token and the Graph people from it, a relay's
+//! metric, percentiles.
+
+use std::future::Future;
+use std::process::ExitCode;
 
 use serde_json::{json, Value};
+
+/// A generator's process: `run` with its arguments on a multi-threaded runtime. Arguments it
+/// cannot read exit 2 with `usage`, a failure exits 1; each is said as `name: why`.
+pub fn main<A, F>(
+    name: &str,
+    usage: &str,
+    args: Result<A, String>,
+    run: impl FnOnce(A) -> F,
+) -> ExitCode
+where
+    F: Future<Output = Result<(), String>>,
+{
+    let a = match args {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{name}: {e}\n{usage}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(a)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
 /// An answer's body as JSON; an error status is an error with the body.
 pub async fn json_of(response: reqwest::Response) -> Result<Value, String> {
