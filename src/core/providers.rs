@@ -421,6 +421,26 @@ pub(crate) fn wrong_endpoint(provider: ProviderKind, request: &HttpRequest) -> P
     ))
 }
 
+/// The answer to one of `provider`'s writes (`request` is of one of its write `endpoints`): done
+/// on a 2xx, else the adapter's reading of the error body (`error`).
+#[cfg(feature = "write")]
+pub(crate) fn write_answer(
+    provider: ProviderKind,
+    endpoints: &[super::http::Endpoint],
+    request: &HttpRequest,
+    response: &HttpResponse,
+    error: fn(&HttpResponse) -> PresenceError,
+) -> Result<(), PresenceError> {
+    if !endpoints.contains(&request.endpoint) {
+        return Err(wrong_endpoint(provider, request));
+    }
+    if response.is_success() {
+        Ok(())
+    } else {
+        Err(error(response))
+    }
+}
+
 /// An entry whose id could not be read: left out of the update, counted in `skipped`.
 #[cfg(any(feature = "graph", feature = "rocketchat", feature = "genesys"))]
 pub(crate) fn unreadable_entry(

@@ -772,14 +772,13 @@ impl Provider for Genesys {
         request: &HttpRequest,
         response: &HttpResponse,
     ) -> Result<(), PresenceError> {
-        if !matches!(request.endpoint, SET_PRESENCE | SET_PRESENCES_BULK) {
-            return Err(super::wrong_endpoint(KIND, request));
-        }
-        if response.is_success() {
-            Ok(())
-        } else {
-            Err(error(response))
-        }
+        super::write_answer(
+            KIND,
+            &[SET_PRESENCE, SET_PRESENCES_BULK],
+            request,
+            response,
+            error,
+        )
     }
 
     /// Notification channels; the session reads events with this adapter's definitions.

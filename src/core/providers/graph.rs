@@ -328,17 +328,17 @@ impl Provider for Graph {
         request: &HttpRequest,
         response: &HttpResponse,
     ) -> Result<(), PresenceError> {
-        if !matches!(
-            request.endpoint,
-            SET_PREFERRED_PRESENCE | CLEAR_PREFERRED_PRESENCE | SET_STATUS_MESSAGE
-        ) {
-            return Err(super::wrong_endpoint(KIND, request));
-        }
-        if response.is_success() {
-            Ok(())
-        } else {
-            Err(error(response))
-        }
+        super::write_answer(
+            KIND,
+            &[
+                SET_PREFERRED_PRESENCE,
+                CLEAR_PREFERRED_PRESENCE,
+                SET_STATUS_MESSAGE,
+            ],
+            request,
+            response,
+            error,
+        )
     }
 
     fn boxed(&self) -> Box<dyn Provider> {

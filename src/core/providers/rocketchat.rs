@@ -510,12 +510,7 @@ impl Provider for RocketChat {
         request: &HttpRequest,
         response: &HttpResponse,
     ) -> Result<(), PresenceError> {
-        if request.endpoint != SET_STATUS {
-            return Err(super::wrong_endpoint(KIND, request));
-        }
-        if !response.is_success() {
-            return Err(error(response));
-        }
+        super::write_answer(KIND, &[SET_STATUS], request, response, error)?;
         let success = decode(&response.body, |r| {
             r.object()?;
             let mut success = None;

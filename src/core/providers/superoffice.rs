@@ -268,14 +268,7 @@ impl Provider for SuperOffice {
         request: &HttpRequest,
         response: &HttpResponse,
     ) -> Result<(), PresenceError> {
-        if request.endpoint != SET_USER_PRESENCE_STATUS {
-            return Err(super::wrong_endpoint(KIND, request));
-        }
-        if response.is_success() {
-            Ok(())
-        } else {
-            Err(error(response))
-        }
+        super::write_answer(KIND, &[SET_USER_PRESENCE_STATUS], request, response, error)
     }
 
     fn boxed(&self) -> Box<dyn Provider> {
