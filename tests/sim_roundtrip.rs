@@ -10,13 +10,16 @@
     reason = "test helpers fail loudly"
 )]
 
-use presence_sim::client::request;
 use presence_sim::{Config, Limits};
 use presence_widgets::core::{
-    Activity, Availability, Catalog, Credentials, Genesys, Graph, HttpRequest, HttpResponse,
-    PresenceError, Provider, ProviderKind, Retry, RocketChat, Secret, SuperOffice, UserId,
+    Activity, Availability, Catalog, Credentials, Genesys, Graph, PresenceError, Provider,
+    ProviderKind, Retry, RocketChat, Secret, SuperOffice, UserId,
 };
 use serde_json::{json, Value};
+
+#[path = "support/native_sim.rs"]
+mod native_sim;
+use native_sim::{people, send};
 
 async fn sim(users: usize) -> String {
     let config = Config {
@@ -26,38 +29,6 @@ async fn sim(users: usize) -> String {
         limits: Limits::documented(),
     };
     presence_sim::spawn(config).await.unwrap()
-}
-
-/// Sends an adapter's request as the browser transport would: its headers plus the credentials'.
-async fn send(base: &str, req: &HttpRequest, credentials: &Credentials) -> HttpResponse {
-    let path = req
-        .url
-        .strip_prefix(base)
-        .expect("the request goes to the simulator");
-    let auth = credentials.headers();
-    let headers: Vec<(&str, &str)> = req
-        .headers
-        .iter()
-        .chain(auth.iter())
-        .map(|(n, v)| (*n, v.as_str()))
-        .collect();
-    let method = req.method.as_str();
-    let answer = request(base, method, path, &headers, req.body.as_deref())
-        .await
-        .unwrap();
-    HttpResponse {
-        status: answer.status,
-        headers: answer.headers,
-        body: answer.body,
-        requested_at_ms: None,
-    }
-}
-
-async fn people(base: &str, provider: &str) -> Vec<UserId> {
-    let ids = presence_sim::client::user_ids(base, provider)
-        .await
-        .unwrap();
-    ids.into_iter().map(UserId::new).collect()
 }
 
 async fn set(base: &str, provider: &str, id: &UserId, change: Value) {

@@ -10,12 +10,16 @@
     reason = "test helpers fail loudly"
 )]
 
-use presence_sim::client::{allow_writing_others, request};
+use presence_sim::client::allow_writing_others;
 use presence_sim::{Config, Limits};
 use presence_widgets::core::{
-    Adapter, Availability, Credentials, Genesys, Graph, HttpRequest, HttpResponse, PresenceError,
-    Provider, RocketChat, Secret, StatusWrite, SuperOffice, UserId,
+    Adapter, Availability, Credentials, Genesys, Graph, PresenceError, Provider, RocketChat,
+    Secret, StatusWrite, SuperOffice, UserId,
 };
+
+#[path = "support/native_sim.rs"]
+mod native_sim;
+use native_sim::{people, send};
 
 async fn sim() -> String {
     let config = Config {
@@ -25,41 +29,6 @@ async fn sim() -> String {
         limits: Limits::documented(),
     };
     presence_sim::spawn(config).await.unwrap()
-}
-
-async fn send(base: &str, req: &HttpRequest, credentials: &Credentials) -> HttpResponse {
-    let path = req.url.strip_prefix(base).expect("to the simulator");
-    let auth = credentials.headers();
-    let headers: Vec<(&str, &str)> = req
-        .headers
-        .iter()
-        .chain(auth.iter())
-        .map(|(n, v)| (*n, v.as_str()))
-        .collect();
-    let answer = request(
-        base,
-        req.method.as_str(),
-        path,
-        &headers,
-        req.body.as_deref(),
-    )
-    .await
-    .unwrap();
-    HttpResponse {
-        status: answer.status,
-        headers: answer.headers,
-        body: answer.body,
-        requested_at_ms: None,
-    }
-}
-
-async fn people(base: &str, provider: &str) -> Vec<UserId> {
-    presence_sim::client::user_ids(base, provider)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(UserId::new)
-        .collect()
 }
 
 /// Sends every request of `write` for `id`; the first refusal, if any.
