@@ -275,6 +275,14 @@ export async function axe(page, selector = null) {
   }, selector);
 }
 
+/** Runs axe-core once on the whole page: no serious or critical violation, else the test fails
+ * with each one ([`describeViolations`]). */
+export async function axeClean(page) {
+  const { violations } = await axe(page);
+  const serious = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  if (serious.length) throw new Error(`axe-core: ${serious.length} serious or critical violation(s)\n${describeViolations(serious)}`);
+}
+
 /** Each violated rule with its impact and summary, then where: every node's target, and the
  * markup and what to fix of the first few. */
 export function describeViolations(violations) {

@@ -56,6 +56,39 @@ async fn sim_availability(id: &str) -> String {
         .to_owned()
 }
 
+/// Configures the Graph source `source` with `token`, which acts as `acts_as` at the simulator
+/// and may write only them.
+async fn graph_source_as(source: &str, token: &str, acts_as: &str) {
+    sim_call(
+        "PUT",
+        "/_sim/writers",
+        Some(json!({"provider": "graph", "token": token, "as": acts_as, "others": false})),
+    )
+    .await;
+    let problems = configure_js(
+        js_sys::JSON::parse(
+            &json!({ "sources": { source: {
+                "kind": "graph", "baseUrl": format!("{}/graph/v1.0", sim()), "token": token, "intervalMs": 60000,
+            }}})
+            .to_string(),
+        )
+        .unwrap(),
+    );
+    assert!(problems.is_empty(), "{problems:?}");
+}
+
+/// A picker and a badge of `user` at `source`, added to `root` in that order.
+fn picker_and_badge(root: &Element, source: &str, user: &str) -> (Element, Element) {
+    let picker = element(
+        "presence-status-picker",
+        &[("source", source), ("user", user)],
+    );
+    let badge = element("presence-badge", &[("source", source), ("user", user)]);
+    root.append_child(&picker).unwrap();
+    root.append_child(&badge).unwrap();
+    (picker.into(), badge.into())
+}
+
 #[wasm_bindgen_test]
 async fn the_picker_is_a_menu_button_and_a_pick_shows_at_once_and_holds() {
     clear_faults().await;
@@ -67,32 +100,10 @@ async fn the_picker_is_a_menu_button_and_a_pick_shows_at_once_and_holds() {
         Some(json!({"availability": "Available"})),
     )
     .await;
-    // The picker's token acts as `me` at the simulator.
-    sim_call(
-        "PUT",
-        "/_sim/writers",
-        Some(json!({"provider": "graph", "token": "picker-me", "as": me, "others": false})),
-    )
-    .await;
-    let problems = configure_js(
-        js_sys::JSON::parse(
-            &json!({ "sources": { "pick": {
-                "kind": "graph", "baseUrl": format!("{}/graph/v1.0", sim()), "token": "picker-me", "intervalMs": 60000,
-            }}})
-            .to_string(),
-        )
-        .unwrap(),
-    );
-    assert!(problems.is_empty(), "{problems:?}");
+    graph_source_as("pick", "picker-me", &me).await;
     let root = fresh_root();
-    let picker = element(
-        "presence-status-picker",
-        &[("source", "pick"), ("user", &me)],
-    );
-    let badge = element("presence-badge", &[("source", "pick"), ("user", &me)]);
     let set = record(&root, "presence-set");
-    root.append_child(&picker).unwrap();
-    root.append_child(&badge).unwrap();
+    let (picker, badge) = picker_and_badge(&root, "pick", &me);
     rendered_until(10_000, "the person's status", || {
         badge_label(&badge) == "Available"
     })
@@ -209,32 +220,11 @@ async fn a_refused_pick_rolls_back_with_the_reason_and_nothing_is_sent_twice() {
         Some(json!({"availability": "Away"})),
     )
     .await;
-    sim_call(
-        "PUT",
-        "/_sim/writers",
-        Some(json!({"provider": "graph", "token": "picker-refused", "as": me, "others": false})),
-    )
-    .await;
-    let problems = configure_js(
-        js_sys::JSON::parse(
-            &json!({ "sources": { "refused": {
-                "kind": "graph", "baseUrl": format!("{}/graph/v1.0", sim()), "token": "picker-refused", "intervalMs": 60000,
-            }}})
-            .to_string(),
-        )
-        .unwrap(),
-    );
-    assert!(problems.is_empty(), "{problems:?}");
+    graph_source_as("refused", "picker-refused", &me).await;
     let root = fresh_root();
-    // A picker for someone else: the token may write only its own person.
-    let picker = element(
-        "presence-status-picker",
-        &[("source", "refused"), ("user", &other)],
-    );
-    let badge = element("presence-badge", &[("source", "refused"), ("user", &other)]);
     let errors = record(&root, "presence-set-error");
-    root.append_child(&picker).unwrap();
-    root.append_child(&badge).unwrap();
+    // A picker for someone else: the token may write only its own person.
+    let (picker, badge) = picker_and_badge(&root, "refused", &other);
     rendered_until(10_000, "the person's status", || {
         badge_label(&badge) == "Away"
     })
@@ -308,14 +298,8 @@ async fn a_refused_pick_rolls_back_with_the_reason_and_nothing_is_sent_twice() {
 
     // A write in flight when its picker is removed still ends, and is reported on nothing.
     inject(json!({"provider": "graph", "latency_ms": 600})).await;
-    let mine = element(
-        "presence-status-picker",
-        &[("source", "refused"), ("user", &me)],
-    );
-    let my_badge = element("presence-badge", &[("source", "refused"), ("user", &me)]);
     let set = record(&root, "presence-set");
-    root.append_child(&mine).unwrap();
-    root.append_child(&my_badge).unwrap();
+    let (mine, my_badge) = picker_and_badge(&root, "refused", &me);
     rendered_until(10_000, "my status", || {
         !badge_label(&my_badge).is_empty() && !badge_label(&my_badge).contains("Loading")
     })
