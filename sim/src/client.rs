@@ -155,6 +155,32 @@ impl Connection {
     }
 }
 
+/// A browser's CORS preflight from `origin` for a `method` request to `path` with `headers`
+/// (comma-separated header names).
+///
+/// # Errors
+/// When the connection fails.
+pub async fn preflight(
+    base: &str,
+    path: &str,
+    origin: &str,
+    method: &str,
+    headers: &str,
+) -> io::Result<Answer> {
+    request(
+        base,
+        "OPTIONS",
+        path,
+        &[
+            ("Origin", origin),
+            ("Access-Control-Request-Method", method),
+            ("Access-Control-Request-Headers", headers),
+        ],
+        None,
+    )
+    .await
+}
+
 /// One request on a connection of its own.
 ///
 /// # Errors

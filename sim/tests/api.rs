@@ -8,7 +8,7 @@
     reason = "tests fail loudly"
 )]
 
-use presence_sim::client::{request, Answer, Connection};
+use presence_sim::client::{preflight, request, Answer, Connection};
 use presence_sim::{Config, Limits};
 use serde_json::{json, Value};
 
@@ -1055,19 +1055,12 @@ async fn stats_count_requests_ids_and_statuses_and_reset() {
     get(&base, RC_PRESENCE, RC).await;
     get(&base, &format!("{RC_PRESENCE}?ids=a,b"), RC).await;
     // A preflight is answered with CORS headers and not counted.
-    let preflight = request(
+    let preflight = preflight(
         &base,
-        "OPTIONS",
         path,
-        &[
-            ("Origin", "http://localhost:5173"),
-            ("Access-Control-Request-Method", "POST"),
-            (
-                "Access-Control-Request-Headers",
-                "authorization,content-type",
-            ),
-        ],
-        None,
+        "http://localhost:5173",
+        "POST",
+        "authorization,content-type",
     )
     .await
     .unwrap();
@@ -1131,19 +1124,9 @@ async fn cors_preflight_from_any_origin_allows_the_widgets_headers() {
             ("GET", "/genesys/api/v2/users/presences/purecloud/bulk"),
             ("POST", SO_PATH),
         ] {
-            let preflight = request(
-                &base,
-                "OPTIONS",
-                path,
-                &[
-                    ("Origin", origin),
-                    ("Access-Control-Request-Method", method),
-                    ("Access-Control-Request-Headers", WIDGET_HEADERS),
-                ],
-                None,
-            )
-            .await
-            .unwrap();
+            let preflight = preflight(&base, path, origin, method, WIDGET_HEADERS)
+                .await
+                .unwrap();
             assert!(
                 (200..300).contains(&preflight.status),
                 "{origin} {path}: {}",

@@ -10,7 +10,7 @@
     reason = "tests fail loudly"
 )]
 
-use presence_sim::client::{request, Answer};
+use presence_sim::client::{preflight, request, Answer};
 use presence_sim::{Config, Limits};
 use serde_json::{json, Value};
 
@@ -1225,19 +1225,9 @@ async fn cors_preflight_lets_pages_write() {
         ),
     ] {
         let origin = "https://intranet.example.test";
-        let preflight = request(
-            &base,
-            "OPTIONS",
-            path,
-            &[
-                ("Origin", origin),
-                ("Access-Control-Request-Method", method),
-                ("Access-Control-Request-Headers", headers),
-            ],
-            None,
-        )
-        .await
-        .unwrap();
+        let preflight = preflight(&base, path, origin, method, headers)
+            .await
+            .unwrap();
         assert!(
             (200..300).contains(&preflight.status),
             "{method} {path}: {}",
