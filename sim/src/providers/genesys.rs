@@ -113,6 +113,16 @@ fn known_source(source: &str) -> bool {
     source.eq_ignore_ascii_case("purecloud") || SOURCES.iter().any(|(id, ..)| *id == source)
 }
 
+/// The 404 for a presence source the organisation does not have.
+fn unknown_source(source: &str) -> Reply {
+    error(
+        GC,
+        404,
+        "not.found",
+        &format!("The presence source {source} was not found."),
+    )
+}
+
 /// `UserPresence` (one user) or `UcUserPresence` (bulk, with `userId` and without `primary`).
 fn user_presence_body(world: &World, person: &Person, source: &str, bulk: bool) -> Value {
     let definition = definition_of(world, person);
@@ -166,13 +176,7 @@ async fn bulk(
     app.api(GC, "users/presences/bulk", &headers, move |world, _| {
         let ids = values(query.as_deref(), "id");
         if !known_source(&source) {
-            return error(
-                GC,
-                404,
-                "not.found",
-                &format!("The presence source {source} was not found."),
-            )
-            .counting(ids.len());
+            return unknown_source(&source).counting(ids.len());
         }
         if ids.is_empty() {
             return error(
@@ -214,13 +218,7 @@ async fn user_presence(
 ) -> Response {
     app.api(GC, "users/presences", &headers, move |world, _| {
         if !known_source(&source) {
-            return error(
-                GC,
-                404,
-                "not.found",
-                &format!("The presence source {source} was not found."),
-            )
-            .counting(1);
+            return unknown_source(&source).counting(1);
         }
         match world.people(GC).and_then(|p| p.get(&user)) {
             Some(person) => {

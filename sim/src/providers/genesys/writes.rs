@@ -37,7 +37,7 @@ use axum::routing::{patch, put};
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::{definition_of, known_source, user_presence_body, GC};
+use super::{definition_of, known_source, unknown_source, user_presence_body, GC};
 use crate::app::App;
 use crate::body::{self, Object};
 use crate::identity;
@@ -174,12 +174,7 @@ async fn patch_presence(
 ) -> Response {
     app.api_mut(GC, "PATCH users/presences", &headers, |world, now| {
         if !known_source(&source) {
-            return error(
-                GC,
-                404,
-                "not.found",
-                &format!("The presence source {source} was not found."),
-            )
+            return unknown_source(&source)
             .counting(1);
         }
         if !source.eq_ignore_ascii_case("purecloud") {
