@@ -849,23 +849,20 @@ impl Store {
         // Shown at once where there is something to show (not for a reset whose outcome only
         // the service knows).
         if plan.shows.is_some() || write.message.is_some() {
-            let base = match self.state(id) {
-                State::Fresh(p)
-                | State::Failing { presence: p, .. }
-                | State::Stale { presence: p, .. } => p,
-                State::Loading | State::Error(_) => {
+            // A message alone is shown on a presence already known; a status on any.
+            let known = self.state(id).presence().cloned();
+            if known.is_some() || plan.shows.is_some() {
+                let base = known.unwrap_or_else(|| {
                     Presence::new(id.clone(), self.kind(), crate::core::Availability::Unknown)
-                }
-            };
-            let known = !matches!(self.state(id), State::Loading | State::Error(_));
-            if (known || plan.shows.is_some())
-                && self
+                });
+                if self
                     .0
                     .registry
                     .borrow_mut()
                     .hold(id, plan.apply(&write, &base))
-            {
-                self.notify(std::slice::from_ref(id));
+                {
+                    self.notify(std::slice::from_ref(id));
+                }
             }
         }
         let mut outcome = Ok(());

@@ -213,17 +213,19 @@ impl Genesys {
                 "genesys: a bulk write of nobody".into(),
             ));
         }
+        // The choices once for every entry (each sorts the definitions).
+        let choices = self.choices();
         let mut body = String::from("[");
         for (i, (id, write)) in writes.iter().enumerate() {
             check_id(id)?;
-            let (entry, _) = self
-                .write_body(Some(id), write, now_ms)
-                .map_err(|e| match e {
-                    PresenceError::Config(why) => {
-                        PresenceError::Config(format!("{why} (for `{id}`)"))
-                    }
-                    other => other,
-                })?;
+            let (entry, _) =
+                self.write_body(&choices, Some(id), write, now_ms)
+                    .map_err(|e| match e {
+                        PresenceError::Config(why) => {
+                            PresenceError::Config(format!("{why} (for `{id}`)"))
+                        }
+                        other => other,
+                    })?;
             if i > 0 {
                 body.push(',');
             }
@@ -239,21 +241,23 @@ impl Genesys {
         ))
     }
 
-    /// One presence write's JSON (with the user's `id` for the bulk write) and what it shows.
+    /// One presence write's JSON (with the user's `id` for the bulk write) and what it shows,
+    /// from the adapter's `choices`.
     #[cfg(feature = "write")]
     fn write_body(
         &self,
+        choices: &[crate::core::write::Choice],
         user: Option<&UserId>,
         write: &crate::core::write::StatusWrite,
         now_ms: u64,
     ) -> Result<(String, Option<crate::core::write::Choice>), PresenceError> {
         use crate::core::json::push_string;
-        let choices = self.choices();
-        let mut choice = crate::core::write::check(KIND, &choices, write, now_ms, false)?.cloned();
+        let mut choice = crate::core::write::check(KIND, choices, write, now_ms, false)?.cloned();
         if write.reset {
             choice = choices
-                .into_iter()
-                .find(|c| c.availability == Availability::Available && c.activity.is_none());
+                .iter()
+                .find(|c| c.availability == Availability::Available && c.activity.is_none())
+                .cloned();
             if choice.is_none() {
                 return Err(PresenceError::Config(
                     "genesys: no Available definition is known to reset to".into(),
@@ -746,7 +750,7 @@ impl Provider for Genesys {
         now_ms: u64,
     ) -> Result<crate::core::write::WritePlan, PresenceError> {
         check_id(id)?;
-        let (body, shows) = self.write_body(None, write, now_ms)?;
+        let (body, shows) = self.write_body(&self.choices(), None, write, now_ms)?;
         // The source it reads (purecloud unless `genesysSource` says otherwise): a write of
         // another would be undone by the next read.
         let path = format!(

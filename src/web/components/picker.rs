@@ -77,12 +77,7 @@ pub fn PresenceStatusPicker(props: &PresenceStatusPickerProps) -> Html {
     // Items: the choices, then reset, then the message dialog.
     let count = choices.len().saturating_add(2);
     let badge = use_badge(&state, props.size, true, NodeRef::default());
-    let shown = match &state {
-        State::Fresh(p) | State::Failing { presence: p, .. } | State::Stale { presence: p, .. } => {
-            Some(p.clone())
-        }
-        State::Loading | State::Error(_) => None,
-    };
+    let shown = state.presence().cloned();
     // The choice the person shows: by the service's own value, else by what it shows as.
     let current = shown.as_ref().and_then(|p| {
         choices.iter().position(|c| c.value == p.raw).or_else(|| {
