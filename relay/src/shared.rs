@@ -23,7 +23,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use presence_widgets::core::UserId;
@@ -100,6 +100,26 @@ const UNION: &str = r"
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 return redis.call('ZRANGE', KEYS[1], 0, -1)
 ";
+
+/// The scripts, each hashed once (a `Script` is its text and its SHA-1, which EVALSHA sends).
+static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
+    publish: Script::new(PUBLISH),
+    acquire: Script::new(ACQUIRE),
+    release: Script::new(RELEASE),
+    epoch: Script::new(EPOCH),
+    load: Script::new(LOAD),
+    union: Script::new(UNION),
+});
+
+/// The shared mode's Lua scripts, ready to run.
+struct Scripts {
+    publish: Script,
+    acquire: Script,
+    release: Script,
+    epoch: Script,
+    load: Script,
+    union: Script,
+}
 
 /// Counters of the shared mode, for `/metrics`.
 #[derive(Debug, Default)]
@@ -449,7 +469,7 @@ pub async fn run(
 async fn enter(relay: &Relay, shared: &Shared) -> RedisResult<Arc<str>> {
     let fresh = crate::app::epoch();
     let epoch: String = shared
-        .script(&Script::new(EPOCH), &[shared.epoch_key()], &[&fresh])
+        .script(&SCRIPTS.epoch, &[shared.epoch_key()], &[&fresh])
         .await?;
     let mut starts = Vec::with_capacity(shared.names.len());
     for index in 0..shared.names.len() {
@@ -459,7 +479,7 @@ async fn enter(relay: &Relay, shared: &Shared) -> RedisResult<Arc<str>> {
             shared.key(index, "now"),
         ];
         let (last, state, now): (String, String, Vec<String>) =
-            shared.script(&Script::new(LOAD), &keys, &[]).await?;
+            shared.script(&SCRIPTS.load, &keys, &[]).await?;
         let mut entries = Vec::with_capacity(now.len() / 2);
         let mut pairs = now.into_iter();
         while let (Some(user), Some(data)) = (pairs.next(), pairs.next()) {
@@ -730,7 +750,7 @@ async fn keep_lease(
     loop {
         let held: RedisResult<i64> = shared
             .script(
-                &Script::new(ACQUIRE),
+                &SCRIPTS.acquire,
                 &[lease_key.clone(), shared.epoch_key()],
                 &[&token, &lease_ms, &epoch],
             )
@@ -805,7 +825,7 @@ async fn keep_lease(
                 }
                 if *relay.shutdown.borrow() {
                     let _: RedisResult<i64> = shared
-                        .script(&Script::new(RELEASE), std::slice::from_ref(&lease_key), &[&token])
+                        .script(&SCRIPTS.release, std::slice::from_ref(&lease_key), &[&token])
                         .await;
                 }
                 return End::Shutdown;
@@ -984,7 +1004,7 @@ async fn append(
         shared.key(source, "state"),
     ];
     let maxlen = shared.log_len.max(1).to_string();
-    let script = Script::new(PUBLISH);
+    let script = &SCRIPTS.publish;
     let mut stop = lost.subscribe();
     loop {
         let first = tokio::select! {
@@ -1010,7 +1030,7 @@ async fn append(
         // A Redis that does not answer: tried again until the lease would have lapsed.
         let started = tokio::time::Instant::now();
         loop {
-            match shared.script::<i64>(&script, &keys, &args).await {
+            match shared.script::<i64>(script, &keys, &args).await {
                 Ok(pos) if pos >= 0 => {
                     let n = u64::try_from(batch.len()).unwrap_or(u64::MAX);
                     shared.counters.appended.fetch_add(n, Ordering::Relaxed);
@@ -1058,7 +1078,7 @@ async fn union(
             if due || v != version {
                 let now = now_ms().to_string();
                 let ids: RedisResult<Vec<String>> = shared
-                    .script(&Script::new(UNION), std::slice::from_ref(&key), &[&now])
+                    .script(&SCRIPTS.union, std::slice::from_ref(&key), &[&now])
                     .await;
                 if let Ok(ids) = ids {
                     version = v;
