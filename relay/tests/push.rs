@@ -12,9 +12,8 @@
 mod common;
 
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
-use common::{open, relay_with, sim, token, until_fresh, Ev, Events, WAIT};
+use common::{eventually, open, relay_with, sim, token, until_fresh, Ev, Events};
 use presence_relay::Running;
 use presence_sim::client::{control, set_user, user_ids};
 use serde_json::{json, Value};
@@ -91,18 +90,15 @@ async fn push_stats(sim: &str, provider: &str) -> Value {
 
 /// Waits until the REST reads of `provider` pass `than`.
 async fn reads_above(sim: &str, provider: &str, than: u64) -> u64 {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
+    eventually(|| async move {
         let now = presence_reads(sim, provider).await;
         if now > than {
-            return now;
+            Ok(now)
+        } else {
+            Err(format!("{provider}: no read after {than}"))
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{provider}: no read after {than}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await
 }
 
 /// The first state event of `source` in `mode`.
@@ -266,15 +262,10 @@ async fn a_genesys_channel_closing_moves_to_a_new_one_without_polling() {
     )
     .await;
     // The topics move to a new channel, and the old one closes once that one is live.
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let stats = push_stats(&sim, "genesys").await;
-        if stats["channels_created"] == 2 && stats["sockets_open"] == 1 {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{stats}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    push_stats_until(&sim, "genesys", |stats| {
+        stats["channels_created"] == 2 && stats["sockets_open"] == 1
+    })
+    .await;
     let ev = change(&sim, &mut events, "contact", &ids[1], "on the new channel").await;
     assert_eq!(ev.json()["presence"]["mode"], "push");
     // The same session all along: push never failed.
@@ -391,18 +382,16 @@ async fn with_push_off_a_source_polls() {
 
 /// Waits until the sim's push counts for `provider` satisfy `ok`.
 async fn push_stats_until(sim: &str, provider: &str, ok: impl Fn(&Value) -> bool) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
+    let ok = &ok;
+    eventually(|| async move {
         let stats = push_stats(sim, provider).await;
         if ok(&stats) {
-            return;
+            Ok(())
+        } else {
+            Err(format!("{provider}: {stats}"))
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{provider}: {stats}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
