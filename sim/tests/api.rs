@@ -12,6 +12,9 @@ use presence_sim::client::{preflight, request, Answer, Connection};
 use presence_sim::{Config, Limits};
 use serde_json::{json, Value};
 
+mod common;
+use common::{control, get, ids, set};
+
 const GRAPH: &[(&str, &str)] = &[
     ("Authorization", "Bearer graph-token"),
     ("Content-Type", "application/json"),
@@ -39,32 +42,10 @@ async fn sim(users: usize) -> String {
     presence_sim::spawn(still(users)).await.unwrap()
 }
 
-async fn get(base: &str, path: &str, headers: &[(&str, &str)]) -> Answer {
-    request(base, "GET", path, headers, None).await.unwrap()
-}
-
 async fn post(base: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
     request(base, "POST", path, headers, Some(body))
         .await
         .unwrap()
-}
-
-async fn control(base: &str, method: &str, path: &str, body: Value) -> Answer {
-    presence_sim::client::control(base, method, path, &body)
-        .await
-        .unwrap()
-}
-
-async fn ids(base: &str, provider: &str) -> Vec<String> {
-    presence_sim::client::user_ids(base, provider)
-        .await
-        .unwrap()
-}
-
-async fn set(base: &str, provider: &str, id: &str, change: Value) {
-    presence_sim::client::set_user(base, provider, id, &change)
-        .await
-        .unwrap();
 }
 
 fn keys(value: &Value) -> Vec<&str> {

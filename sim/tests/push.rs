@@ -20,6 +20,9 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
 
+mod common;
+use common::{control, ids, set};
+
 const WAIT: Duration = Duration::from_secs(10);
 const GEN_TOKEN: &str = "genesys-token";
 const GEN: &[(&str, &str)] = &[("Authorization", "Bearer genesys-token")];
@@ -33,12 +36,6 @@ async fn sim(users: usize) -> String {
     })
     .await
     .unwrap()
-}
-
-async fn control(base: &str, method: &str, path: &str, body: Value) -> Answer {
-    presence_sim::client::control(base, method, path, &body)
-        .await
-        .unwrap()
 }
 
 async fn fault(base: &str, body: Value) {
@@ -58,12 +55,6 @@ async fn heartbeat(base: &str, ms: u64) {
     assert_eq!(answer.json(), json!({ "heartbeat_ms": ms }));
 }
 
-async fn ids(base: &str, provider: &str) -> Vec<String> {
-    presence_sim::client::user_ids(base, provider)
-        .await
-        .unwrap()
-}
-
 async fn user(base: &str, provider: &str, id: &str) -> Value {
     request(
         base,
@@ -75,12 +66,6 @@ async fn user(base: &str, provider: &str, id: &str) -> Value {
     .await
     .unwrap()
     .json()
-}
-
-async fn set(base: &str, provider: &str, id: &str, change: Value) {
-    presence_sim::client::set_user(base, provider, id, &change)
-        .await
-        .unwrap();
 }
 
 async fn stats(base: &str) -> Value {

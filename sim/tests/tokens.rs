@@ -21,6 +21,9 @@ use presence_sim::client::{request, Answer};
 use presence_sim::{Config, Limits};
 use serde_json::{json, Value};
 
+mod common;
+use common::{control, get};
+
 const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
 const ENTRA: &str = "/entra/contoso.onmicrosoft.com/oauth2/v2.0/token";
 const GENESYS: &str = "/genesys-login/oauth/token";
@@ -37,16 +40,6 @@ async fn sim() -> String {
     })
     .await
     .unwrap()
-}
-
-async fn get(base: &str, path: &str, headers: &[(&str, &str)]) -> Answer {
-    request(base, "GET", path, headers, None).await.unwrap()
-}
-
-async fn control(base: &str, method: &str, path: &str, body: Value) -> Answer {
-    presence_sim::client::control(base, method, path, &body)
-        .await
-        .unwrap()
 }
 
 async fn mint(base: &str, body: Value) -> String {

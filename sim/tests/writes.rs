@@ -14,6 +14,9 @@ use presence_sim::client::{preflight, request, Answer};
 use presence_sim::{Config, Limits};
 use serde_json::{json, Value};
 
+mod common;
+use common::{get, ids, set};
+
 const GRAPH_TOKEN: &str = "graph-token";
 const GRAPH: &[(&str, &str)] = &[
     ("Authorization", "Bearer graph-token"),
@@ -62,22 +65,6 @@ async fn send(
     request(base, method, path, headers, Some(body))
         .await
         .unwrap()
-}
-
-async fn get(base: &str, path: &str, headers: &[(&str, &str)]) -> Answer {
-    request(base, "GET", path, headers, None).await.unwrap()
-}
-
-async fn ids(base: &str, provider: &str) -> Vec<String> {
-    presence_sim::client::user_ids(base, provider)
-        .await
-        .unwrap()
-}
-
-async fn set(base: &str, provider: &str, id: &str, change: Value) {
-    presence_sim::client::set_user(base, provider, id, &change)
-        .await
-        .unwrap();
 }
 
 async fn allow(base: &str, provider: &str, credential: &str) {
