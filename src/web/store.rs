@@ -820,17 +820,30 @@ impl Store {
     /// widget that asked for it is removed; if the future itself is dropped, what it showed is
     /// let go.
     ///
+    /// The write is reserved when `write` is called, before the future is first polled: from
+    /// then on [`writing`](Self::writing) says so.
+    ///
     /// # Errors
     /// [`PresenceError::Config`] before any request for what the service would refuse (see
     /// [`crate::core::Provider::plan_write`]) and for a write of theirs already in flight;
     /// the service's refusal ([`PresenceError::Http`]) or the network's otherwise.
-    pub async fn write(
+    pub fn write(
+        &self,
+        id: &UserId,
+        write: crate::core::StatusWrite,
+    ) -> impl std::future::Future<Output = Result<(), PresenceError>> + 'static {
+        // Reserved before anything is awaited: a second write (a double click) never gets past.
+        let reserved = Writing::reserve(self, id);
+        let (store, id) = (self.clone(), id.clone());
+        async move { store.write_reserved(&id, write, reserved?).await }
+    }
+
+    async fn write_reserved(
         &self,
         id: &UserId,
         mut write: crate::core::StatusWrite,
+        mut guard: Writing,
     ) -> Result<(), PresenceError> {
-        // Reserved before anything is awaited: a second write (a double click) never gets past.
-        let mut guard = Writing::reserve(self, id)?;
         self.setup().await;
         let plan = {
             let registry = self.0.registry.borrow();

@@ -133,9 +133,11 @@ pub fn PresenceStatusPicker(props: &PresenceStatusPickerProps) -> Html {
             let (user, source, error, root) =
                 (user.clone(), source.clone(), error.clone(), root.clone());
             error.set(None);
+            let id = UserId::new(user.as_str());
+            // Reserved now: the items say so before the write is first polled.
+            let pending = store.write(&id, write.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                let id = UserId::new(user.as_str());
-                let outcome = store.write(&id, write.clone()).await;
+                let outcome = pending.await;
                 let Some(node) = root.cast::<HtmlElement>().filter(|n| n.is_connected()) else {
                     return;
                 };
