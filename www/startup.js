@@ -25,25 +25,19 @@ function shown(badge) {
   return badge.shadowRoot?.querySelector(".presence-badge:not(.presence-badge--loading)") != null;
 }
 
-/** Resolves with the time at which `done(badge)` holds for every badge, watching their shadow
- * roots for changes (the widgets render in tasks of their own). */
+/** Resolves with the time at which `done(badge)` holds for every badge, checked as each tells
+ * of its presence (`presence-change`, sent once the badge's DOM shows it). */
 function watch(badges, done) {
   return new Promise((resolve) => {
     const pending = new Set(badges.filter((b) => !done(b)));
     if (!pending.size) return resolve(performance.now());
-    const observer = new MutationObserver((records) => {
-      for (const record of records) {
-        const host = record.target.getRootNode().host;
-        if (pending.has(host) && done(host)) pending.delete(host);
-      }
-      if (!pending.size) {
-        observer.disconnect();
-        resolve(performance.now());
-      }
-    });
-    for (const badge of pending) {
-      if (badge.shadowRoot) observer.observe(badge.shadowRoot, { subtree: true, childList: true, attributes: true });
-    }
+    const heard = (event) => {
+      if (pending.has(event.target) && done(event.target)) pending.delete(event.target);
+      if (pending.size) return;
+      holder.removeEventListener("presence-change", heard);
+      resolve(performance.now());
+    };
+    holder.addEventListener("presence-change", heard);
   });
 }
 

@@ -21,3 +21,17 @@ badge?.addEventListener("presence-change", (event) => {
   console.log(busy, presence.message ?? "", problems.length);
 });
 badge?.addEventListener("presence-error", (event) => console.log(event.detail.stale, event.detail.message));
+
+// The attributes as properties, as React 19 and Vue set them.
+const list = document.createElement("presence-list");
+list.source = "teams";
+list.users = ["a", "b"];
+list.users = "a, b";
+list.names = { a: "Ann" };
+list.group = true;
+const first: string | undefined = list.users[0];
+const sized = document.createElement("presence-badge");
+sized.user = "a";
+sized.showLabel = true;
+sized.size = 24;
+console.log(first, sized.size + 1, list.noFilter, list.names["a"]);

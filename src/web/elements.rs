@@ -170,16 +170,41 @@ export interface PresenceElementEventMap extends HTMLElementEventMap {
 
 /** <presence-badge source user show-label size> */
 export interface PresenceBadgeElement extends HTMLElement {
+  /** The `source` attribute: the name of a configured source. */
+  source: string;
+  /** The `user` attribute: the person's id at the source. */
+  user: string;
+  /** The `show-label` attribute: the status in words beside the icon. */
+  showLabel: boolean;
+  /** The `size` attribute: the icon's pixels, 10 to 32 (16 when unset). */
+  size: number;
   addEventListener<K extends keyof PresenceElementEventMap>(type: K, listener: (this: PresenceBadgeElement, ev: PresenceElementEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
 }
 /** <presence-list source users names group no-filter> */
 export interface PresenceListElement extends HTMLElement {
+  /** The `source` attribute. */
+  source: string;
+  /** The `users` attribute as a list (set a list or a string of ids by commas or spaces). */
+  get users(): string[];
+  set users(ids: string[] | string);
+  /** The `names` attribute as an object of id to name (set an object or its JSON). */
+  get names(): Record<string, string>;
+  set names(names: Record<string, string> | string);
+  /** The `group` attribute: rows grouped by status. */
+  group: boolean;
+  /** The `no-filter` attribute: no filter box. */
+  noFilter: boolean;
   addEventListener<K extends keyof PresenceElementEventMap>(type: K, listener: (this: PresenceListElement, ev: PresenceElementEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
 }
 /** <presence-summary source users> */
 export interface PresenceSummaryElement extends HTMLElement {
+  /** The `source` attribute. */
+  source: string;
+  /** The `users` attribute as a list (set a list or a string of ids by commas or spaces). */
+  get users(): string[];
+  set users(ids: string[] | string);
   addEventListener<K extends keyof PresenceElementEventMap>(type: K, listener: (this: PresenceSummaryElement, ev: PresenceElementEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
 }
@@ -229,6 +254,12 @@ export interface PresencePickerEventMap extends PresenceElementEventMap {
 
 /** <presence-status-picker source user size> */
 export interface PresenceStatusPickerElement extends HTMLElement {
+  /** The `source` attribute. */
+  source: string;
+  /** The `user` attribute: the person whose status is set. */
+  user: string;
+  /** The `size` attribute: the badge's pixels, 10 to 32 (16 when unset). */
+  size: number;
   addEventListener<K extends keyof PresencePickerEventMap>(type: K, listener: (this: PresenceStatusPickerElement, ev: PresencePickerEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
 }
@@ -282,13 +313,16 @@ pub fn set_status_js(
     user: String,
     #[wasm_bindgen(unchecked_param_type = "StatusWrite")] write: JsValue,
 ) -> js_sys::Promise {
+    let fail = |message: String| JsValue::from(js_sys::Error::new(&message));
+    // Started (and reserved) now, as the picker's are.
+    let started = directory::store(&source)
+        .ok_or_else(|| fail(format!("no source `{source}` is configured")))
+        .and_then(|store| {
+            let write = options::read_write(&write).map_err(|e| fail(e.to_string()))?;
+            Ok(store.write(&crate::core::UserId::new(user), write))
+        });
     wasm_bindgen_futures::future_to_promise(async move {
-        let fail = |message: String| JsValue::from(js_sys::Error::new(&message));
-        let store = directory::store(&source)
-            .ok_or_else(|| fail(format!("no source `{source}` is configured")))?;
-        let write = options::read_write(&write).map_err(|e| fail(e.to_string()))?;
-        store
-            .write(&crate::core::UserId::new(user), write)
+        started?
             .await
             .map(|()| JsValue::UNDEFINED)
             .map_err(|e| fail(e.to_string()))

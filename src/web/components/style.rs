@@ -20,7 +20,9 @@ thread_local! {
     static SHEET: RefCell<Option<CssStyleSheet>> = const { RefCell::new(None) };
 }
 
-fn sheet() -> Option<CssStyleSheet> {
+/// The page's one stylesheet, made on first use; `None` where constructable stylesheets are
+/// missing (a `<style>` is added to each root instead).
+pub(crate) fn sheet() -> Option<CssStyleSheet> {
     SHEET.with(|cell| {
         if let Some(sheet) = cell.borrow().as_ref() {
             return Some(sheet.clone());
@@ -57,22 +59,6 @@ pub fn adopt_stylesheet(node: &Node) {
             document.set_adopted_style_sheets(&JsValue::from(list));
         }
     }
-}
-
-/// Adopts the stylesheet into a shadow root just attached (nothing adopted yet): one write.
-pub fn adopt_into_new(shadow: &ShadowRoot) {
-    thread_local! {
-        static LIST: RefCell<Option<js_sys::Array>> = const { RefCell::new(None) };
-    }
-    let Some(sheet) = sheet() else {
-        fallback(shadow);
-        return;
-    };
-    LIST.with(|list| {
-        let mut list = list.borrow_mut();
-        let list = list.get_or_insert_with(|| js_sys::Array::of1(&sheet));
-        shadow.set_adopted_style_sheets(list);
-    });
 }
 
 fn fallback(root: &Node) {

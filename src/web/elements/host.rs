@@ -1,47 +1,138 @@
 //! The custom elements' machinery: a class per tag defined by a small JS snippet that calls back
 //! into Rust; a badge drawn straight into its shadow root (`badge.rs`), a list or summary as a
 //! yew app in its own; attributes read into props (a bad value falls back to the default with a
-//! warning); and the `presence-change` and `presence-error` events. An element subscribes its
-//! people before it draws anything, so the first request goes out before the page renders.
+//! warning), also JS properties (`showLabel`, `users` as a list, …); and the `presence-change` and
+//! `presence-error` events. Elements connected in the same task reach Rust together and subscribe
+//! their people before anything is drawn, so that one request for all of them goes out first.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 
 use implicit_clone::unsync::{IArray, IMap};
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
-use web_sys::{CustomEvent, CustomEventInit, HtmlElement, ShadowRootInit, ShadowRootMode};
+use web_sys::HtmlElement;
 use yew::prelude::*;
 use yew::AppHandle;
 
-use super::badge::BadgeDom;
+use super::badge::{BadgeDom, WeakBadge};
 use crate::core::json::{string_map, Object};
 use crate::core::{Labels, PresenceError, State, UserId};
 use crate::web::components::adopt_stylesheet;
-use crate::web::components::style::adopt_into_new;
+use crate::web::components::style::sheet;
 use crate::web::context::{Page, Stores};
 use crate::web::store::Subscription;
 use crate::web::{PresenceList, PresenceSummary};
 
-#[wasm_bindgen(inline_js = r#"
-export function define_element(tag, attributes, connected, disconnected, changed) {
-  if (customElements.get(tag)) return false;
-  customElements.define(tag, class extends HTMLElement {
-    static get observedAttributes() { return attributes; }
-    connectedCallback() { connected(this); }
-    disconnectedCallback() { disconnected(this); }
-    attributeChangedCallback(name, previous, value) { if (previous !== value) changed(this); }
+#[wasm_bindgen(inline_js = r##"
+const queue = [];
+let next = 0;
+// Elements connected in one task go to Rust together: each element, its `div.presence-host`, and
+// a record of its observed attributes (JSON), with the id it keeps for its life ("#id") and its
+// tag ("#tag").
+function flush(connected, sheet) {
+  const batch = queue.splice(0).filter(([element]) => element.isConnected);
+  if (!batch.length) return;
+  const records = batch.map(([element, attributes]) => {
+    const record = { "#id": element.__presenceWidget ??= String(++next), "#tag": element.localName };
+    for (const name of attributes) {
+      const value = element.getAttribute(name);
+      if (value !== null) record[name] = value;
+    }
+    return record;
   });
+  connected(batch.map(([e]) => e), batch.map(([e]) => container(e, sheet)), JSON.stringify(records));
+}
+// The element's `div.presence-host` in its shadow root (both made where missing), with `sheet`
+// adopted; null when the element cannot have one. Made as the element connects, so that its
+// shadow DOM is there at once; what it shows comes with the element's batch.
+function container(element, sheet) {
+  try {
+    const root = element.shadowRoot ?? element.attachShadow({ mode: "open" });
+    if (sheet && !root.adoptedStyleSheets.includes(sheet)) root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+    let box = [...root.children].find((child) => child.className === "presence-host");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "presence-host";
+      root.append(box);
+    }
+    return box;
+  } catch (_) {
+    return null;
+  }
+}
+// Each observed attribute is also a JS property (`show-label` is `showLabel`), as React 19 and
+// Vue set them: booleans are the attribute's presence, `size` a number, `users` a list, `names`
+// an object; setting `null` removes the attribute.
+const FLAGS = ["show-label", "group", "no-filter"];
+function properties(target, attributes, keys) {
+  attributes.forEach((name, at) => {
+    Object.defineProperty(target.prototype, keys[at], {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const value = this.getAttribute(name);
+        if (FLAGS.includes(name)) return value !== null;
+        if (name === "size") return value === null || value.trim() === "" || isNaN(Number(value)) ? 16 : Number(value);
+        if (name === "users") return (value ?? "").split(/[\s,]+/).filter(Boolean);
+        if (name === "names") { try { return JSON.parse(value ?? "{}"); } catch (_) { return {}; } }
+        return value ?? "";
+      },
+      set(value) {
+        if (FLAGS.includes(name)) this.toggleAttribute(name, Boolean(value));
+        else if (value === null || value === undefined) this.removeAttribute(name);
+        else if (name === "users" && Array.isArray(value)) this.setAttribute(name, value.join(" "));
+        else if (name === "names" && typeof value === "object") this.setAttribute(name, JSON.stringify(value));
+        else this.setAttribute(name, String(value));
+      },
+    });
+  });
+}
+export function define_element(tag, attributes, sheet, connected, disconnected, changed) {
+  if (typeof customElements === "undefined" || customElements.get(tag)) return false;
+  const keys = attributes.map((name) => name.replace(/-(.)/g, (_, c) => c.toUpperCase()));
+  const element = class extends HTMLElement {
+    static get observedAttributes() { return attributes; }
+    connectedCallback() {
+      // A property set before the element was defined is an own property: it goes through ours.
+      for (const key of keys) {
+        if (Object.hasOwn(this, key)) {
+          const value = this[key];
+          delete this[key];
+          this[key] = value;
+        }
+      }
+      container(this, sheet);
+      if (queue.push([this, attributes]) === 1) queueMicrotask(() => flush(connected, sheet));
+    }
+    disconnectedCallback() { disconnected(this); }
+    attributeChangedCallback(name, previous, value) { if (previous !== value && "__presenceWidget" in this) changed(this); }
+  };
+  properties(element, attributes, keys);
+  customElements.define(tag, element);
   return true;
 }
-"#)]
+// A `CustomEvent` whose detail is parsed when read (none where there is no DOM, as on a server).
+const PresenceEvent = typeof CustomEvent === "function" && class extends CustomEvent {
+  #json;
+  #detail = null;
+  constructor(name, json) { super(name, { bubbles: true, composed: true }); this.#json = json; }
+  get detail() {
+    if (this.#json !== undefined) { try { this.#detail = JSON.parse(this.#json); } catch (_) {} this.#json = undefined; }
+    return this.#detail;
+  }
+}
+export function fire(element, name, json) { if (PresenceEvent) element.dispatchEvent(new PresenceEvent(name, json)); }
+"##)]
 extern "C" {
     fn define_element(
         tag: &str,
         attributes: js_sys::Array,
+        sheet: Option<web_sys::CssStyleSheet>,
         connected: &JsValue,
         disconnected: &JsValue,
         changed: &JsValue,
     ) -> bool;
+    fn fire(element: &HtmlElement, name: &str, json: &str);
 }
 
 /// The three elements.
@@ -88,11 +179,6 @@ impl Tag {
             Tag::Picker => &["source", "user", "size"],
         }
     }
-
-    fn of(element: &HtmlElement) -> Option<Tag> {
-        let name = element.tag_name().to_ascii_lowercase();
-        Tag::ALL.iter().copied().find(|t| t.name() == name)
-    }
 }
 
 /// What an element's attributes say.
@@ -114,7 +200,12 @@ fn warn(message: &str) {
 
 /// Reads an element's attributes. A bad value falls back to the default and logs a warning.
 pub fn read_attributes(tag: Tag, element: &HtmlElement) -> Attributes {
-    let get = |name: &str| element.get_attribute(name);
+    attributes_from(tag, &|name| element.get_attribute(name))
+}
+
+/// The attributes that `get` gives (`None` for an attribute not set), read as
+/// [`read_attributes`] reads them.
+fn attributes_from(tag: Tag, get: &dyn Fn(&str) -> Option<String>) -> Attributes {
     let users: Vec<AttrValue> = match tag {
         Tag::Badge => get("user").into_iter().map(AttrValue::from).collect(),
         #[cfg(feature = "write")]
@@ -156,10 +247,10 @@ pub fn read_attributes(tag: Tag, element: &HtmlElement) -> Attributes {
         source: get("source").map(AttrValue::from).unwrap_or_default(),
         users: users.into(),
         names,
-        show_label: element.has_attribute("show-label"),
+        show_label: get("show-label").is_some(),
         size,
-        group: element.has_attribute("group"),
-        no_filter: element.has_attribute("no-filter"),
+        group: get("group").is_some(),
+        no_filter: get("no-filter").is_some(),
     }
 }
 
@@ -220,7 +311,6 @@ struct Instance {
 
 thread_local! {
     static INSTANCES: RefCell<Vec<(u32, Instance)>> = const { RefCell::new(Vec::new()) };
-    static NEXT: Cell<u32> = const { Cell::new(0) };
     static PAGE: RefCell<(Stores, Labels)> = RefCell::new(Default::default());
     static WARNED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
     /// Instances whose attributes changed while they were out of the list (an event listener of
@@ -269,7 +359,8 @@ fn instance_id(element: &HtmlElement) -> Option<u32> {
 
 /// Defines the three elements (again is harmless). Returns whether any was new.
 pub fn define_all() -> bool {
-    let connected = Closure::<dyn Fn(HtmlElement)>::new(connected).into_js_value();
+    let connected =
+        Closure::<dyn Fn(js_sys::Array, js_sys::Array, String)>::new(connected).into_js_value();
     let disconnected = Closure::<dyn Fn(HtmlElement)>::new(disconnected).into_js_value();
     let changed = Closure::<dyn Fn(HtmlElement)>::new(changed).into_js_value();
     let mut any = false;
@@ -279,7 +370,14 @@ pub fn define_all() -> bool {
             .iter()
             .map(|a| JsValue::from_str(a))
             .collect();
-        any |= define_element(tag.name(), attributes, &connected, &disconnected, &changed);
+        any |= define_element(
+            tag.name(),
+            attributes,
+            sheet(),
+            &connected,
+            &disconnected,
+            &changed,
+        );
     }
     any
 }
@@ -302,73 +400,113 @@ fn page() -> (Stores, Labels) {
     PAGE.with(|p| p.borrow().clone())
 }
 
-fn connected(element: HtmlElement) {
-    let Some(tag) = Tag::of(&element) else {
-        return;
-    };
-    let known =
-        |id: u32| INSTANCES.with(|i| i.borrow().binary_search_by(|(k, _)| k.cmp(&id)).is_ok());
-    if instance_id(&element).is_some_and(known) {
-        return;
-    }
-    let shadow = match element.shadow_root() {
-        Some(shadow) => {
-            adopt_stylesheet(&shadow);
-            shadow
+/// Elements connected in the same task, in order, with their `div.presence-host`s and records
+/// (see the JS above): each subscribes its people, so that one request is planned for all of
+/// them. A badge draws at once what is known already; one still loading waits for its answer,
+/// or shows the loading ring [`LOADING_AFTER_MS`] later.
+fn connected(elements: js_sys::Array, hosts: js_sys::Array, records: String) {
+    let fallback = sheet().is_none();
+    let mut loading = Vec::new();
+    for ((element, host), record) in elements
+        .iter()
+        .zip(hosts.iter())
+        .zip(read_records(&records))
+    {
+        let (Ok(element), Ok(host)) = (
+            element.dyn_into::<HtmlElement>(),
+            host.dyn_into::<web_sys::Element>(),
+        ) else {
+            warn("cannot attach a shadow root to this element");
+            continue;
+        };
+        if fallback {
+            adopt_stylesheet(&host);
         }
-        None => {
-            let init = ShadowRootInit::new(ShadowRootMode::Open);
-            match element.attach_shadow(&init) {
-                Ok(shadow) => {
-                    adopt_into_new(&shadow);
-                    shadow
-                }
-                Err(_) => {
-                    warn("cannot attach a shadow root to this element");
-                    return;
+        if let Some(badge) = connect(element, host, &record) {
+            loading.push(badge);
+        }
+    }
+    if !loading.is_empty() {
+        gloo_timers::callback::Timeout::new(LOADING_AFTER_MS, move || {
+            for badge in loading.iter().filter_map(BadgeDom::upgrade) {
+                badge.mount();
+            }
+        })
+        .forget();
+    }
+}
+
+/// How long a badge with no presence yet waits before it shows the loading ring: an answer
+/// within it is drawn at once, with no ring first.
+const LOADING_AFTER_MS: u32 = 150;
+
+/// The batch's records: for each element, its attributes as names and values.
+fn read_records(json: &str) -> Vec<Vec<(String, String)>> {
+    let read = || -> Result<Vec<Vec<(String, String)>>, crate::core::json::JsonError> {
+        let mut r = crate::core::json::Reader::new(json);
+        let mut out = Vec::new();
+        r.array()?;
+        while r.item()? {
+            let mut record = Vec::new();
+            r.object()?;
+            while let Some(key) = r.key()? {
+                let key = key.into_owned();
+                if let Some(value) = r.opt_owned()? {
+                    record.push((key, value));
                 }
             }
+            out.push(record);
         }
+        Ok(out)
     };
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
-        return;
+    read().unwrap_or_default()
+}
+
+/// Makes the instance of an element just connected in `host`, unless it is known already (moved
+/// within the page). A badge still loading is returned, to show the loading ring later.
+fn connect(
+    element: HtmlElement,
+    host: web_sys::Element,
+    record: &[(String, String)],
+) -> Option<WeakBadge> {
+    let get = |name: &str| {
+        record
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
     };
-    let Ok(container) = document.create_element("div") else {
-        return;
-    };
-    let _ = container.set_attribute("class", "presence-host");
-    let _ = shadow.append_child(&container);
+    let tag = Tag::ALL
+        .iter()
+        .copied()
+        .find(|t| get("#tag").as_deref() == Some(t.name()))?;
+    let id: u32 = get("#id")?.parse().ok()?;
+    if INSTANCES.with(|i| i.borrow().binary_search_by(|(k, _)| k.cmp(&id)).is_ok()) {
+        return None;
+    }
     let (stores, labels) = page();
     let props = HostProps {
-        attributes: read_attributes(tag, &element),
+        attributes: attributes_from(tag, &get),
         stores,
         labels,
     };
-    // Subscribed first: the store's request is planned before anything is drawn.
-    let events = events(&element, &props);
-    let body = match tag {
+    let (body, events) = match tag {
         Tag::Badge => {
             let a = &props.attributes;
-            let Some(badge) = BadgeDom::new(&container, props.labels.clone(), a.size, a.show_label)
-            else {
-                return;
-            };
-            let subscription = follow(&badge, &props);
-            Body::Badge(badge, subscription)
+            let badge = BadgeDom::new(props.labels.clone(), a.size, a.show_label);
+            let subscription = follow(&badge, &element, &props);
+            badge.attach(host);
+            (Body::Badge(badge, subscription), Vec::new())
         }
         _ => {
-            Body::App(yew::Renderer::<Host>::with_root_and_props(container, props.clone()).render())
+            let events = events(&element, &props);
+            let app = yew::Renderer::<Host>::with_root_and_props(host, props.clone()).render();
+            (Body::App(app), events)
         }
     };
-    let id = NEXT.with(|n| {
-        n.set(n.get().wrapping_add(1));
-        n.get()
-    });
-    let _ = Reflect::set(
-        &element,
-        &JsValue::from_str(KEY),
-        &JsValue::from_str(&id.to_string()),
-    );
+    let waiting = match &body {
+        Body::Badge(badge, _) => Some(badge.weak()),
+        Body::App(_) => None,
+    };
     put(
         id,
         Instance {
@@ -378,18 +516,25 @@ fn connected(element: HtmlElement) {
             events,
         },
     );
+    waiting
 }
 
-/// Keeps `badge` showing its person's state at the element's store (an error without one).
-fn follow(badge: &BadgeDom, props: &HostProps) -> Option<Subscription> {
+/// Keeps `badge` showing its person's state at the element's store (an error without one), and
+/// tells the page of each change with the element's events: one subscription for both.
+fn follow(badge: &BadgeDom, element: &HtmlElement, props: &HostProps) -> Option<Subscription> {
     let a = &props.attributes;
     let user = UserId::new(a.users.get(0).map(|u| u.to_string()).unwrap_or_default());
     let Some(store) = props.stores.get(&a.source) else {
+        missing(element, props);
         badge.show(State::Error(props.stores.missing(&a.source)));
         return None;
     };
     let drawn = badge.clone();
-    let subscription = store.subscribe(&user, move |_, state| drawn.show(state.clone()));
+    let tell = teller(element, &a.source);
+    let subscription = store.subscribe(&user, move |id, state| {
+        drawn.show(state.clone());
+        tell(id, state);
+    });
     badge.show(store.state(&user));
     Some(subscription)
 }
@@ -448,15 +593,17 @@ fn update(id: u32, attributes_changed: bool) {
         let sources_changed = props.attributes.source != instance.props.attributes.source
             || props.attributes.users != instance.props.attributes.users
             || props.stores != instance.props.stores;
-        if sources_changed {
-            instance.events = events(&instance.element, &props);
-        }
         match &mut instance.body {
-            Body::App(app) => app.update(props.clone()),
+            Body::App(app) => {
+                if sources_changed {
+                    instance.events = events(&instance.element, &props);
+                }
+                app.update(props.clone())
+            }
             Body::Badge(badge, subscription) => {
                 if sources_changed {
                     // The new one first: a person in both keeps their presence.
-                    *subscription = follow(badge, &props);
+                    *subscription = follow(badge, &instance.element, &props);
                 }
                 let a = &props.attributes;
                 badge.set(props.labels.clone(), a.size, a.show_label);
@@ -472,47 +619,55 @@ fn update(id: u32, attributes_changed: bool) {
 fn events(element: &HtmlElement, props: &HostProps) -> Vec<Subscription> {
     let a = &props.attributes;
     let Some(store) = props.stores.get(&a.source) else {
-        let error = props.stores.missing(&a.source);
-        // A source whose configuration failed was reported by configure(); one never configured
-        // is reported here, once.
-        if !props
-            .stores
-            .errors()
-            .any(|(name, _)| name == a.source.as_str())
-        {
-            warn_once(&a.source, &error);
-        }
-        dispatch_error(element, &a.source, None, &error, false);
+        missing(element, props);
         return Vec::new();
     };
     a.users
         .iter()
-        .map(|user| {
-            let element = element.clone();
-            let source = a.source.to_string();
-            let last = RefCell::new(None);
-            store.subscribe(&UserId::new(user.as_str()), move |id, state| match state {
-                State::Fresh(p) => {
-                    // The source's mode is part of the detail: a change of it is told too.
-                    let mode = crate::web::store(&source).map(|s| s.mode());
-                    let seen = (p.clone(), mode);
-                    let changed = last.borrow().as_ref() != Some(&seen);
-                    if changed {
-                        let detail = change_detail(p, seen.1.as_ref());
-                        *last.borrow_mut() = Some(seen);
-                        dispatch(&element, "presence-change", &detail);
-                    }
-                }
-                State::Stale { error, .. } => {
-                    dispatch_error(&element, &source, Some(id), error, true)
-                }
-                State::Failing { error, .. } | State::Error(error) => {
-                    dispatch_error(&element, &source, Some(id), error, false)
-                }
-                State::Loading => {}
-            })
-        })
+        .map(|user| store.subscribe(&UserId::new(user.as_str()), teller(element, &a.source)))
         .collect()
+}
+
+/// Says on the element that its source is not configured (warned about once per source).
+fn missing(element: &HtmlElement, props: &HostProps) {
+    let source = &props.attributes.source;
+    let error = props.stores.missing(source);
+    // A source whose configuration failed was reported by configure(); one never configured
+    // is reported here, once.
+    if !props
+        .stores
+        .errors()
+        .any(|(name, _)| name == source.as_str())
+    {
+        warn_once(source, &error);
+    }
+    dispatch_error(element, source, None, &error, false);
+}
+
+/// Turns one person's changes of state into the element's `presence-change` (once per presence
+/// and mode) and `presence-error` events.
+fn teller(element: &HtmlElement, source: &str) -> impl Fn(&UserId, &State) + 'static {
+    let element = element.clone();
+    let source = source.to_owned();
+    let last = RefCell::new(None);
+    move |id, state| match state {
+        State::Fresh(p) => {
+            // The source's mode is part of the detail: a change of it is told too.
+            let mode = crate::web::store(&source).map(|s| s.mode());
+            let seen = (p.clone(), mode);
+            let changed = last.borrow().as_ref() != Some(&seen);
+            if changed {
+                let detail = change_detail(p, seen.1.as_ref());
+                *last.borrow_mut() = Some(seen);
+                fire(&element, "presence-change", &detail);
+            }
+        }
+        State::Stale { error, .. } => dispatch_error(&element, &source, Some(id), error, true),
+        State::Failing { error, .. } | State::Error(error) => {
+            dispatch_error(&element, &source, Some(id), error, false)
+        }
+        State::Loading => {}
+    }
 }
 
 fn warn_once(source: &str, error: &PresenceError) {
@@ -529,8 +684,8 @@ fn warn_once(source: &str, error: &PresenceError) {
     }
 }
 
-/// The `presence-change` detail: the presence, and how its source learns of changes.
-fn change_detail(presence: &crate::core::Presence, mode: Option<&crate::web::Mode>) -> JsValue {
+/// The `presence-change` detail as JSON: the presence, and how its source learns of changes.
+fn change_detail(presence: &crate::core::Presence, mode: Option<&crate::web::Mode>) -> String {
     let mut json = presence.to_json();
     json.pop();
     let tail = Object::new()
@@ -539,7 +694,7 @@ fn change_detail(presence: &crate::core::Presence, mode: Option<&crate::web::Mod
         .finish();
     json.push(',');
     json.push_str(tail.get(1..).unwrap_or("}"));
-    js_sys::JSON::parse(&json).unwrap_or(JsValue::NULL)
+    json
 }
 
 fn dispatch_error(
@@ -556,16 +711,5 @@ fn dispatch_error(
         .string("message", &error.to_string())
         .raw("error", &error.to_json())
         .finish();
-    let detail = js_sys::JSON::parse(&detail).unwrap_or(JsValue::NULL);
-    dispatch(element, "presence-error", &detail);
-}
-
-fn dispatch(element: &HtmlElement, name: &str, detail: &JsValue) {
-    let init = CustomEventInit::new();
-    init.set_bubbles(true);
-    init.set_composed(true);
-    init.set_detail(detail);
-    if let Ok(event) = CustomEvent::new_with_event_init_dict(name, &init) {
-        let _ = element.dispatch_event(&event);
-    }
+    fire(element, "presence-error", &detail);
 }
