@@ -269,6 +269,13 @@ fn end_to_end(counts: &mut Counts) -> Result<Vec<String>, String> {
     tests.env("RELAY_URL", &relay.url);
     figures.extend(run_tests(tests, counts)?);
     drop(relay);
+
+    // The package as it would be published, now that its three entries are built.
+    say("End to end: the npm package as published (npm pack --dry-run of pkg/)");
+    figures.extend(run_tests(
+        e2e_node(&["--test", "package/pack.mjs"], &sim.url),
+        counts,
+    )?);
     drop(sim);
     Ok(figures)
 }

@@ -59,26 +59,45 @@ pub fn build_relay() -> Result<Sizes, String> {
     let relay = relay_dir();
     let sizes = build_with(&relay, "element,relay", false)?;
     entry_only(&relay);
+    name_entry("relay")?;
+    Ok(sizes)
+}
+
+/// `package.json` with its `exports`: the default entry and the stylesheet, and any file by its
+/// path (as `presence-widgets/live/presence_widgets.js` was always imported).
+fn with_exports(json: String) -> String {
+    if json.contains("\"exports\"") {
+        return json;
+    }
+    json.replacen(
+        "\"main\":",
+        "\"exports\": {\n    \".\": { \"types\": \"./presence_widgets.d.ts\", \"default\": \"./presence_widgets.js\" },\n    \"./presence-widgets.css\": \"./presence-widgets.css\",\n    \"./*\": \"./*\"\n  },\n  \"main\":",
+        1,
+    )
+}
+
+/// Names the second entry `name` (`live`, `relay`) in `pkg/package.json`: its folder in
+/// `files`, its snippets in `sideEffects`, and `presence-widgets/<name>` in `exports`.
+fn name_entry(name: &str) -> Result<(), String> {
     let manifest = dir().join("package.json");
-    let json = std::fs::read_to_string(&manifest)
+    let mut json = std::fs::read_to_string(&manifest)
         .map_err(|e| format!("cannot read pkg/package.json: {e}"))?;
-    if !json.contains("\"./relay\"") {
-        let patched = json
-            .replacen("\"snippets\",", "\"snippets\",\n    \"relay\",", 1)
+    json = with_exports(json);
+    if !json.contains(&format!("\"./{name}\":")) {
+        json = json
+            .replacen("\"snippets\",", &format!("\"snippets\",\n    \"{name}\","), 1)
             .replacen(
                 "\"./snippets/*\"",
-                "\"./snippets/*\",\n    \"./relay/snippets/*\"",
+                &format!("\"./snippets/*\",\n    \"./{name}/snippets/*\""),
                 1,
             )
             .replacen(
-                "\"main\":",
-                "\"exports\": {\n    \".\": { \"types\": \"./presence_widgets.d.ts\", \"default\": \"./presence_widgets.js\" },\n    \"./relay\": { \"types\": \"./relay/presence_widgets.d.ts\", \"default\": \"./relay/presence_widgets.js\" },\n    \"./*\": \"./*\"\n  },\n  \"main\":",
+                "    \"./*\": \"./*\"",
+                &format!("    \"./{name}\": {{ \"types\": \"./{name}/presence_widgets.d.ts\", \"default\": \"./{name}/presence_widgets.js\" }},\n    \"./*\": \"./*\""),
                 1,
             );
-        std::fs::write(&manifest, patched)
-            .map_err(|e| format!("cannot write pkg/package.json: {e}"))?;
     }
-    Ok(sizes)
+    std::fs::write(&manifest, json).map_err(|e| format!("cannot write pkg/package.json: {e}"))
 }
 
 /// Leaves in a second entry's folder only its code: the package's files say the rest.
@@ -133,20 +152,7 @@ pub fn build_live() -> Result<Sizes, String> {
     let sizes = build_in(&live, "element,push,write")?;
     // One package: the entry keeps its code, the package's files say the rest.
     entry_only(&live);
-    let manifest = dir().join("package.json");
-    let json = std::fs::read_to_string(&manifest)
-        .map_err(|e| format!("cannot read pkg/package.json: {e}"))?;
-    if !json.contains("\"live\"") {
-        let patched = json
-            .replacen("\"snippets\",", "\"snippets\",\n    \"live\",", 1)
-            .replacen(
-                "\"./snippets/*\"",
-                "\"./snippets/*\",\n    \"./live/snippets/*\"",
-                1,
-            );
-        std::fs::write(&manifest, patched)
-            .map_err(|e| format!("cannot write pkg/package.json: {e}"))?;
-    }
+    name_entry("live")?;
     Ok(sizes)
 }
 
@@ -207,6 +213,7 @@ fn build_with(out: &Path, features: &str, defaults: bool) -> Result<Sizes, Strin
         "pkg/presence_widgets_bg.wasm: {before} bytes from wasm-pack, {} after wasm-opt -Oz",
         size(&wasm)
     ));
+    minify(out)?;
     // The stylesheet as the build has it: the status picker's rules too where it is built in.
     let components = root().join("src").join("web").join("components");
     let mut css = std::fs::read_to_string(components.join("presence.css"))
@@ -222,16 +229,42 @@ fn build_with(out: &Path, features: &str, defaults: bool) -> Result<Sizes, Strin
     let manifest = out.join("package.json");
     let json = std::fs::read_to_string(&manifest)
         .map_err(|e| format!("cannot read pkg/package.json: {e}"))?;
-    if !json.contains("presence-widgets.css") {
-        let patched = json.replacen(
+    let mut patched = json.clone();
+    if !patched.contains("presence-widgets.css") {
+        patched = patched.replacen(
             "\"snippets\"",
             "\"snippets\",\n    \"presence-widgets.css\"",
             1,
         );
+    }
+    let patched = with_exports(patched);
+    if patched != json {
         std::fs::write(&manifest, patched)
             .map_err(|e| format!("cannot write pkg/package.json: {e}"))?;
     }
     sizes_in(out)
+}
+
+/// Minifies the entry's JS (wasm-bindgen's glue and the snippets) in place with terser: what a
+/// page loads without a bundler. Its exports, and so its types, are unchanged.
+fn minify(out: &Path) -> Result<(), String> {
+    let terser = tools::terser()?.display().to_string();
+    let mut files = vec![out.join("presence_widgets.js")];
+    files.extend(snippets(&out.join("snippets")));
+    let before: u64 = files.iter().map(|f| size(f)).sum();
+    for file in &files {
+        let path = file.display().to_string();
+        run(command(
+            &terser,
+            &[&path, "--module", "--compress", "--mangle", "-o", &path],
+        ))?;
+    }
+    let after: u64 = files.iter().map(|f| size(f)).sum();
+    say(&format!(
+        "{}: JS {before} bytes from wasm-bindgen, {after} after terser",
+        out.display()
+    ));
+    Ok(())
 }
 
 /// The sizes of the package in `out`.

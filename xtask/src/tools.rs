@@ -12,6 +12,9 @@ pub const WASM_PACK_VERSION: &str = "0.15.1";
 /// The npm `binaryen` version whose wasm-opt shrinks the package.
 pub const BINARYEN_VERSION: &str = "132.0.0";
 
+/// The npm `terser` version that minifies the package's JS.
+pub const TERSER_VERSION: &str = "5.51.4";
+
 /// Where Debian puts Chromium and its driver.
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// Where Debian puts ChromeDriver.
@@ -220,6 +223,41 @@ pub fn wasm_opt() -> Result<PathBuf, String> {
     ));
     std::fs::create_dir_all(&tools).map_err(|e| format!("cannot create target/tools: {e}"))?;
     let package = format!("binaryen@{BINARYEN_VERSION}");
+    let prefix = tools.display().to_string();
+    run(command(
+        "npm",
+        &[
+            "install",
+            "--prefix",
+            &prefix,
+            "--no-audit",
+            "--no-fund",
+            "--no-save",
+            &package,
+        ],
+    ))?;
+    Ok(bin)
+}
+
+/// terser (pure JS, from npm), installed under `target/tools/terser`: it minifies the package's
+/// JS glue and snippets.
+///
+/// # Errors
+/// When npm fails.
+pub fn terser() -> Result<PathBuf, String> {
+    let tools = root().join("target").join("tools").join("terser");
+    let bin = tools.join("node_modules").join(".bin").join("terser");
+    if bin.exists() && prints(&bin.display().to_string(), &["--version"], TERSER_VERSION) {
+        say(&format!("terser {TERSER_VERSION}: present"));
+        return Ok(bin);
+    }
+    npm()?;
+    say(&format!(
+        "terser: installing npm terser@{TERSER_VERSION} into target/tools/terser"
+    ));
+    std::fs::create_dir_all(&tools)
+        .map_err(|e| format!("cannot create target/tools/terser: {e}"))?;
+    let package = format!("terser@{TERSER_VERSION}");
     let prefix = tools.display().to_string();
     run(command(
         "npm",
