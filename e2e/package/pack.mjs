@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import Ajv from "ajv";
+import { createRequire } from "node:module";
 
 const PKG = process.env.PKG_DIR ?? "../pkg";
 const manifest = JSON.parse(readFileSync(join(PKG, "package.json"), "utf8"));
@@ -51,4 +53,23 @@ test("npm pack holds every built file of the three entries and nothing else", ()
     assert.ok(paths.includes(name), `${name} is packed`);
   }
   assert.ok(paths.some((p) => p.startsWith("snippets/")), "the default entry's snippets are packed");
+});
+
+test("custom-elements.json validates against the published schema and names every element", () => {
+  assert.equal(manifest.customElements, "custom-elements.json");
+  const schema = createRequire(import.meta.url)("custom-elements-manifest/schema.json");
+  const cem = JSON.parse(readFileSync(join(PKG, "custom-elements.json"), "utf8"));
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  const valid = ajv.validate(schema, cem);
+  assert.ok(valid, ajv.errorsText(ajv.errors));
+  const tags = (path) => cem.modules.find((m) => m.path === path)?.declarations.map((d) => d.tagName);
+  assert.deepEqual(tags("presence_widgets.js"), ["presence-badge", "presence-list", "presence-summary"]);
+  assert.deepEqual(tags("live/presence_widgets.js"), ["presence-badge", "presence-list", "presence-summary", "presence-status-picker"]);
+  assert.deepEqual(tags("relay/presence_widgets.js"), ["presence-badge", "presence-list", "presence-summary"]);
+  const badge = cem.modules[0].declarations[0];
+  assert.deepEqual(badge.attributes.map((a) => [a.name, a.fieldName]),
+    [["source", "source"], ["user", "user"], ["show-label", "showLabel"], ["size", "size"]]);
+  assert.deepEqual(badge.events.map((e) => e.name), ["presence-change", "presence-error"]);
+  assert.ok(badge.cssProperties.some((p) => p.name === "--presence-available"));
+  assert.deepEqual(badge.cssParts.map((p) => p.name), ["base", "dot", "label"]);
 });

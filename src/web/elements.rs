@@ -12,72 +12,14 @@
 //! <presence-badge source="teams" user="2e2f43c7-43c7-2e2f-c743-2f2ec7432f2e" show-label></presence-badge>
 //! ```
 //!
-//! ## `<presence-badge>`
+//! `<presence-status-picker>` (the cargo feature `write`, `presence-widgets/live`) is the person's
+//! own badge as a menu button that sets their status; `setStatus(source, user, write)` does the
+//! same from a script.
 //!
-//! | Attribute | Meaning | Default |
-//! | --- | --- | --- |
-//! | `source` | the configured source's name | — |
-//! | `user` | the person's id at that source | — |
-//! | `show-label` | shows the status as text beside the icon | off |
-//! | `size` | icon size in pixels, 10 to 32 | 16 |
-//!
-//! ## `<presence-list>`
-//!
-//! | Attribute | Meaning | Default |
-//! | --- | --- | --- |
-//! | `source` | the configured source's name | — |
-//! | `users` | ids, separated by commas or spaces | — |
-//! | `names` | JSON object of id to the name to show | the provider's name, else the id |
-//! | `group` | groups by availability under headings with counts | off |
-//! | `no-filter` | hides the filter box | off |
-//!
-//! ## `<presence-summary>`
-//!
-//! | Attribute | Meaning |
-//! | --- | --- |
-//! | `source` | the configured source's name |
-//! | `users` | ids, separated by commas or spaces |
-//!
-//! ## `<presence-status-picker>` (builds with the `write` feature: `presence-widgets/live`)
-//!
-//! The person's own badge as a menu button that sets their status: the statuses the service
-//! takes, "reset" and a status message (with an expiry where the service keeps one) in a dialog.
-//! The pick shows at once on every widget of that person on the page and rolls back, with the
-//! service's reason, if it refuses.
-//!
-//! | Attribute | Meaning | Default |
-//! | --- | --- | --- |
-//! | `source` | the configured source's name | — |
-//! | `user` | the signed-in person's id at that source | — |
-//! | `size` | icon size in pixels, 10 to 32 | 16 |
-//!
-//! It fires `presence-set` (`{ source, user, status, reset, message }`) when the service has
-//! taken the write, and `presence-set-error` (`{ source, user, message, error }`) when it
-//! refused it (or it was refused before sending). `setStatus(source, user, write)` does the same
-//! from a script.
-//!
-//! ## Events (all elements; `bubbles`, `composed`)
-//!
-//! | Event | `detail` |
-//! | --- | --- |
-//! | `presence-change` | the normalized presence: `{ user, provider, availability, activity, label, message, out_of_office, idle, since, sequence, raw, display_name }` |
-//! | `presence-error` | `{ source, user, stale, message, error }`: a failed poll (`stale: true`, the last presence is kept) or a person never loaded |
-//!
-//! ## Parts and custom properties
-//!
-//! | Part | Element |
-//! | --- | --- |
-//! | `base` | the component's root |
-//! | `dot` | a status icon (SVG) |
-//! | `label` | a status text |
-//! | `filter`, `scroller`, `row`, `group`, `name`, `message`, `status` | the list's filter box, scrolling area, rows, group headings, names, messages, status line |
-//! | `item` | a summary's count |
-//!
-//! Colours: `--presence-available`, `--presence-busy`, `--presence-do-not-disturb`,
-//! `--presence-be-right-back`, `--presence-away`, `--presence-offline`, `--presence-unknown`,
-//! `--presence-out-of-office`, `--presence-error`, `--presence-loading`, `--presence-glyph`,
-//! `--presence-text`, `--presence-text-muted`, `--presence-accent`; sizes:
-//! `--presence-row-height`, `--presence-list-height`; `--presence-font`. No slots.
+//! Each element's attributes (each also a JS property), events, parts and custom properties are
+//! described once, in `src/web/elements/spec.rs`: the README's tables, the TypeScript types and
+//! the package's Custom Elements Manifest (`custom-elements.json`) are made from it. Events
+//! bubble and are composed.
 
 mod badge;
 pub mod host;
@@ -163,60 +105,17 @@ export interface PresenceErrorDetail {
   error: { kind: string; [field: string]: unknown };
 }
 
-export interface PresenceElementEventMap extends HTMLElementEventMap {
-  "presence-change": CustomEvent<Presence>;
-  "presence-error": CustomEvent<PresenceErrorDetail>;
-}
-
-/** <presence-badge source user show-label size> */
-export interface PresenceBadgeElement extends HTMLElement {
-  /** The `source` attribute: the name of a configured source. */
-  source: string;
-  /** The `user` attribute: the person's id at the source. */
-  user: string;
-  /** The `show-label` attribute: the status in words beside the icon. */
-  showLabel: boolean;
-  /** The `size` attribute: the icon's pixels, 10 to 32 (16 when unset). */
-  size: number;
-  addEventListener<K extends keyof PresenceElementEventMap>(type: K, listener: (this: PresenceBadgeElement, ev: PresenceElementEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
-  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
-}
-/** <presence-list source users names group no-filter> */
-export interface PresenceListElement extends HTMLElement {
-  /** The `source` attribute. */
-  source: string;
-  /** The `users` attribute as a list (set a list or a string of ids by commas or spaces). */
-  get users(): string[];
-  set users(ids: string[] | string);
-  /** The `names` attribute as an object of id to name (set an object or its JSON). */
-  get names(): Record<string, string>;
-  set names(names: Record<string, string> | string);
-  /** The `group` attribute: rows grouped by status. */
-  group: boolean;
-  /** The `no-filter` attribute: no filter box. */
-  noFilter: boolean;
-  addEventListener<K extends keyof PresenceElementEventMap>(type: K, listener: (this: PresenceListElement, ev: PresenceElementEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
-  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
-}
-/** <presence-summary source users> */
-export interface PresenceSummaryElement extends HTMLElement {
-  /** The `source` attribute. */
-  source: string;
-  /** The `users` attribute as a list (set a list or a string of ids by commas or spaces). */
-  get users(): string[];
-  set users(ids: string[] | string);
-  addEventListener<K extends keyof PresenceElementEventMap>(type: K, listener: (this: PresenceSummaryElement, ev: PresenceElementEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
-  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
-}
-
-declare global {
-  interface HTMLElementTagNameMap {
-    "presence-badge": PresenceBadgeElement;
-    "presence-list": PresenceListElement;
-    "presence-summary": PresenceSummaryElement;
-  }
-}
+/** The events of every element (the badge's, the list's and the summary's are the same). */
+export interface PresenceElementEventMap extends PresenceBadgeElementEventMap {}
 "#;
+
+// The elements' interfaces, event maps and tags, made by build.rs from `spec.rs`.
+#[wasm_bindgen(typescript_custom_section)]
+const ELEMENT_TYPES: &str = include_str!(concat!(env!("OUT_DIR"), "/elements.d.ts"));
+
+#[cfg(feature = "write")]
+#[wasm_bindgen(typescript_custom_section)]
+const PICKER_TYPES: &str = include_str!(concat!(env!("OUT_DIR"), "/picker.d.ts"));
 
 #[cfg(feature = "write")]
 #[wasm_bindgen(typescript_custom_section)]
@@ -247,28 +146,8 @@ export interface PresenceSetDetail { source: string; user: string; status: strin
 /** The detail of `presence-set-error`. */
 export interface PresenceSetErrorDetail { source: string; user: string; message: string; error: { kind: string; [field: string]: unknown } }
 
-export interface PresencePickerEventMap extends PresenceElementEventMap {
-  "presence-set": CustomEvent<PresenceSetDetail>;
-  "presence-set-error": CustomEvent<PresenceSetErrorDetail>;
-}
-
-/** <presence-status-picker source user size> */
-export interface PresenceStatusPickerElement extends HTMLElement {
-  /** The `source` attribute. */
-  source: string;
-  /** The `user` attribute: the person whose status is set. */
-  user: string;
-  /** The `size` attribute: the badge's pixels, 10 to 32 (16 when unset). */
-  size: number;
-  addEventListener<K extends keyof PresencePickerEventMap>(type: K, listener: (this: PresenceStatusPickerElement, ev: PresencePickerEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
-  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
-}
-
-declare global {
-  interface HTMLElementTagNameMap {
-    "presence-status-picker": PresenceStatusPickerElement;
-  }
-}
+/** The status picker's events. */
+export interface PresencePickerEventMap extends PresenceStatusPickerElementEventMap {}
 "#;
 
 /// The statuses a person may pick at `source`, once what they are is known (Genesys reads its

@@ -10,7 +10,10 @@
 //!   rendering in headless Chromium; 50 badges in Chromium and Firefox; …; the relay alone and
 //!   scaled out on Redis), or only the steps named.
 //! - `cargo xtask setup`: only the installs.
+//! - `cargo xtask docs`: writes the README's tables of the elements from their one description
+//!   (`src/web/elements/spec.rs`); `cargo xtask test` fails while they differ.
 
+mod docs;
 mod package;
 mod process;
 mod tools;
@@ -20,7 +23,7 @@ use std::process::ExitCode;
 use process::{announce, command, root, run, run_tests, say, start_relay, start_sim, Counts};
 
 const USAGE: &str =
-    "usage: cargo xtask <test|demo [--port N] [--relays N]|bench [--step N]…|setup>";
+    "usage: cargo xtask <test|demo [--port N] [--relays N]|bench [--step N]…|setup|docs>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -29,6 +32,13 @@ fn main() -> ExitCode {
         Some("demo") => demo(args.get(1..).unwrap_or_default()),
         Some("bench") => bench(args.get(1..).unwrap_or_default()),
         Some("setup") => setup(),
+        Some("docs") => docs::write_readme(&root()).map(|changed| {
+            say(if changed {
+                "README.md: the element tables written from src/web/elements/spec.rs"
+            } else {
+                "README.md: the element tables are as src/web/elements/spec.rs says"
+            });
+        }),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             Ok(())
@@ -59,8 +69,12 @@ fn test() -> Result<(), String> {
     step(1, "Checking the tools (installing what is missing)");
     tools::for_tests()?;
 
-    step(2, "Formatting: cargo fmt --check");
+    step(
+        2,
+        "Formatting: cargo fmt --check; the README's element tables as src/web/elements/spec.rs says",
+    );
     run(command("cargo", &["fmt", "--all", "--", "--check"]))?;
+    docs::check_readme(&root())?;
 
     step(
         3,

@@ -70,6 +70,16 @@ fn with_exports(json: String) -> String {
         return json;
     }
     json.replacen(
+        "\"snippets\",",
+        "\"snippets\",\n    \"custom-elements.json\",",
+        1,
+    )
+    .replacen(
+        "\"main\":",
+        "\"customElements\": \"custom-elements.json\",\n  \"main\":",
+        1,
+    )
+    .replacen(
         "\"main\":",
         "\"exports\": {\n    \".\": { \"types\": \"./presence_widgets.d.ts\", \"default\": \"./presence_widgets.js\" },\n    \"./presence-widgets.css\": \"./presence-widgets.css\",\n    \"./*\": \"./*\"\n  },\n  \"main\":",
         1,
@@ -97,7 +107,31 @@ fn name_entry(name: &str) -> Result<(), String> {
                 1,
             );
     }
-    std::fs::write(&manifest, json).map_err(|e| format!("cannot write pkg/package.json: {e}"))
+    std::fs::write(&manifest, json).map_err(|e| format!("cannot write pkg/package.json: {e}"))?;
+    write_elements_manifest()
+}
+
+/// Writes `pkg/custom-elements.json`, the Custom Elements Manifest of every entry built so far
+/// (from the elements' one description, `src/web/elements/spec.rs`).
+fn write_elements_manifest() -> Result<(), String> {
+    let built = |dir: &str| dir.is_empty() || dir_has_entry(&dir_of(dir));
+    let entries: Vec<(&str, bool)> = [("", false), ("live", true), ("relay", false)]
+        .into_iter()
+        .filter(|(dir, _)| built(dir))
+        .collect();
+    std::fs::write(
+        dir().join("custom-elements.json"),
+        crate::docs::manifest(&entries),
+    )
+    .map_err(|e| format!("cannot write pkg/custom-elements.json: {e}"))
+}
+
+fn dir_of(entry: &str) -> PathBuf {
+    dir().join(entry)
+}
+
+fn dir_has_entry(dir: &Path) -> bool {
+    dir.join("presence_widgets.js").exists()
 }
 
 /// Leaves in a second entry's folder only its code: the package's files say the rest.
@@ -241,6 +275,9 @@ fn build_with(out: &Path, features: &str, defaults: bool) -> Result<Sizes, Strin
     if patched != json {
         std::fs::write(&manifest, patched)
             .map_err(|e| format!("cannot write pkg/package.json: {e}"))?;
+    }
+    if out == dir() {
+        write_elements_manifest()?;
     }
     sizes_in(out)
 }

@@ -170,14 +170,12 @@ impl Tag {
         }
     }
 
+    /// The attributes it observes, each also a JS property (`src/web/elements/spec.rs`).
     fn attributes(self) -> &'static [&'static str] {
-        match self {
-            Tag::Badge => &["source", "user", "show-label", "size"],
-            Tag::List => &["source", "users", "names", "group", "no-filter"],
-            Tag::Summary => &["source", "users"],
-            #[cfg(feature = "write")]
-            Tag::Picker => &["source", "user", "size"],
-        }
+        OBSERVED
+            .iter()
+            .find(|(tag, _)| *tag == self.name())
+            .map_or(&[], |(_, names)| names)
     }
 }
 
@@ -320,6 +318,8 @@ thread_local! {
 }
 
 const KEY: &str = "__presenceWidget";
+
+include!(concat!(env!("OUT_DIR"), "/observed.rs"));
 
 /// Takes the instance `id` out of the list (sorted by id; a page holds a few hundred at most).
 fn take(id: u32) -> Option<Instance> {

@@ -1,0 +1,113 @@
+//! Makes from the custom elements' one description (`src/web/elements/spec.rs`), in `OUT_DIR`:
+//! their TypeScript types, `elements.d.ts` (the badge, the list, the summary) and `picker.d.ts`
+//! (the status picker, feature `write`), which `src/web/elements.rs` appends to the package's
+//! `.d.ts`; and `observed.rs`, the attributes each element observes, which `host.rs` includes
+//! (the descriptions stay out of the wasm).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+#[path = "src/web/elements/spec.rs"]
+#[allow(
+    dead_code,
+    reason = "the build uses the types and names; xtask the rest"
+)]
+mod spec;
+
+fn main() {
+    println!("cargo::rerun-if-changed=src/web/elements/spec.rs");
+    println!("cargo::rerun-if-changed=build.rs");
+    let Some(out) = std::env::var_os("OUT_DIR").map(PathBuf::from) else {
+        println!("cargo::error=OUT_DIR is not set");
+        return;
+    };
+    let files = [
+        ("elements.d.ts", types(None)),
+        ("picker.d.ts", types(Some("write"))),
+        ("observed.rs", observed()),
+    ];
+    for (file, text) in files {
+        if let Err(e) = std::fs::write(out.join(file), text) {
+            println!("cargo::error=cannot write {file}: {e}");
+        }
+    }
+}
+
+/// The attributes each element observes, as Rust.
+fn observed() -> String {
+    let mut rs = String::from(
+        "/// The attributes each element observes (made by build.rs from `spec.rs`).\nconst OBSERVED: &[(&str, &[&str])] = &[\n",
+    );
+    for e in spec::ELEMENTS {
+        let names: Vec<String> = e
+            .attributes
+            .iter()
+            .map(|a| format!("{:?}", a.name))
+            .collect();
+        let _ = writeln!(rs, "    ({:?}, &[{}]),", e.tag, names.join(", "));
+    }
+    rs.push_str("];\n");
+    rs
+}
+
+/// The interfaces of the elements that need `feature`, their event maps, and their tags in
+/// `HTMLElementTagNameMap`.
+fn types(feature: Option<&str>) -> String {
+    let mut ts = String::from("\n// Made by build.rs from src/web/elements/spec.rs.\n");
+    let mut tags = String::new();
+    for e in spec::ELEMENTS.iter().filter(|e| e.feature == feature) {
+        let map = format!("{}EventMap", e.class);
+        let _ = writeln!(ts, "\n/** The events of <{}>. */", e.tag);
+        let _ = writeln!(ts, "export interface {map} extends HTMLElementEventMap {{");
+        for event in e.events {
+            let _ = writeln!(ts, "  /** {} */", event.description);
+            let _ = writeln!(ts, "  \"{}\": CustomEvent<{}>;", event.name, event.detail);
+        }
+        ts.push_str("}\n");
+        let attributes: Vec<&str> = e.attributes.iter().map(|a| a.name).collect();
+        let _ = writeln!(
+            ts,
+            "/** <{} {}>: {} */",
+            e.tag,
+            attributes.join(" "),
+            e.summary
+        );
+        let _ = writeln!(ts, "export interface {} extends HTMLElement {{", e.class);
+        for a in e.attributes {
+            let _ = writeln!(
+                ts,
+                "  /** The `{}` attribute: {} */",
+                a.name,
+                lowercase_first(a.description)
+            );
+            let (read, write) = (a.kind.read_type(), a.kind.write_type());
+            if read == write {
+                let _ = writeln!(ts, "  {}: {read};", a.property);
+            } else {
+                let _ = writeln!(ts, "  get {}(): {read};", a.property);
+                let _ = writeln!(ts, "  set {}(value: {write});", a.property);
+            }
+        }
+        let _ = writeln!(
+            ts,
+            "  addEventListener<K extends keyof {map}>(type: K, listener: (this: {}, ev: {map}[K]) => any, options?: boolean | AddEventListenerOptions): void;",
+            e.class
+        );
+        ts.push_str("  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;\n}\n");
+        let _ = writeln!(tags, "    \"{}\": {};", e.tag, e.class);
+    }
+    let _ = write!(
+        ts,
+        "\ndeclare global {{\n  interface HTMLElementTagNameMap {{\n{tags}  }}\n}}\n"
+    );
+    ts
+}
+
+/// `text` with its first letter in lower case ("The person's id" → "the person's id").
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
