@@ -217,13 +217,19 @@ pub fn wasm_opt() -> Result<PathBuf, String> {
         ));
         return Ok(bin);
     }
-    npm()?;
     say(&format!(
         "wasm-opt: installing npm binaryen@{BINARYEN_VERSION} into target/tools"
     ));
-    std::fs::create_dir_all(&tools).map_err(|e| format!("cannot create target/tools: {e}"))?;
-    let package = format!("binaryen@{BINARYEN_VERSION}");
-    let prefix = tools.display().to_string();
+    npm_install(&tools, &format!("binaryen@{BINARYEN_VERSION}"))?;
+    Ok(bin)
+}
+
+/// Installs the npm package `package` (`name@version`) under `prefix`, made if missing.
+fn npm_install(prefix: &Path, package: &str) -> Result<(), String> {
+    npm()?;
+    std::fs::create_dir_all(prefix)
+        .map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
+    let prefix = prefix.display().to_string();
     run(command(
         "npm",
         &[
@@ -233,10 +239,9 @@ pub fn wasm_opt() -> Result<PathBuf, String> {
             "--no-audit",
             "--no-fund",
             "--no-save",
-            &package,
+            package,
         ],
-    ))?;
-    Ok(bin)
+    ))
 }
 
 /// terser (pure JS, from npm), installed under `target/tools/terser`: it minifies the package's
@@ -251,26 +256,10 @@ pub fn terser() -> Result<PathBuf, String> {
         say(&format!("terser {TERSER_VERSION}: present"));
         return Ok(bin);
     }
-    npm()?;
     say(&format!(
         "terser: installing npm terser@{TERSER_VERSION} into target/tools/terser"
     ));
-    std::fs::create_dir_all(&tools)
-        .map_err(|e| format!("cannot create target/tools/terser: {e}"))?;
-    let package = format!("terser@{TERSER_VERSION}");
-    let prefix = tools.display().to_string();
-    run(command(
-        "npm",
-        &[
-            "install",
-            "--prefix",
-            &prefix,
-            "--no-audit",
-            "--no-fund",
-            "--no-save",
-            &package,
-        ],
-    ))?;
+    npm_install(&tools, &format!("terser@{TERSER_VERSION}"))?;
     Ok(bin)
 }
 

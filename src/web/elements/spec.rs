@@ -119,6 +119,17 @@ const SOURCE: Attribute = Attribute {
     default: "—",
 };
 
+/// The `user` attribute, described as `description` says.
+const fn user(description: &'static str) -> Attribute {
+    Attribute {
+        name: "user",
+        property: "user",
+        kind: Kind::Text,
+        description,
+        default: "—",
+    }
+}
+
 const USERS: Attribute = Attribute {
     name: "users",
     property: "users",
@@ -169,13 +180,7 @@ pub const ELEMENTS: &[Element] = &[
         feature: None,
         attributes: &[
             SOURCE,
-            Attribute {
-                name: "user",
-                property: "user",
-                kind: Kind::Text,
-                description: "The person's id at that source.",
-                default: "—",
-            },
+            user("The person's id at that source."),
             Attribute {
                 name: "show-label",
                 property: "showLabel",
@@ -275,13 +280,7 @@ pub const ELEMENTS: &[Element] = &[
         feature: Some("write"),
         attributes: &[
             SOURCE,
-            Attribute {
-                name: "user",
-                property: "user",
-                kind: Kind::Text,
-                description: "The signed-in person's id at that source.",
-                default: "—",
-            },
+            user("The signed-in person's id at that source."),
             SIZE,
         ],
         events: &[
