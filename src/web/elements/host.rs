@@ -26,10 +26,10 @@ use crate::web::{PresenceList, PresenceSummary};
 #[wasm_bindgen(inline_js = r##"
 const queue = [];
 let next = 0;
-// Elements connected in one task go to Rust together: each element, its `div.presence-host`, and
-// a record of its observed attributes (JSON), with the id it keeps for its life ("#id") and its
-// tag ("#tag").
-function flush(connected, sheet) {
+// Elements connected in one task go to Rust together: each element, its `div.presence-host` (made
+// as it connected), and a record of its observed attributes (JSON), with the id it keeps for its
+// life ("#id") and its tag ("#tag").
+function flush(connected) {
   const batch = queue.splice(0).filter(([element]) => element.isConnected);
   if (!batch.length) return;
   const records = batch.map(([element, attributes]) => {
@@ -40,7 +40,7 @@ function flush(connected, sheet) {
     }
     return record;
   });
-  connected(batch.map(([e]) => e), batch.map(([e]) => container(e, sheet)), JSON.stringify(records));
+  connected(batch.map(([e]) => e), batch.map(([, , box]) => box), JSON.stringify(records));
 }
 // The element's `div.presence-host` in its shadow root (both made where missing), with `sheet`
 // adopted; null when the element cannot have one. Made as the element connects, so that its
@@ -101,8 +101,7 @@ export function define_element(tag, attributes, sheet, connected, disconnected, 
           this[key] = value;
         }
       }
-      container(this, sheet);
-      if (queue.push([this, attributes]) === 1) queueMicrotask(() => flush(connected, sheet));
+      if (queue.push([this, attributes, container(this, sheet)]) === 1) queueMicrotask(() => flush(connected));
     }
     disconnectedCallback() { disconnected(this); }
     attributeChangedCallback(name, previous, value) { if (previous !== value && "__presenceWidget" in this) changed(this); }
