@@ -859,9 +859,10 @@ impl Store {
             }
             adapter.plan_write(id, &write, now_ms())?
         };
-        // Shown at once where there is something to show (not for a reset whose outcome only
-        // the service knows).
-        if plan.shows.is_some() || write.message.is_some() {
+        // Whether the write shows something at once (not a reset, whose outcome only the
+        // service knows).
+        let shows = plan.shows.is_some() || write.message.is_some();
+        if shows {
             // A message alone is shown on a presence already known; a status on any.
             let known = self.state(id).presence().cloned();
             if known.is_some() || plan.shows.is_some() {
@@ -895,16 +896,14 @@ impl Store {
             taken = taken.saturating_add(1);
         }
         let confirmed = match (&outcome, self.0.registry.borrow().underlying(id)) {
-            (Ok(()), Some(now)) if plan.shows.is_some() || write.message.is_some() => {
-                Some(plan.apply(&write, now))
-            }
+            (Ok(()), Some(now)) if shows => Some(plan.apply(&write, now)),
             _ => None,
         };
         guard.end(confirmed);
         // What only the service knows now: a reset, or a write it took in part. And a tab that
         // follows asks the leading tab to read again, so that every tab shows the write.
         let partial = outcome.is_err() && taken > 0;
-        let unknown = outcome.is_ok() && plan.shows.is_none() && write.message.is_none();
+        let unknown = outcome.is_ok() && !shows;
         let follows = outcome.is_ok() && self.0.role.get() == Role::Follow;
         if unknown || partial || follows {
             self.poll_now();
