@@ -114,7 +114,7 @@ fn name_entry(name: &str) -> Result<(), String> {
 /// Writes `pkg/custom-elements.json`, the Custom Elements Manifest of every entry built so far
 /// (from the elements' one description, `src/web/elements/spec.rs`).
 fn write_elements_manifest() -> Result<(), String> {
-    let built = |dir: &str| dir.is_empty() || dir_has_entry(&dir_of(dir));
+    let built = |entry: &str| dir().join(entry).join("presence_widgets.js").exists();
     let entries: Vec<(&str, bool)> = [("", false), ("live", true), ("relay", false)]
         .into_iter()
         .filter(|(dir, _)| built(dir))
@@ -124,14 +124,6 @@ fn write_elements_manifest() -> Result<(), String> {
         crate::docs::manifest(&entries),
     )
     .map_err(|e| format!("cannot write pkg/custom-elements.json: {e}"))
-}
-
-fn dir_of(entry: &str) -> PathBuf {
-    dir().join(entry)
-}
-
-fn dir_has_entry(dir: &Path) -> bool {
-    dir.join("presence_widgets.js").exists()
 }
 
 /// Leaves in a second entry's folder only its code: the package's files say the rest.
