@@ -3,6 +3,8 @@
 // screenshots go.
 import puppeteer from "puppeteer-core";
 import { mkdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { createServer } from "node:net";
 import { createRequire } from "node:module";
 
 export const SIM = process.env.SIM_URL ?? "";
@@ -294,4 +296,22 @@ export function describeViolations(violations) {
     });
     return `${v.id} (${v.impact}): ${v.help}, ${v.nodes.length} node(s)\n${nodes.join("\n")}`;
   }).join("\n");
+}
+
+/** A free TCP port on loopback. */
+export function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+    server.on("error", fail);
+  });
+}
+
+/** Runs `command` in `cwd` (saying so), its output shown; throws when it fails. */
+export function run(command, args, cwd, env = {}) {
+  console.log(`# $ ${command} ${args.join(" ")}`);
+  execFileSync(command, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
 }

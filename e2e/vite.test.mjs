@@ -3,31 +3,14 @@
 // browser.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { cpSync, mkdirSync, rmSync, writeFileSync, readdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { resolve, join } from "node:path";
-import { BROWSERS, launch, open, sim, SIM } from "./helpers.mjs";
+import { BROWSERS, freePort, launch, open, run, sim, SIM } from "./helpers.mjs";
 
 const PKG = resolve(process.env.PKG_DIR ?? "../pkg");
 const WORK = resolve(process.env.VITE_WORK ?? "../target/e2e");
 const VITE = "7.3.8";
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => ok(port));
-    });
-    server.on("error", fail);
-  });
-}
-
-function run(command, args, cwd, env = {}) {
-  console.log(`# $ ${command} ${args.join(" ")}`);
-  execFileSync(command, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
-}
 
 /** Waits until `url` answers, or the preview server exits. */
 async function answers(url, preview) {

@@ -240,3 +240,148 @@ pub fn manifest(entries: &[(&str, bool)]) -> String {
         modules.join(",\n")
     )
 }
+
+/// The framework typings of a package whose entries are `entries` (as [`manifest`] takes them):
+/// `react.d.ts` (React 19's `JSX.IntrinsicElements`, so `<presence-badge user=… />` type-checks
+/// in TSX) and `vue.d.ts` (Vue's `GlobalComponents`, for SFC templates), each file with its text.
+/// The elements of the live entry (the picker) are typed when it is built.
+pub fn framework_types(entries: &[(&str, bool)]) -> [(&'static str, String); 2] {
+    let write = entries.iter().any(|&(_, write)| write);
+    let shown: Vec<&Element> = ELEMENTS
+        .iter()
+        .filter(|e| e.feature.is_none() || (write && e.feature == Some("write")))
+        .collect();
+    // Each type the typings name, from the entry that declares it: the live entry's own
+    // elements and details from `live/`, the rest from the default entry.
+    let mut imports: Vec<&str> = vec!["Presence", "PresenceErrorDetail"];
+    let mut live_imports: Vec<&str> = Vec::new();
+    for e in &shown {
+        for name in std::iter::once(e.class).chain(e.events.iter().map(|v| v.detail)) {
+            if imports.contains(&name) || live_imports.contains(&name) {
+                continue;
+            }
+            if e.feature.is_some() {
+                live_imports.push(name);
+            } else {
+                imports.push(name);
+            }
+        }
+    }
+    let mut import_lines = format!(
+        "import type {{ {} }} from \"./presence_widgets.js\";\n",
+        imports.join(", ")
+    );
+    if !live_imports.is_empty() {
+        let _ = writeln!(
+            import_lines,
+            "import type {{ {} }} from \"./live/presence_widgets.js\";",
+            live_imports.join(", ")
+        );
+    }
+    let mut head = String::from(
+        "// Made by cargo xtask from src/web/elements/spec.rs: the package's tags for ",
+    );
+    head.push_str("FRAMEWORK.\n");
+
+    let mut react = head.replace(
+        "FRAMEWORK",
+        "React 19's JSX (`import type {} from \"presence-widgets/react\"` once in the app)",
+    );
+    react.push_str("import type { DetailedHTMLProps, HTMLAttributes } from \"react\";\n");
+    react.push_str(&import_lines);
+    react.push_str(
+        "\ndeclare module \"react\" {\n  namespace JSX {\n    interface IntrinsicElements {\n",
+    );
+    for e in &shown {
+        let _ = writeln!(
+            react,
+            "      /** {} */\n      \"{}\": DetailedHTMLProps<HTMLAttributes<{}>, {}> & {{",
+            e.summary, e.tag, e.class, e.class
+        );
+        for a in e.attributes {
+            let _ = writeln!(
+                react,
+                "        /** {} */\n        \"{}\"?: {};",
+                a.description,
+                a.name,
+                attribute_type(a.kind)
+            );
+            if a.property != a.name {
+                let _ = writeln!(
+                    react,
+                    "        /** {} (the property) */\n        {}?: {};",
+                    a.description,
+                    a.property,
+                    a.kind.write_type()
+                );
+            }
+        }
+        for v in e.events {
+            let _ = writeln!(
+                react,
+                "        /** {} */\n        \"on{}\"?: (event: CustomEvent<{}>) => void;",
+                v.description, v.name, v.detail
+            );
+        }
+        react.push_str("      };\n");
+    }
+    react.push_str("    }\n  }\n}\n");
+
+    let mut vue = head.replace(
+        "FRAMEWORK",
+        "Vue's templates (`/// <reference types=\"presence-widgets/vue\" />` once in the app)",
+    );
+    vue.push_str("import type { DefineComponent } from \"vue\";\n");
+    vue.push_str(&import_lines);
+    vue.push_str("\ndeclare module \"vue\" {\n  interface GlobalComponents {\n");
+    for e in &shown {
+        let _ = writeln!(
+            vue,
+            "    /** {} */\n    \"{}\": DefineComponent<{{",
+            e.summary, e.tag
+        );
+        for a in e.attributes {
+            let _ = writeln!(
+                vue,
+                "      /** {} */\n      {}?: {};",
+                a.description,
+                a.property,
+                attribute_type(a.kind)
+            );
+        }
+        for v in e.events {
+            let _ = writeln!(
+                vue,
+                "      /** {} */\n      {}?: (event: CustomEvent<{}>) => void;",
+                v.description,
+                handler(v.name),
+                v.detail
+            );
+        }
+        let _ = writeln!(vue, "    }}>;");
+    }
+    vue.push_str("  }\n}\n");
+    [("react.d.ts", react), ("vue.d.ts", vue)]
+}
+
+/// What a template may give an attribute: its property's type, or the attribute's text.
+fn attribute_type(kind: spec::Kind) -> String {
+    match kind {
+        spec::Kind::Text => "string".to_owned(),
+        spec::Kind::Flag => "boolean | \"\"".to_owned(),
+        other => format!("{} | string", other.read_type()),
+    }
+}
+
+/// Vue's name of the handler of `event`: `presence-change` → `onPresenceChange`.
+fn handler(event: &str) -> String {
+    let mut name = String::from("on");
+    for word in event.split('-') {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            name.extend(first.to_uppercase());
+            name.push_str(chars.as_str());
+        }
+    }
+    name
+}

@@ -71,7 +71,7 @@ fn with_exports(json: String) -> String {
     }
     json.replacen(
         "\"snippets\",",
-        "\"snippets\",\n    \"custom-elements.json\",",
+        "\"snippets\",\n    \"custom-elements.json\",\n    \"react.d.ts\",\n    \"vue.d.ts\",",
         1,
     )
     .replacen(
@@ -81,7 +81,7 @@ fn with_exports(json: String) -> String {
     )
     .replacen(
         "\"main\":",
-        "\"exports\": {\n    \".\": { \"types\": \"./presence_widgets.d.ts\", \"default\": \"./presence_widgets.js\" },\n    \"./presence-widgets.css\": \"./presence-widgets.css\",\n    \"./*\": \"./*\"\n  },\n  \"main\":",
+        "\"exports\": {\n    \".\": { \"types\": \"./presence_widgets.d.ts\", \"default\": \"./presence_widgets.js\" },\n    \"./presence-widgets.css\": \"./presence-widgets.css\",\n    \"./react\": { \"types\": \"./react.d.ts\" },\n    \"./vue\": { \"types\": \"./vue.d.ts\" },\n    \"./*\": \"./*\"\n  },\n  \"main\":",
         1,
     )
 }
@@ -111,19 +111,22 @@ fn name_entry(name: &str) -> Result<(), String> {
     write_elements_manifest()
 }
 
-/// Writes `pkg/custom-elements.json`, the Custom Elements Manifest of every entry built so far
-/// (from the elements' one description, `src/web/elements/spec.rs`).
+/// Writes `pkg/custom-elements.json`, the Custom Elements Manifest of every entry built so far,
+/// and the framework typings `pkg/react.d.ts` and `pkg/vue.d.ts` (from the elements' one
+/// description, `src/web/elements/spec.rs`).
 fn write_elements_manifest() -> Result<(), String> {
     let built = |entry: &str| dir().join(entry).join("presence_widgets.js").exists();
     let entries: Vec<(&str, bool)> = [("", false), ("live", true), ("relay", false)]
         .into_iter()
         .filter(|(dir, _)| built(dir))
         .collect();
-    std::fs::write(
-        dir().join("custom-elements.json"),
-        crate::docs::manifest(&entries),
-    )
-    .map_err(|e| format!("cannot write pkg/custom-elements.json: {e}"))
+    let mut files = vec![("custom-elements.json", crate::docs::manifest(&entries))];
+    files.extend(crate::docs::framework_types(&entries));
+    for (name, text) in files {
+        std::fs::write(dir().join(name), text)
+            .map_err(|e| format!("cannot write pkg/{name}: {e}"))?;
+    }
+    Ok(())
 }
 
 /// Leaves in a second entry's folder only its code: the package's files say the rest.

@@ -23,7 +23,13 @@ pub fn root() -> PathBuf {
 
 /// Prints a step header so that a person watching knows what is happening.
 pub fn announce(text: &str) {
-    println!("\n==> {text}");
+    // The time since the command started, so that a slow step shows in CI's log.
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let elapsed = START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_secs();
+    println!("\n==> [{}:{:02}] {text}", elapsed / 60, elapsed % 60);
     let _ = std::io::stdout().flush();
 }
 

@@ -143,32 +143,6 @@ fn apt_install(packages: &[&str]) -> Result<(), String> {
     run(with(&args))
 }
 
-/// Debian's `chromium` and `chromium-driver` unless both are there.
-///
-/// # Errors
-/// When apt-get fails.
-pub fn chromium() -> Result<(), String> {
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
-        say("chromium and chromedriver: present");
-        return Ok(());
-    }
-    say("chromium and chromedriver: missing, installing Debian's packages");
-    apt_install(&["chromium", "chromium-driver"])
-}
-
-/// Debian's `firefox-esr` unless it is there, for the end-to-end tests in Firefox.
-///
-/// # Errors
-/// When apt-get fails.
-pub fn firefox() -> Result<(), String> {
-    if Path::new(FIREFOX).exists() {
-        say("firefox-esr: present");
-        return Ok(());
-    }
-    say("firefox-esr: missing, installing Debian's package");
-    apt_install(&["firefox-esr"])
-}
-
 /// Where Debian puts Redis's server.
 pub const REDIS_SERVER: &str = "/usr/bin/redis-server";
 
@@ -268,10 +242,38 @@ pub fn terser() -> Result<PathBuf, String> {
 /// # Errors
 /// The first install that fails.
 pub fn for_tests() -> Result<(), String> {
-    wasm_target()?;
-    wasm_pack()?;
-    wasm_bindgen_cli()?;
-    chromium()?;
-    firefox()?;
-    redis()
+    // Debian's packages download and unpack while cargo compiles wasm-pack and wasm-bindgen-cli:
+    // on a fresh machine the two together take minutes.
+    let debian = std::thread::spawn(debian_for_tests);
+    let rust = wasm_target()
+        .and_then(|()| wasm_pack())
+        .and_then(|()| wasm_bindgen_cli());
+    let debian = debian
+        .join()
+        .unwrap_or_else(|_| Err("the Debian installs stopped".into()));
+    rust.and(debian)
+}
+
+/// Debian's Chromium, its driver, Firefox ESR and redis-server, those missing in one apt-get.
+fn debian_for_tests() -> Result<(), String> {
+    let wanted = [
+        (CHROMIUM, "chromium"),
+        (CHROMEDRIVER, "chromium-driver"),
+        (FIREFOX, "firefox-esr"),
+        (REDIS_SERVER, "redis-server"),
+    ];
+    let missing: Vec<&str> = wanted
+        .iter()
+        .filter(|(path, _)| !Path::new(path).exists())
+        .map(|&(_, package)| package)
+        .collect();
+    if missing.is_empty() {
+        say("chromium, chromedriver, firefox-esr and redis-server: present");
+        return Ok(());
+    }
+    say(&format!(
+        "{}: missing, installing Debian's packages",
+        missing.join(", ")
+    ));
+    apt_install(&missing)
 }
