@@ -2,7 +2,8 @@
 //! their TypeScript types, `elements.d.ts` (the badge, the list, the summary) and `picker.d.ts`
 //! (the status picker, feature `write`), which `src/web/elements.rs` appends to the package's
 //! `.d.ts`; and `observed.rs`, the attributes each element observes, which `host.rs` includes
-//! (the descriptions stay out of the wasm).
+//! (the descriptions stay out of the wasm); and the components' stylesheets without their
+//! comments and the white space nothing needs, as the wasm carries them.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -21,10 +22,22 @@ fn main() {
         println!("cargo::error=OUT_DIR is not set");
         return;
     };
+    println!("cargo::rerun-if-changed=src/web/components/presence.css");
+    println!("cargo::rerun-if-changed=src/web/components/picker.css");
+    let css = |name: &str| {
+        std::fs::read_to_string(format!("src/web/components/{name}"))
+            .map(|text| minify_css(&text))
+            .unwrap_or_else(|e| {
+                println!("cargo::error=cannot read src/web/components/{name}: {e}");
+                String::new()
+            })
+    };
     let files = [
         ("elements.d.ts", types(None)),
         ("picker.d.ts", types(Some("write"))),
         ("observed.rs", observed()),
+        ("presence.css", css("presence.css")),
+        ("picker.css", css("picker.css")),
     ];
     for (file, text) in files {
         if let Err(e) = std::fs::write(out.join(file), text) {
@@ -110,4 +123,54 @@ fn lowercase_first(text: &str) -> String {
         Some(first) => first.to_lowercase().chain(chars).collect(),
         None => String::new(),
     }
+}
+
+/// `css` without its comments and the white space nothing needs (strings kept as written): one
+/// space where two words or a combinator meet, none beside `{ } ; , : >`.
+fn minify_css(css: &str) -> String {
+    let mut out = String::with_capacity(css.len());
+    let mut chars = css.chars().peekable();
+    let mut quote: Option<char> = None;
+    let mut space = false;
+    while let Some(c) = chars.next() {
+        if let Some(q) = quote {
+            out.push(c);
+            if c == '\\' {
+                if let Some(next) = chars.next() {
+                    out.push(next);
+                }
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        if c == '/' && chars.peek() == Some(&'*') {
+            chars.next();
+            let mut last = ' ';
+            for next in chars.by_ref() {
+                if last == '*' && next == '/' {
+                    break;
+                }
+                last = next;
+            }
+            space = true;
+            continue;
+        }
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space {
+            let bare = |c: char| matches!(c, '{' | '}' | ';' | ',' | '>');
+            if out.chars().last().is_some_and(|p| !bare(p) && p != ':') && !bare(c) {
+                out.push(' ');
+            }
+            space = false;
+        }
+        if c == '"' || c == '\'' {
+            quote = Some(c);
+        }
+        out.push(c);
+    }
+    out
 }

@@ -90,6 +90,9 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ("pickerNoteGraph", "Teams shows the status you pick only while you are signed in to Teams; otherwise you show as Offline."),
 ];
 
+/// Where [`Labels`] keeps the language its words are in.
+const LANGUAGE: &str = "#lang";
+
 /// The words widgets show. Cheap to clone; compares by content.
 ///
 /// ```
@@ -121,6 +124,31 @@ impl Labels {
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
         ))
+    }
+
+    /// `self` (the page's own words) over `table` (a language's built-in words), in `language`:
+    /// a page's word wins over the language's, the language's over English.
+    ///
+    /// ```
+    /// use presence_widgets::core::{Availability, Labels};
+    /// let page = Labels::from_pairs([("Away", "Out")]);
+    /// let table = [("Busy", "Beschäftigt"), ("Away", "Abwesend")];
+    /// let german = page.over("de-CH", table.map(|(k, v)| (k.to_owned(), v.to_owned())).into());
+    /// assert_eq!(german.availability(Availability::Busy), "Beschäftigt");
+    /// assert_eq!(german.availability(Availability::Away), "Out");
+    /// assert_eq!(german.language(), "de-CH");
+    /// ```
+    pub fn over(&self, language: &str, table: Vec<(String, String)>) -> Self {
+        let mut words: HashMap<String, String> = table.into_iter().collect();
+        words.extend(self.0.iter().map(|(k, v)| (k.clone(), v.clone())));
+        words.insert(LANGUAGE.to_owned(), language.to_owned());
+        Self(Rc::new(words))
+    }
+
+    /// The language tag the words are for ("de-CH"), as [`Labels::over`] was told; "" when none
+    /// was.
+    pub fn language(&self) -> &str {
+        self.0.get(LANGUAGE).map_or("", String::as_str)
     }
 
     /// The text for `key`: the page's entry, else English, else the key itself.

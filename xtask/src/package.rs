@@ -71,7 +71,7 @@ fn with_exports(json: String) -> String {
     }
     json.replacen(
         "\"snippets\",",
-        "\"snippets\",\n    \"custom-elements.json\",\n    \"react.d.ts\",\n    \"vue.d.ts\",",
+        "\"snippets\",\n    \"custom-elements.json\",\n    \"react.d.ts\",\n    \"vue.d.ts\",\n    \"words.json\",",
         1,
     )
     .replacen(
@@ -233,6 +233,9 @@ fn build_with(out: &Path, features: &str, defaults: bool) -> Result<Sizes, Strin
             "--enable-mutable-globals",
             "--enable-reference-types",
             "--enable-multivalue",
+            // Nothing reads them at run time.
+            "--strip-producers",
+            "--strip-target-features",
             &path,
             "-o",
             &path,
@@ -255,6 +258,17 @@ fn build_with(out: &Path, features: &str, defaults: bool) -> Result<Sizes, Strin
     }
     std::fs::write(out.join("presence-widgets.css"), css)
         .map_err(|e| format!("cannot write the stylesheet into pkg/: {e}"))?;
+    // The built-in word tables, which the elements load beside their JS when a page's language
+    // is not English (outside the budget: an English page never loads them).
+    std::fs::copy(
+        root()
+            .join("src")
+            .join("web")
+            .join("elements")
+            .join("words.json"),
+        out.join("words.json"),
+    )
+    .map_err(|e| format!("cannot copy the word tables into {}: {e}", out.display()))?;
     let manifest = out.join("package.json");
     let json = std::fs::read_to_string(&manifest)
         .map_err(|e| format!("cannot read pkg/package.json: {e}"))?;

@@ -107,7 +107,7 @@ impl BadgeView {
         };
         Self {
             variant,
-            tooltip: labels.tooltip(state, now, local_time),
+            tooltip: labels.tooltip(state, now, |iso| local_time(iso, labels.language())),
             spoken: labels.describe_state(state, now),
             text,
             look: Look::of(state),

@@ -8,13 +8,17 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CssStyleSheet, Document, Node, ShadowRoot};
 use yew::prelude::*;
 
-/// The stylesheet's text, for pages that would rather serve it as a file (`presence-widgets.css`
-/// in the npm package).
+/// The stylesheet's text (`presence.css`, its comments and needless white space left out by
+/// `build.rs`), for pages that would rather serve it as a file (`presence-widgets.css` in the npm
+/// package).
 #[cfg(not(feature = "write"))]
-pub const STYLESHEET: &str = include_str!("presence.css");
+pub const STYLESHEET: &str = include_str!(concat!(env!("OUT_DIR"), "/presence.css"));
 /// The components' stylesheet, with the status picker's (`picker.css`, feature `write`).
 #[cfg(feature = "write")]
-pub const STYLESHEET: &str = concat!(include_str!("presence.css"), include_str!("picker.css"));
+pub const STYLESHEET: &str = concat!(
+    include_str!(concat!(env!("OUT_DIR"), "/presence.css")),
+    include_str!(concat!(env!("OUT_DIR"), "/picker.css"))
+);
 
 thread_local! {
     static SHEET: RefCell<Option<CssStyleSheet>> = const { RefCell::new(None) };

@@ -33,7 +33,7 @@ function flush(connected) {
   const batch = queue.splice(0).filter(([element]) => element.isConnected);
   if (!batch.length) return;
   const records = batch.map(([element, attributes]) => {
-    const record = { "#id": element.__presenceWidget ??= String(++next), "#tag": element.localName };
+    const record = { "#id": element.__presenceWidget ??= String(++next), "#tag": element.localName, "#lang": element_lang(element) };
     for (const name of attributes) {
       const value = element.getAttribute(name);
       if (value !== null) record[name] = value;
@@ -41,6 +41,41 @@ function flush(connected) {
     return record;
   });
   connected(batch.map(([e]) => e), batch.map(([, , box]) => box), JSON.stringify(records));
+}
+// The element's language: the closest `lang` above it, crossing shadow roots, else the
+// browser's; canonical ("de-CH"), or "" when it is not a language tag. A language other than
+// English has the built-in word tables (words.json, beside the package's JS) loaded, once; the
+// elements that asked meanwhile are read again when they are in.
+let tables = null;
+let waiting = null;
+let took = null;
+export function element_lang(element) {
+  let tag = "";
+  for (let node = element; node && !tag; node = node.parentElement ?? node.getRootNode().host) tag = node.lang ?? "";
+  try {
+    tag = Intl.getCanonicalLocales(tag || navigator.language)[0] ?? "";
+  } catch (_) {
+    return "";
+  }
+  if (tag && !/^en\b/.test(tag) && !tables && took) {
+    if (!waiting) {
+      waiting = new Set();
+      fetch(new URL("../../words.json", import.meta.url))
+        .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
+        .then((t) => { tables = t; for (const e of waiting) if (e.isConnected) took(e); waiting = null; },
+          (e) => console.warn(`presence-widgets: the word tables did not load (${e.message}); showing English`));
+    }
+    waiting?.add(element);
+  }
+  return tag;
+}
+// The closest table to a language tag as JSON ("de-CH": de-CH, else de, else a de-…), "{}" for none.
+export function table_for(tag) {
+  const keys = Object.keys(tables ?? {});
+  const lower = tag.toLowerCase();
+  const primary = lower.split("-")[0];
+  const key = keys.find((k) => k.toLowerCase() === lower) ?? keys.find((k) => k.toLowerCase().split("-")[0] === primary);
+  return JSON.stringify(key ? tables[key] : {});
 }
 // The element's `div.presence-host` in its shadow root (both made where missing), with `sheet`
 // adopted; null when the element cannot have one. Made as the element connects, so that its
@@ -89,9 +124,10 @@ function properties(target, attributes, keys) {
 }
 export function define_element(tag, attributes, sheet, connected, disconnected, changed) {
   if (typeof customElements === "undefined" || customElements.get(tag)) return false;
+  took = changed;
   const keys = attributes.map((name) => name.replace(/-(.)/g, (_, c) => c.toUpperCase()));
   const element = class extends HTMLElement {
-    static get observedAttributes() { return attributes; }
+    static get observedAttributes() { return [...attributes, "lang"]; }
     connectedCallback() {
       // A property set before the element was defined is an own property: it goes through ours.
       for (const key of keys) {
@@ -132,6 +168,8 @@ extern "C" {
         changed: &JsValue,
     ) -> bool;
     fn fire(element: &HtmlElement, name: &str, json: &str);
+    fn element_lang(element: &HtmlElement) -> String;
+    fn table_for(language: &str) -> String;
 }
 
 /// The three elements.
@@ -189,6 +227,8 @@ pub struct Attributes {
     size: u32,
     group: bool,
     no_filter: bool,
+    /// The element's language (`element_lang`).
+    lang: AttrValue,
 }
 
 fn warn(message: &str) {
@@ -197,7 +237,11 @@ fn warn(message: &str) {
 
 /// Reads an element's attributes. A bad value falls back to the default and logs a warning.
 pub fn read_attributes(tag: Tag, element: &HtmlElement) -> Attributes {
-    attributes_from(tag, &|name| element.get_attribute(name))
+    let lang = element_lang(element);
+    attributes_from(tag, &|name| match name {
+        "#lang" => Some(lang.clone()),
+        _ => element.get_attribute(name),
+    })
 }
 
 /// The attributes that `get` gives (`None` for an attribute not set), read as
@@ -248,6 +292,7 @@ fn attributes_from(tag: Tag, get: &dyn Fn(&str) -> Option<String>) -> Attributes
         size,
         group: get("group").is_some(),
         no_filter: get("no-filter").is_some(),
+        lang: get("#lang").map(AttrValue::from).unwrap_or_default(),
     }
 }
 
@@ -309,6 +354,9 @@ struct Instance {
 thread_local! {
     static INSTANCES: RefCell<Vec<(u32, Instance)>> = const { RefCell::new(Vec::new()) };
     static PAGE: RefCell<(Stores, Labels)> = RefCell::new(Default::default());
+    /// The page's words over a language's, as the last element asked for them (a page's
+    /// elements mostly share one language).
+    static WORDS: RefCell<Option<(String, Labels)>> = const { RefCell::new(None) };
     static WARNED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
     /// Instances whose attributes changed while they were out of the list (an event listener of
     /// the page set an attribute synchronously while the instance was being connected or
@@ -384,6 +432,7 @@ pub fn define_all() -> bool {
 /// Gives every element the page's new stores and words.
 pub fn set_page(stores: Stores, labels: Labels) {
     PAGE.with(|p| *p.borrow_mut() = (stores, labels));
+    WORDS.with(|w| w.borrow_mut().take());
     let ids: Vec<u32> = INSTANCES.with(|i| i.borrow().iter().map(|(id, _)| *id).collect());
     for id in ids {
         update(id, false);
@@ -397,6 +446,25 @@ pub fn labels() -> Labels {
 
 fn page() -> (Stores, Labels) {
     PAGE.with(|p| p.borrow().clone())
+}
+
+/// The words of an element in `language` ("de-CH"): the page's over the closest built-in table
+/// (`table_for`), over English. An English page makes them each time (a map of its own words).
+fn words(language: &str) -> Labels {
+    if let Some((_, labels)) = WORDS
+        .with(|w| w.borrow().clone())
+        .filter(|(l, _)| l == language)
+    {
+        return labels;
+    }
+    let json = table_for(language);
+    let table = texts(&mut crate::core::json::Reader::new(&json)).unwrap_or_default();
+    let labels = page().1.over(language, table);
+    // Kept once a table is in (until the page's words change); until then, asked again.
+    if json != "{}" {
+        WORDS.with(|w| *w.borrow_mut() = Some((language.to_owned(), labels.clone())));
+    }
+    labels
 }
 
 /// Elements connected in the same task, in order, with their `div.presence-host`s and records
@@ -446,19 +514,26 @@ fn read_records(json: &str) -> Vec<Vec<(String, String)>> {
         let mut out = Vec::new();
         r.array()?;
         while r.item()? {
-            let mut record = Vec::new();
-            r.object()?;
-            while let Some(key) = r.key()? {
-                let key = key.into_owned();
-                if let Some(value) = r.opt_owned()? {
-                    record.push((key, value));
-                }
-            }
-            out.push(record);
+            out.push(texts(&mut r)?);
         }
         Ok(out)
     };
     read().unwrap_or_default()
+}
+
+/// The next value of `r`, an object of texts, as its names and texts (a `null` left out).
+fn texts(
+    r: &mut crate::core::json::Reader<'_>,
+) -> Result<Vec<(String, String)>, crate::core::json::JsonError> {
+    let mut pairs = Vec::new();
+    r.object()?;
+    while let Some(key) = r.key()? {
+        let key = key.into_owned();
+        if let Some(value) = r.opt_owned()? {
+            pairs.push((key, value));
+        }
+    }
+    Ok(pairs)
 }
 
 /// Makes the instance of an element just connected in `host`, unless it is known already (moved
@@ -482,11 +557,11 @@ fn connect(
     if INSTANCES.with(|i| i.borrow().binary_search_by(|(k, _)| k.cmp(&id)).is_ok()) {
         return None;
     }
-    let (stores, labels) = page();
+    let attributes = attributes_from(tag, &get);
     let props = HostProps {
-        attributes: attributes_from(tag, &get),
-        stores,
-        labels,
+        labels: words(&attributes.lang),
+        attributes,
+        stores: page().0,
     };
     let (body, events) = match tag {
         Tag::Badge => {
@@ -578,15 +653,15 @@ fn update(id: u32, attributes_changed: bool) {
         }
         return;
     };
-    let (stores, labels) = page();
+    let attributes = if attributes_changed {
+        read_attributes(instance.props.attributes.tag, &instance.element)
+    } else {
+        instance.props.attributes.clone()
+    };
     let props = HostProps {
-        attributes: if attributes_changed {
-            read_attributes(instance.props.attributes.tag, &instance.element)
-        } else {
-            instance.props.attributes.clone()
-        },
-        stores,
-        labels,
+        labels: words(&attributes.lang),
+        attributes,
+        stores: page().0,
     };
     if props != instance.props {
         let sources_changed = props.attributes.source != instance.props.attributes.source
