@@ -1,5 +1,5 @@
 //! Makes from the custom elements' one description (`src/web/elements/spec.rs`), in `OUT_DIR`:
-//! their TypeScript types, `elements.d.ts` (the badge, the list, the summary) and `picker.d.ts`
+//! their TypeScript types, `elements.d.ts` (the badge, the list, the summary), `avatar.d.ts` (feature `avatar`) and `picker.d.ts`
 //! (the status picker, feature `write`), which `src/web/elements.rs` appends to the package's
 //! `.d.ts`; and `observed.rs`, the attributes each element observes, which `host.rs` includes
 //! (the descriptions stay out of the wasm); and the components' stylesheets without their
@@ -24,6 +24,7 @@ fn main() {
     };
     println!("cargo::rerun-if-changed=src/web/components/presence.css");
     println!("cargo::rerun-if-changed=src/web/components/picker.css");
+    println!("cargo::rerun-if-changed=src/web/components/avatar.css");
     let css = |name: &str| {
         std::fs::read_to_string(format!("src/web/components/{name}"))
             .map(|text| minify_css(&text))
@@ -35,9 +36,11 @@ fn main() {
     let files = [
         ("elements.d.ts", types(None)),
         ("picker.d.ts", types(Some("write"))),
+        ("avatar.d.ts", types(Some("avatar"))),
         ("observed.rs", observed()),
         ("presence.css", css("presence.css")),
         ("picker.css", css("picker.css")),
+        ("avatar.css", css("avatar.css")),
     ];
     for (file, text) in files {
         if let Err(e) = std::fs::write(out.join(file), text) {

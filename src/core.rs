@@ -4,10 +4,11 @@
 //! anything. The same code is tested natively, fuzzed, and compiled unchanged into the wasm module.
 //!
 //! The modules read bottom-up, each importing only those above it in this list: `json`, `model`,
-//! `error`, `http`, `auth`, `state`, `tabs` (what the tabs of one origin say to each other), `labels`, `roster`, `schedule`, `push` (what every push
+//! `error`, `http`, `auth`, `state`, `tabs` (what the tabs of one origin say to each other), `labels`, `avatar` (initials and their colour), `roster`, `schedule`, `push` (what every push
 //! session is), `providers` (one file per provider, with its push session beside it), `registry`.
 
 pub mod auth;
+pub mod avatar;
 pub mod error;
 pub mod http;
 pub mod json;

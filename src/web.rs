@@ -16,6 +16,8 @@ pub mod store;
 mod tabs;
 pub mod transport;
 
+#[cfg(feature = "avatar")]
+pub use components::{PresenceAvatar, PresenceAvatarProps, StateAvatar, StateAvatarProps};
 pub use components::{
     PresenceBadge, PresenceBadgeProps, PresenceList, PresenceListProps, PresenceSummary,
     PresenceSummaryProps, StateBadge, StateBadgeProps, STYLESHEET,

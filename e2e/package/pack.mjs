@@ -64,7 +64,7 @@ test("custom-elements.json validates against the published schema and names ever
   assert.ok(valid, ajv.errorsText(ajv.errors));
   const tags = (path) => cem.modules.find((m) => m.path === path)?.declarations.map((d) => d.tagName);
   assert.deepEqual(tags("presence_widgets.js"), ["presence-badge", "presence-list", "presence-summary"]);
-  assert.deepEqual(tags("live/presence_widgets.js"), ["presence-badge", "presence-list", "presence-summary", "presence-status-picker"]);
+  assert.deepEqual(tags("live/presence_widgets.js"), ["presence-badge", "presence-list", "presence-summary", "presence-status-picker", "presence-avatar"]);
   assert.deepEqual(tags("relay/presence_widgets.js"), ["presence-badge", "presence-list", "presence-summary"]);
   const badge = cem.modules[0].declarations[0];
   assert.deepEqual(badge.attributes.map((a) => [a.name, a.fieldName]),

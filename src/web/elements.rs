@@ -113,6 +113,10 @@ export interface PresenceElementEventMap extends PresenceBadgeElementEventMap {}
 #[wasm_bindgen(typescript_custom_section)]
 const ELEMENT_TYPES: &str = include_str!(concat!(env!("OUT_DIR"), "/elements.d.ts"));
 
+#[cfg(feature = "avatar")]
+#[wasm_bindgen(typescript_custom_section)]
+const AVATAR_TYPES: &str = include_str!(concat!(env!("OUT_DIR"), "/avatar.d.ts"));
+
 #[cfg(feature = "write")]
 #[wasm_bindgen(typescript_custom_section)]
 const PICKER_TYPES: &str = include_str!(concat!(env!("OUT_DIR"), "/picker.d.ts"));

@@ -201,11 +201,12 @@ fn declaration(e: &Element) -> String {
 }
 
 /// The Custom Elements Manifest of a package whose entries are `entries` (each its folder, ""
-/// for the default, and whether it is built with `write`).
+/// for the default, and whether it is the live entry, whose builds have the elements of a feature:
+/// the picker, the avatar).
 pub fn manifest(entries: &[(&str, bool)]) -> String {
     let modules: Vec<String> = entries
         .iter()
-        .map(|&(dir, write)| {
+        .map(|&(dir, live)| {
             let path = if dir.is_empty() {
                 "presence_widgets.js".to_owned()
             } else {
@@ -213,7 +214,7 @@ pub fn manifest(entries: &[(&str, bool)]) -> String {
             };
             let shown: Vec<&Element> = ELEMENTS
                 .iter()
-                .filter(|e| e.feature.is_none() || (write && e.feature == Some("write")))
+                .filter(|e| e.feature.is_none() || live)
                 .collect();
             let declarations: Vec<String> = shown.iter().map(|e| declaration(e)).collect();
             let exports: Vec<String> = shown
@@ -244,12 +245,12 @@ pub fn manifest(entries: &[(&str, bool)]) -> String {
 /// The framework typings of a package whose entries are `entries` (as [`manifest`] takes them):
 /// `react.d.ts` (React 19's `JSX.IntrinsicElements`, so `<presence-badge user=… />` type-checks
 /// in TSX) and `vue.d.ts` (Vue's `GlobalComponents`, for SFC templates), each file with its text.
-/// The elements of the live entry (the picker) are typed when it is built.
+/// The elements of the live entry (the picker, the avatar) are typed when it is built.
 pub fn framework_types(entries: &[(&str, bool)]) -> [(&'static str, String); 2] {
-    let write = entries.iter().any(|&(_, write)| write);
+    let live = entries.iter().any(|&(_, live)| live);
     let shown: Vec<&Element> = ELEMENTS
         .iter()
-        .filter(|e| e.feature.is_none() || (write && e.feature == Some("write")))
+        .filter(|e| e.feature.is_none() || live)
         .collect();
     // Each type the typings name, from the entry that declares it: the live entry's own
     // elements and details from `live/`, the rest from the default entry.

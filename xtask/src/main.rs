@@ -182,7 +182,7 @@ fn test() -> Result<(), String> {
         8,
         "Browser tests in headless Chromium (wasm-pack test), against presence-sim",
     );
-    browser_tests(&["--features", "element,write"], &mut counts)?;
+    browser_tests(&["--features", "element,write,avatar"], &mut counts)?;
 
     step(
         9,
@@ -263,6 +263,7 @@ fn end_to_end(counts: &mut Counts) -> Result<Vec<String>, String> {
             "live/push.mjs",
             "live/tabs.mjs",
             "live/picker.mjs",
+            "live/avatars.mjs",
         ],
         &sim.url,
     );

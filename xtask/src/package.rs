@@ -178,7 +178,7 @@ pub fn report_relay(relay: &Sizes, full: &Sizes) -> Result<String, String> {
 /// When a tool is missing or a step fails.
 pub fn build_live() -> Result<Sizes, String> {
     let live = live_dir();
-    let sizes = build_in(&live, "element,push,write")?;
+    let sizes = build_in(&live, "element,push,write,avatar")?;
     // One package: the entry keeps its code, the package's files say the rest.
     entry_only(&live);
     name_entry("live")?;
@@ -246,15 +246,21 @@ fn build_with(out: &Path, features: &str, defaults: bool) -> Result<Sizes, Strin
         size(&wasm)
     ));
     minify(out)?;
-    // The stylesheet as the build has it: the status picker's rules too where it is built in.
+    // The stylesheet as the build has it: the status picker's and the avatar's rules too where
+    // they are built in.
     let components = root().join("src").join("web").join("components");
-    let mut css = std::fs::read_to_string(components.join("presence.css"))
-        .map_err(|e| format!("cannot read the stylesheet: {e}"))?;
-    if features.split(',').any(|f| f == "write") {
-        css.push_str(
-            &std::fs::read_to_string(components.join("picker.css"))
-                .map_err(|e| format!("cannot read the picker's stylesheet: {e}"))?,
-        );
+    let mut css = String::new();
+    for (file, feature) in [
+        ("presence.css", None),
+        ("picker.css", Some("write")),
+        ("avatar.css", Some("avatar")),
+    ] {
+        if feature.is_none_or(|wanted| features.split(',').any(|f| f == wanted)) {
+            css.push_str(
+                &std::fs::read_to_string(components.join(file))
+                    .map_err(|e| format!("cannot read the stylesheet {file}: {e}"))?,
+            );
+        }
     }
     std::fs::write(out.join("presence-widgets.css"), css)
         .map_err(|e| format!("cannot write the stylesheet into pkg/: {e}"))?;

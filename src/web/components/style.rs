@@ -8,16 +8,41 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CssStyleSheet, Document, Node, ShadowRoot};
 use yew::prelude::*;
 
-/// The stylesheet's text (`presence.css`, its comments and needless white space left out by
+// The picker's rules (`picker.css`) where it is built, else none.
+#[cfg(feature = "write")]
+macro_rules! picker_css {
+    () => {
+        include_str!(concat!(env!("OUT_DIR"), "/picker.css"))
+    };
+}
+#[cfg(not(feature = "write"))]
+macro_rules! picker_css {
+    () => {
+        ""
+    };
+}
+// The avatar's rules (`avatar.css`) where it is built, else none.
+#[cfg(feature = "avatar")]
+macro_rules! avatar_css {
+    () => {
+        include_str!(concat!(env!("OUT_DIR"), "/avatar.css"))
+    };
+}
+#[cfg(not(feature = "avatar"))]
+macro_rules! avatar_css {
+    () => {
+        ""
+    };
+}
+
+/// The stylesheet's text (`presence.css`, with `picker.css` where the status picker is built and
+/// `avatar.css` where the avatar is; their comments and needless white space left out by
 /// `build.rs`), for pages that would rather serve it as a file (`presence-widgets.css` in the npm
 /// package).
-#[cfg(not(feature = "write"))]
-pub const STYLESHEET: &str = include_str!(concat!(env!("OUT_DIR"), "/presence.css"));
-/// The components' stylesheet, with the status picker's (`picker.css`, feature `write`).
-#[cfg(feature = "write")]
 pub const STYLESHEET: &str = concat!(
     include_str!(concat!(env!("OUT_DIR"), "/presence.css")),
-    include_str!(concat!(env!("OUT_DIR"), "/picker.css"))
+    picker_css!(),
+    avatar_css!()
 );
 
 thread_local! {

@@ -184,6 +184,9 @@ pub enum Tag {
     /// `<presence-status-picker>` (feature `write`).
     #[cfg(feature = "write")]
     Picker,
+    /// `<presence-avatar>` (feature `avatar`).
+    #[cfg(feature = "avatar")]
+    Avatar,
 }
 
 impl Tag {
@@ -194,6 +197,8 @@ impl Tag {
         Tag::Summary,
         #[cfg(feature = "write")]
         Tag::Picker,
+        #[cfg(feature = "avatar")]
+        Tag::Avatar,
     ];
 
     /// The tag name.
@@ -204,6 +209,8 @@ impl Tag {
             Tag::Summary => "presence-summary",
             #[cfg(feature = "write")]
             Tag::Picker => "presence-status-picker",
+            #[cfg(feature = "avatar")]
+            Tag::Avatar => "presence-avatar",
         }
     }
 
@@ -229,6 +236,9 @@ pub struct Attributes {
     no_filter: bool,
     /// The element's language (`element_lang`).
     lang: AttrValue,
+    /// An avatar's `name` and `src`.
+    #[cfg(feature = "avatar")]
+    person: (Option<AttrValue>, Option<AttrValue>),
 }
 
 fn warn(message: &str) {
@@ -251,6 +261,8 @@ fn attributes_from(tag: Tag, get: &dyn Fn(&str) -> Option<String>) -> Attributes
         Tag::Badge => get("user").into_iter().map(AttrValue::from).collect(),
         #[cfg(feature = "write")]
         Tag::Picker => get("user").into_iter().map(AttrValue::from).collect(),
+        #[cfg(feature = "avatar")]
+        Tag::Avatar => get("user").into_iter().map(AttrValue::from).collect(),
         Tag::List | Tag::Summary => get("users")
             .unwrap_or_default()
             .split(|c: char| c == ',' || c.is_whitespace())
@@ -293,6 +305,11 @@ fn attributes_from(tag: Tag, get: &dyn Fn(&str) -> Option<String>) -> Attributes
         group: get("group").is_some(),
         no_filter: get("no-filter").is_some(),
         lang: get("#lang").map(AttrValue::from).unwrap_or_default(),
+        #[cfg(feature = "avatar")]
+        person: (
+            get("name").map(AttrValue::from),
+            get("src").map(AttrValue::from),
+        ),
     }
 }
 
@@ -325,6 +342,12 @@ pub(crate) fn Host(props: &HostProps) -> Html {
         Tag::Picker => html! {
             <crate::web::PresenceStatusPicker source={a.source.clone()}
                 user={a.users.get(0).cloned().unwrap_or_default()} size={a.size} />
+        },
+        #[cfg(feature = "avatar")]
+        Tag::Avatar => html! {
+            <crate::web::PresenceAvatar source={a.source.clone()}
+                user={a.users.get(0).cloned().unwrap_or_default()}
+                name={a.person.0.clone()} src={a.person.1.clone()} size={a.size} />
         },
     };
     // The context itself rather than a `PresenceProvider` around it: one component less in

@@ -13,7 +13,8 @@ pub struct Element {
     pub class: &'static str,
     /// What it is, in a sentence.
     pub summary: &'static str,
-    /// The cargo feature it needs beyond `element` (the picker: `write`).
+    /// The cargo feature it needs beyond `element` (the picker: `write`; the avatar: `avatar`): such
+    /// elements are in the package's live entry.
     pub feature: Option<&'static str>,
     /// Its attributes, each also a JS property.
     pub attributes: &'static [Attribute],
@@ -318,6 +319,49 @@ pub const ELEMENTS: &[Element] = &[
             },
         ],
     },
+    Element {
+        tag: "presence-avatar",
+        class: "PresenceAvatarElement",
+        summary: "A person's picture, or their initials on a colour of their own, with their status badge on its corner; one image named by their name and status; in `presence-widgets/live`.",
+        feature: Some("avatar"),
+        attributes: &[
+            SOURCE,
+            user("The person's id at that source."),
+            Attribute {
+                name: "name",
+                property: "name",
+                kind: Kind::Text,
+                description: "The name shown as initials and said with the status (else the service's display name, else the id).",
+                default: "—",
+            },
+            Attribute {
+                name: "src",
+                property: "src",
+                kind: Kind::Text,
+                description: "The person's picture (a URL); their initials when none is given or it fails to load.",
+                default: "—",
+            },
+            Attribute {
+                name: "size",
+                property: "size",
+                kind: Kind::Size,
+                description: "The badge's size in pixels, 10 to 32; the picture is twice as wide.",
+                default: "16",
+            },
+        ],
+        events: &[CHANGE, ERROR],
+        parts: &[
+            BASE,
+            Part {
+                name: "picture",
+                description: "The picture, or the initials (SVG).",
+            },
+            Part {
+                name: "dot",
+                description: "The status badge on the corner.",
+            },
+        ],
+    },
 ];
 
 /// The custom properties every element reads (on any ancestor or the element itself).
@@ -405,6 +449,11 @@ pub const CSS_PROPERTIES: &[CssProperty] = &[
     CssProperty {
         name: "--presence-menu",
         description: "The picker's menu and dialog.",
+        default: "#ffffff",
+    },
+    CssProperty {
+        name: "--presence-avatar-ring",
+        description: "The ring around an avatar's badge (the page's background).",
         default: "#ffffff",
     },
     CssProperty {

@@ -1,0 +1,81 @@
+// <presence-avatar> in the package's live entry (www/avatars.html), in Chromium and Firefox:
+// initials on each person's colour or their picture, the badge on the corner, one image named by
+// the person's name and status (in German under lang="de"), a picture that fails gives way to
+// the initials, presence-change on the element; axe-core's rules; screenshots light and dark.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { BROWSERS, SCREENSHOTS, axeClean, launch, open, sim } from "../helpers.mjs";
+
+const PKG = resolve(process.env.PKG_DIR ?? "../pkg");
+const WORDS = JSON.parse(readFileSync(join(PKG, "words.json"), "utf8"));
+const ENGLISH = { Available: "Available", Busy: "Busy", DoNotDisturb: "Do not disturb", BeRightBack: "Be right back", Away: "Away", Offline: "Offline", Unknown: "Status unknown" };
+
+/** Every avatar's id, accessible name, initials, picture state and badge. */
+function avatars(page) {
+  return page.evaluate(() => [...document.querySelectorAll("presence-avatar")].map((a) => {
+    const root = a.shadowRoot;
+    const base = root?.querySelector(".presence-avatar");
+    const img = root?.querySelector("img");
+    return {
+      id: a.id,
+      section: a.closest("p")?.id,
+      user: a.getAttribute("user"),
+      label: base?.getAttribute("aria-label") ?? null,
+      role: base?.getAttribute("role") ?? null,
+      initials: root?.querySelector(".presence-avatar__initials text")?.textContent ?? null,
+      picture: img ? img.complete && img.naturalWidth > 0 : null,
+      badge: !!root?.querySelector(".presence-avatar__badge .presence-dot"),
+      loading: !!root?.querySelector(".presence-badge--loading"),
+    };
+  }));
+}
+
+describe("<presence-avatar>", () => {
+  for (const name of BROWSERS) {
+    test(`${name}: initials or a picture, the badge on the corner, named by name and status`, async () => {
+      const users = new Map((await sim("GET", "/_sim/users?provider=graph")).map((p) => [p.id, p]));
+      for (const scheme of ["light", "dark"]) {
+        const session = await launch(name, { colorScheme: scheme });
+        try {
+          const { page, problems } = await open(session, "/avatars.html");
+          const heard = page.evaluate(() => new Promise((ok) => document.addEventListener("presence-change",
+            (e) => ok(e.target.localName), { once: true })));
+          try {
+            await page.waitForFunction(() => {
+              const all = [...document.querySelectorAll("presence-avatar")];
+              return all.length === 14 && all.every((a) => a.shadowRoot?.querySelector(".presence-avatar")
+                && !a.shadowRoot.querySelector(".presence-badge--loading"))
+                && !document.getElementById("missing").shadowRoot.querySelector("img");
+            }, { timeout: 20000, polling: 100 });
+          } catch {
+            throw new Error(`the avatars did not all load: ${JSON.stringify(await avatars(page))}`);
+          }
+          assert.equal(await heard, "presence-avatar", "presence-change fires on the element");
+          const shown = await avatars(page);
+          for (const a of shown) {
+            const person = users.get(a.user);
+            const words = a.section === "german" ? WORDS.de : ENGLISH;
+            assert.ok(a.label.startsWith(`${person.name}, ${words[person.availability]}`), `${a.label} for ${person.name}, ${person.availability}`);
+            assert.equal(a.role, "img");
+            assert.ok(a.badge, `${person.name} has the badge on the corner`);
+          }
+          const portrait = shown.find((a) => a.id === "portrait");
+          await page.waitForFunction(() => {
+            const img = document.getElementById("portrait").shadowRoot.querySelector("img");
+            return img?.complete && img.naturalWidth > 0;
+          }, { timeout: 10000, polling: 100 });
+          assert.equal(portrait.initials, null, "the picture, not initials");
+          const missing = shown.find((a) => a.id === "missing");
+          assert.ok(missing.initials?.length >= 1, "a picture that fails gives way to initials");
+          await axeClean(page);
+          await page.screenshot({ path: join(SCREENSHOTS, `avatars-${name}-${scheme}.png`), fullPage: true });
+          assert.deepEqual(problems.filter((p) => p.startsWith("uncaught")), []);
+        } finally {
+          await session.close();
+        }
+      }
+    });
+  }
+});

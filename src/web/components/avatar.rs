@@ -1,0 +1,139 @@
+//! `PresenceAvatar`: a person's picture, or their initials on a colour of their own, with their
+//! status badge on its corner (feature `avatar`).
+
+use yew::prelude::*;
+
+use super::badge::{ticks, BadgeView};
+use super::icon::icon;
+use super::style::use_stylesheet;
+use crate::core::avatar::{colour, initials};
+use crate::core::State;
+use crate::web::hooks::{use_clock, use_labels};
+use crate::web::use_presence;
+
+/// Props of [`PresenceAvatar`].
+#[derive(Properties, PartialEq)]
+pub struct PresenceAvatarProps {
+    /// The source's name, as configured.
+    pub source: AttrValue,
+    /// The person's id at that source.
+    pub user: AttrValue,
+    /// The name shown as initials and said with the status; else the service's display name,
+    /// else the id.
+    #[prop_or_default]
+    pub name: Option<AttrValue>,
+    /// The person's picture; initials when none is given or it fails to load.
+    #[prop_or_default]
+    pub src: Option<AttrValue>,
+    /// The badge's size in pixels, 10 to 32; the picture is twice as wide.
+    #[prop_or(16)]
+    pub size: u32,
+}
+
+/// One person's picture with their presence on its corner, kept current by the source's store.
+///
+/// The whole is one image for assistive technology, named by the person's name and their status
+/// ("Amélie Silva, Busy, in a meeting"). Without `src`, or when the picture fails to load, it
+/// shows their initials in white on a colour derived from their id (each colour has a contrast
+/// of at least 4.5:1).
+///
+/// ```no_run
+/// use presence_widgets::web::PresenceAvatar;
+/// use yew::prelude::*;
+///
+/// #[component]
+/// fn Author() -> Html {
+///     html! { <PresenceAvatar source="teams" user="2e2f43c7-43c7-2e2f-c743-2f2ec7432f2e" name="Amélie Silva" size=20 /> }
+/// }
+/// ```
+#[component]
+pub fn PresenceAvatar(props: &PresenceAvatarProps) -> Html {
+    let state = use_presence(&props.source, &props.user);
+    let root = use_stylesheet();
+    html! {
+        <StateAvatar {state} user={props.user.clone()} name={props.name.clone()}
+            src={props.src.clone()} size={props.size} {root} />
+    }
+}
+
+/// Props of [`StateAvatar`].
+#[derive(Properties, PartialEq)]
+pub struct StateAvatarProps {
+    /// What the badge shows.
+    pub state: State,
+    /// The person's id (their colour).
+    pub user: AttrValue,
+    /// Their name; else the service's display name, else the id.
+    #[prop_or_default]
+    pub name: Option<AttrValue>,
+    /// Their picture.
+    #[prop_or_default]
+    pub src: Option<AttrValue>,
+    /// The badge's size in pixels, 10 to 32; the picture is twice as wide.
+    #[prop_or(16)]
+    pub size: u32,
+    /// A ref to the avatar's root element.
+    #[prop_or_default]
+    pub root: NodeRef,
+}
+
+/// An avatar for a state the caller already has (a list row): the view part of
+/// [`PresenceAvatar`].
+#[component]
+pub fn StateAvatar(props: &StateAvatarProps) -> Html {
+    let labels = use_labels();
+    let now = use_clock(ticks(&props.state));
+    // A picture that failed is not asked for again until `src` changes.
+    let failed = use_state(|| None::<AttrValue>);
+    let size = props.size.clamp(10, 32);
+    let side = (size * 2).to_string();
+    let name = name_of(props);
+    let view = BadgeView::of(&props.state, false, &labels, now);
+    let spoken = format!("{name}, {}", view.spoken);
+    let picture = match props.src.as_ref().filter(|s| !s.is_empty()) {
+        Some(src) if failed.as_ref() != Some(src) => {
+            let onerror = {
+                let failed = failed.clone();
+                let src = src.clone();
+                Callback::from(move |_: Event| failed.set(Some(src.clone())))
+            };
+            html! {
+                <img class="presence-avatar__picture" part="picture" src={src.clone()} alt=""
+                    width={side.clone()} height={side.clone()} {onerror} />
+            }
+        }
+        _ => html! {
+            <svg class="presence-avatar__initials" part="picture" width={side.clone()}
+                height={side.clone()} viewBox="0 0 40 40" aria-hidden="true">
+                <circle cx="20" cy="20" r="20" fill={colour(&props.user)} />
+                <text x="20" y="20" dy="0.35em" text-anchor="middle" fill="#ffffff">
+                    { initials(&name) }
+                </text>
+            </svg>
+        },
+    };
+    html! {
+        <span ref={props.root.clone()} class={classes!("presence-avatar", view.variant)}
+            part="base" role="img" aria-label={spoken} title={view.tooltip}>
+            { picture }
+            <span class="presence-avatar__badge" part="dot">{ icon(view.look, size, "") }</span>
+        </span>
+    }
+}
+
+/// The name an avatar shows: the page's, else the service's display name, else the id.
+fn name_of(props: &StateAvatarProps) -> String {
+    if let Some(name) = props.name.as_ref().filter(|n| !n.trim().is_empty()) {
+        return name.to_string();
+    }
+    let presence = match &props.state {
+        State::Fresh(p) | State::Failing { presence: p, .. } | State::Stale { presence: p, .. } => {
+            Some(p)
+        }
+        State::Loading | State::Error(_) => None,
+    };
+    presence
+        .and_then(|p| p.display_name.clone())
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| props.user.to_string())
+}

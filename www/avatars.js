@@ -1,0 +1,24 @@
+// Avatars of Graph people (e2e/live/avatars.mjs reads this page): initials on each person's
+// colour, a picture, a picture that fails, the four sizes, and German words.
+import init, { configure } from "/pkg/presence_widgets.js";
+import { PROVIDERS, people, simSource, el } from "./providers.js";
+
+async function main() {
+  const graph = PROVIDERS.find((p) => p.kind === "graph");
+  const everyone = (await people("graph")).slice(0, 12);
+  const avatar = (person, extra = {}) => el("presence-avatar", { source: "teams", user: person.id, name: person.name, ...extra });
+  document.getElementById("people").append(...everyone.slice(0, 6).map((p) => avatar(p)));
+  document.getElementById("pictures").append(
+    avatar(everyone[6], { id: "portrait", src: "people/portrait.svg", size: 24 }),
+    avatar(everyone[7], { id: "missing", src: "people/nobody.png", size: 24 }),
+  );
+  document.getElementById("sizes").append(...[10, 16, 24, 32].map((size, i) => avatar(everyone[8 + i], { size })));
+  document.getElementById("german").append(...everyone.slice(0, 4).map((p) => avatar(p)));
+  await init();
+  configure({ sources: { teams: simSource(graph) } });
+}
+
+main().catch((error) => {
+  document.querySelector("main").append(el("p", { role: "alert" }, `Could not start: ${error.message}`));
+  console.error(error);
+});
