@@ -34,18 +34,20 @@ const PICTURE: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/s
 #[derive(Properties, PartialEq)]
 struct PageProps {
     stores: Stores,
+    source: AttrValue,
     ids: Vec<UserId>,
 }
 
 #[component]
 fn Page(props: &PageProps) -> Html {
     let user = |at: usize| AttrValue::from(props.ids[at].as_str().to_owned());
+    let source = props.source.clone();
     html! {
         <PresenceProvider stores={props.stores.clone()}>
-            <p id="named"><PresenceAvatar source="avatars" user={user(0)} name="Amélie Silva" /></p>
-            <p id="unnamed"><PresenceAvatar source="avatars" user={user(1)} size=24 /></p>
-            <p id="broken"><PresenceAvatar source="avatars" user={user(2)} name="Kim Lee" src="/no-such-picture.png" /></p>
-            <p id="picture"><PresenceAvatar source="avatars" user={user(0)} name="Amélie Silva" src={PICTURE} /></p>
+            <p id="named"><PresenceAvatar source={source.clone()} user={user(0)} name="Amélie Silva" /></p>
+            <p id="unnamed"><PresenceAvatar source={source.clone()} user={user(1)} size=24 /></p>
+            <p id="broken"><PresenceAvatar source={source.clone()} user={user(2)} name="Kim Lee" src="/no-such-picture.png" /></p>
+            <p id="picture"><PresenceAvatar source={source.clone()} user={user(0)} name="Amélie Silva" src={PICTURE} /></p>
         </PresenceProvider>
     }
 }
@@ -70,6 +72,7 @@ async fn avatars_show_initials_or_a_picture_with_the_badge_and_say_name_and_stat
     let store = store(ProviderKind::Graph, "graph/v1.0", bearer("avatars"), 60_000);
     let root = fresh_root();
     let props = PageProps {
+        source: AttrValue::from(store.name().to_owned()),
         stores: Stores::new([store]),
         ids: ids.clone(),
     };
@@ -114,7 +117,7 @@ async fn avatars_show_initials_or_a_picture_with_the_badge_and_say_name_and_stat
         ]
     );
     assert_eq!(
-        attrs(&root, "#named circle", "fill"),
+        attrs(&root, "#named .presence-avatar__initials circle", "fill"),
         [colour(ids[0].as_str())]
     );
     // Twice the badge's size.

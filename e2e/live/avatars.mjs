@@ -45,7 +45,7 @@ describe("<presence-avatar>", () => {
           try {
             await page.waitForFunction(() => {
               const all = [...document.querySelectorAll("presence-avatar")];
-              return all.length === 14 && all.every((a) => a.shadowRoot?.querySelector(".presence-avatar")
+              return all.length === 16 && all.every((a) => a.shadowRoot?.querySelector(".presence-avatar")
                 && !a.shadowRoot.querySelector(".presence-badge--loading"))
                 && !document.getElementById("missing").shadowRoot.querySelector("img");
             }, { timeout: 20000, polling: 100 });

@@ -106,7 +106,7 @@ pub fn StateAvatar(props: &StateAvatarProps) -> Html {
             <svg class="presence-avatar__initials" part="picture" width={side.clone()}
                 height={side.clone()} viewBox="0 0 40 40" aria-hidden="true">
                 <circle cx="20" cy="20" r="20" fill={colour(&props.user)} />
-                <text x="20" y="20" dy="0.35em" text-anchor="middle" fill="#ffffff">
+                <text x="20" y="20" dominant-baseline="central" text-anchor="middle" fill="#ffffff">
                     { initials(&name) }
                 </text>
             </svg>
