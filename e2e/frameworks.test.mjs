@@ -129,24 +129,30 @@ describe("React 19, Vue 3, Angular 21 and Svelte 5 apps", () => {
   });
 
   for (const name of BROWSERS) {
-    for (const [framework, path] of Object.entries(PAGES)) {
-      test(`${name}: ${framework}: a live badge, presence-change through the framework's binding, the next person`, async () => {
-        const session = await launch(name);
-        try {
+    describe(name, () => {
+      // One browser for the five pages, each in a context of its own.
+      let session;
+      before(async () => { session = await launch(name); });
+      after(() => session?.close());
+
+      for (const [framework, path] of Object.entries(PAGES)) {
+        test(`${framework}: a live badge, presence-change through the framework's binding, the next person`, async () => {
           const query = `?sim=${encodeURIComponent(SIM)}&people=${people.map((p) => p.id).join(",")}`;
-          const { page, problems } = await open(session, `${site.url}/${path}${query}`);
-          // Hydrated, React 19 binds `onpresence-change` only at the next render
-          // (facebook/react#35446): the first person's event is not heard there.
-          await showsPerson(page, people[0], `${framework}, first person`, { heard: framework !== "react-ssr" });
-          if (name === "chromium") await page.screenshot({ path: join(SCREENSHOTS, `framework-${framework}.png`) });
-          await page.click("#next");
-          await showsPerson(page, people[1], `${framework}, after "Next person"`);
-          assert.equal((await shown(page)).user, people[1].id, "the badge's user is the second person");
-          assert.deepEqual(problems.filter((p) => p.startsWith("uncaught") || p.startsWith("error")), []);
-        } finally {
-          await session.close();
-        }
-      });
-    }
+          const { page, problems, context } = await open(session, `${site.url}/${path}${query}`);
+          try {
+            // Hydrated, React 19 binds `onpresence-change` only at the next render
+            // (facebook/react#35446): the first person's event is not heard there.
+            await showsPerson(page, people[0], `${framework}, first person`, { heard: framework !== "react-ssr" });
+            if (name === "chromium") await page.screenshot({ path: join(SCREENSHOTS, `framework-${framework}.png`) });
+            await page.click("#next");
+            await showsPerson(page, people[1], `${framework}, after "Next person"`);
+            assert.equal((await shown(page)).user, people[1].id, "the badge's user is the second person");
+            assert.deepEqual(problems.filter((p) => p.startsWith("uncaught") || p.startsWith("error")), []);
+          } finally {
+            await context.close();
+          }
+        });
+      }
+    });
   }
 });

@@ -474,17 +474,23 @@ credentials = {{ userId = "relay-user", authToken = "relay-chat-token" }}
     Ok(path)
 }
 
-/// `npm ci` in `e2e/`, then presence-sim's still world serving `www/` and the package in `pkg`.
+/// `npm ci` in `e2e/` (once), then presence-sim's still world serving `www/` and the package in
+/// `pkg`.
 fn e2e_sim(pkg: &str) -> Result<process::Sim, String> {
     e2e_sim_with(pkg, STILL_WORLD)
 }
 
 /// The end-to-end tests' simulator, serving the site and `pkg`, with the people of `world`.
 fn e2e_sim_with(pkg: &str, world: &[&str]) -> Result<process::Sim, String> {
-    let mut install = command("npm", &["ci", "--no-audit", "--no-fund"]);
-    install.current_dir(root().join("e2e"));
-    install.env("PUPPETEER_SKIP_DOWNLOAD", "1");
-    run(install)?;
+    // `npm ci` once per command: the batches after the first find it done.
+    static INSTALLED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    if INSTALLED.get().is_none() {
+        let mut install = command("npm", &["ci", "--no-audit", "--no-fund"]);
+        install.current_dir(root().join("e2e"));
+        install.env("PUPPETEER_SKIP_DOWNLOAD", "1");
+        run(install)?;
+        let _ = INSTALLED.set(());
+    }
     let mut world = world.to_vec();
     world.extend_from_slice(&["--www", "www", "--pkg", pkg]);
     start_sim(&world)
