@@ -40,7 +40,7 @@ fn main() {
         ("observed.rs", observed()),
         ("presence.css", css("presence.css")),
         ("picker.css", css("picker.css")),
-        ("avatar.css", css("avatar.css")),
+        ("avatar.css", css("avatar.css") + &initials_sizes()),
     ];
     for (file, text) in files {
         if let Err(e) = std::fs::write(out.join(file), text) {
@@ -55,10 +55,14 @@ fn observed() -> String {
         "/// The attributes each element observes (made by build.rs from `spec.rs`).\nconst OBSERVED: &[(&str, &[&str])] = &[\n",
     );
     for e in spec::ELEMENTS {
+        // An attribute of a feature is observed only in the builds that have it.
         let names: Vec<String> = e
             .attributes
             .iter()
-            .map(|a| format!("{:?}", a.name))
+            .map(|a| match a.feature {
+                Some(f) => format!("#[cfg(feature = {f:?})] {:?}", a.name),
+                None => format!("{:?}", a.name),
+            })
             .collect();
         let _ = writeln!(rs, "    ({:?}, &[{}]),", e.tag, names.join(", "));
     }
@@ -80,7 +84,12 @@ fn types(feature: Option<&str>) -> String {
             let _ = writeln!(ts, "  \"{}\": CustomEvent<{}>;", event.name, event.detail);
         }
         ts.push_str("}\n");
-        let attributes: Vec<&str> = e.attributes.iter().map(|a| a.name).collect();
+        let attributes: Vec<&str> = e
+            .attributes
+            .iter()
+            .filter(|a| a.feature.is_none())
+            .map(|a| a.name)
+            .collect();
         let _ = writeln!(
             ts,
             "/** <{} {}>: {} */",
@@ -89,20 +98,8 @@ fn types(feature: Option<&str>) -> String {
             e.summary
         );
         let _ = writeln!(ts, "export interface {} extends HTMLElement {{", e.class);
-        for a in e.attributes {
-            let _ = writeln!(
-                ts,
-                "  /** The `{}` attribute: {} */",
-                a.name,
-                lowercase_first(a.description)
-            );
-            let (read, write) = (a.kind.read_type(), a.kind.write_type());
-            if read == write {
-                let _ = writeln!(ts, "  {}: {read};", a.property);
-            } else {
-                let _ = writeln!(ts, "  get {}(): {read};", a.property);
-                let _ = writeln!(ts, "  set {}(value: {write});", a.property);
-            }
+        for a in e.attributes.iter().filter(|a| a.feature.is_none()) {
+            property(&mut ts, a);
         }
         let _ = writeln!(
             ts,
@@ -112,11 +109,44 @@ fn types(feature: Option<&str>) -> String {
         ts.push_str("  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;\n}\n");
         let _ = writeln!(tags, "    \"{}\": {};", e.tag, e.class);
     }
+    // The attributes of `feature` on elements every build has: their interfaces merged with
+    // the properties (the list's `avatars`).
+    for e in spec::ELEMENTS.iter().filter(|e| e.feature.is_none()) {
+        let added: Vec<&spec::Attribute> = e
+            .attributes
+            .iter()
+            .filter(|a| a.feature.is_some() && a.feature == feature)
+            .collect();
+        if !added.is_empty() {
+            let _ = writeln!(ts, "\nexport interface {} {{", e.class);
+            for a in added {
+                property(&mut ts, a);
+            }
+            ts.push_str("}\n");
+        }
+    }
     let _ = write!(
         ts,
         "\ndeclare global {{\n  interface HTMLElementTagNameMap {{\n{tags}  }}\n}}\n"
     );
     ts
+}
+
+/// An attribute's JS property in an interface, with its description.
+fn property(ts: &mut String, a: &spec::Attribute) {
+    let _ = writeln!(
+        ts,
+        "  /** The `{}` attribute: {} */",
+        a.name,
+        lowercase_first(a.description)
+    );
+    let (read, write) = (a.kind.read_type(), a.kind.write_type());
+    if read == write {
+        let _ = writeln!(ts, "  {}: {read};", a.property);
+    } else {
+        let _ = writeln!(ts, "  get {}(): {read};", a.property);
+        let _ = writeln!(ts, "  set {}(value: {write});", a.property);
+    }
 }
 
 /// `text` with its first letter in lower case ("The person's id" → "the person's id").
@@ -176,4 +206,20 @@ fn minify_css(css: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// The initials' font size for each badge size an avatar takes (10 to 32 pixels; the picture
+/// twice as wide, the letters 38% of it): a class each, since a strict Content-Security-Policy
+/// allows no `style` attribute.
+fn initials_sizes() -> String {
+    (10..=32_u32)
+        .map(|size| {
+            let tenths = size * 76 / 10;
+            format!(
+                ".presence-avatar__initials--{size}::before{{font-size:{}.{}px}}",
+                tenths / 10,
+                tenths % 10
+            )
+        })
+        .collect()
 }

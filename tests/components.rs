@@ -716,7 +716,7 @@ mod avatars {
         );
         // Initials on the person's colour; the id's initials when there is no name.
         assert_eq!(
-            texts(&root, ".presence-avatar__initials text"),
+            attrs(&root, ".presence-avatar__initials", "data-initials"),
             [
                 "AS".to_owned(),
                 presence_widgets::core::avatar::initials(ids[1].as_str()),
@@ -729,11 +729,11 @@ mod avatars {
         );
         // Twice the badge's size.
         assert_eq!(
-            attrs(&root, "#named svg.presence-avatar__initials", "width"),
+            attrs(&root, "#named .presence-avatar__initials svg", "width"),
             ["32"]
         );
         assert_eq!(
-            attrs(&root, "#unnamed svg.presence-avatar__initials", "width"),
+            attrs(&root, "#unnamed .presence-avatar__initials svg", "width"),
             ["48"]
         );
         // The picture that loads is shown, without alternative text of its own (the whole is named).

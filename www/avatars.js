@@ -1,5 +1,5 @@
 // Avatars of Graph people (e2e/live/avatars.mjs reads this page): initials on each person's
-// colour, a picture, a picture that fails, the four sizes, and German words.
+// colour, a picture, a picture that fails, the four sizes, a list with avatars, and German words.
 import init, { configure } from "/pkg/presence_widgets.js";
 import { PROVIDERS, people, simSource, el } from "./providers.js";
 
@@ -13,6 +13,10 @@ async function main() {
     avatar(everyone[7], { id: "missing", src: "people/nobody.png", size: 24 }),
   );
   document.getElementById("sizes").append(...[10, 16, 24, 32].map((size, i) => avatar(everyone[8 + i], { size })));
+  document.getElementById("team").append(el("presence-list", {
+    source: "teams", users: everyone.slice(0, 6).map((p) => p.id).join(","), avatars: true, "no-filter": true,
+    names: JSON.stringify(Object.fromEntries(everyone.map((p) => [p.id, p.name]))),
+  }));
   document.getElementById("german").append(...everyone.slice(0, 4).map((p) => avatar(p)));
   await init();
   configure({ sources: { teams: simSource(graph) } });

@@ -1,7 +1,8 @@
 // <presence-avatar> in the package's live entry (www/avatars.html), in Chromium and Firefox:
 // initials on each person's colour or their picture, the badge on the corner, one image named by
 // the person's name and status (in German under lang="de"), a picture that fails gives way to
-// the initials, presence-change on the element; axe-core's rules; screenshots light and dark.
+// the initials, presence-change on the element, a list with `avatars`; axe-core's rules;
+// screenshots light and dark.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -24,7 +25,7 @@ function avatars(page) {
       user: a.getAttribute("user"),
       label: base?.getAttribute("aria-label") ?? null,
       role: base?.getAttribute("role") ?? null,
-      initials: root?.querySelector(".presence-avatar__initials text")?.textContent ?? null,
+      initials: root?.querySelector(".presence-avatar__initials")?.dataset.initials ?? null,
       picture: img ? img.complete && img.naturalWidth > 0 : null,
       badge: !!root?.querySelector(".presence-avatar__badge .presence-dot"),
       loading: !!root?.querySelector(".presence-badge--loading"),
@@ -69,6 +70,19 @@ describe("<presence-avatar>", () => {
           assert.equal(portrait.initials, null, "the picture, not initials");
           const missing = shown.find((a) => a.id === "missing");
           assert.ok(missing.initials?.length >= 1, "a picture that fails gives way to initials");
+          // The list with `avatars`: each row has its person's initials, the badge on the corner.
+          await page.waitForFunction(() => {
+            const rows = [...document.querySelector("#team presence-list")?.shadowRoot?.querySelectorAll("[role=option]") ?? []];
+            return rows.length === 6 && rows.every((r) => r.querySelector(".presence-avatar__initials")?.dataset.initials
+              && r.querySelector(".presence-avatar__badge .presence-dot") && !r.querySelector(".presence-badge--loading"));
+          }, { timeout: 20000, polling: 100 });
+          const rows = await page.evaluate(() => [...document.querySelector("#team presence-list").shadowRoot
+            .querySelectorAll("[role=option]")].map((r) => [r.querySelector(".presence-row__name").textContent,
+            r.querySelector(".presence-avatar__initials").dataset.initials]));
+          for (const [name, initials] of rows) {
+            const words = name.split(/[\s._,-]+/).filter(Boolean);
+            assert.equal(initials, (words[0][0] + (words.length > 1 ? words.at(-1)[0] : "")).toUpperCase(), name);
+          }
           await axeClean(page);
           await page.screenshot({ path: join(SCREENSHOTS, `avatars-${name}-${scheme}.png`), fullPage: true });
           assert.deepEqual(problems.filter((p) => p.startsWith("uncaught")), []);

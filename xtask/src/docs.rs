@@ -27,7 +27,10 @@ fn tables() -> String {
                 a.name,
                 a.property,
                 a.kind.read_type(),
-                a.description,
+                match a.feature {
+                    Some(_) => format!("{} (In `presence-widgets/live`.)", a.description),
+                    None => a.description.to_owned(),
+                },
                 match a.default {
                     "—" | "off" => a.default.to_owned(),
                     value => format!("`{value}`"),
@@ -120,11 +123,11 @@ fn json(text: &str) -> String {
 }
 
 /// One element's declaration in the manifest.
-fn declaration(e: &Element) -> String {
+fn declaration(e: &Element, live: bool) -> String {
     let list = |items: Vec<String>| format!("[{}]", items.join(", "));
-    let attributes = e
-        .attributes
-        .iter()
+    // The attributes of a feature only where the entry has it (the live entry).
+    let shown = || e.attributes.iter().filter(|a| a.feature.is_none() || live);
+    let attributes = shown()
         .map(|a| {
             let default = if a.default == "—" {
                 String::new()
@@ -140,9 +143,7 @@ fn declaration(e: &Element) -> String {
             )
         })
         .collect();
-    let members = e
-        .attributes
-        .iter()
+    let members = shown()
         .map(|a| {
             format!(
                 "{{ \"kind\": \"field\", \"name\": {}, \"type\": {{ \"text\": {} }}, \"description\": {}, \"attribute\": {}, \"reflects\": true }}",
@@ -216,7 +217,7 @@ pub fn manifest(entries: &[(&str, bool)]) -> String {
                 .iter()
                 .filter(|e| e.feature.is_none() || live)
                 .collect();
-            let declarations: Vec<String> = shown.iter().map(|e| declaration(e)).collect();
+            let declarations: Vec<String> = shown.iter().map(|e| declaration(e, live)).collect();
             let exports: Vec<String> = shown
                 .iter()
                 .map(|e| {
@@ -299,7 +300,7 @@ pub fn framework_types(entries: &[(&str, bool)]) -> [(&'static str, String); 2] 
             "      /** {} */\n      \"{}\": DetailedHTMLProps<HTMLAttributes<{}>, {}> & {{",
             e.summary, e.tag, e.class, e.class
         );
-        for a in e.attributes {
+        for a in e.attributes.iter().filter(|a| a.feature.is_none() || live) {
             let _ = writeln!(
                 react,
                 "        /** {} */\n        \"{}\"?: {};",
@@ -341,7 +342,7 @@ pub fn framework_types(entries: &[(&str, bool)]) -> [(&'static str, String); 2] 
             "    /** {} */\n    \"{}\": DefineComponent<{{",
             e.summary, e.tag
         );
-        for a in e.attributes {
+        for a in e.attributes.iter().filter(|a| a.feature.is_none() || live) {
             let _ = writeln!(
                 vue,
                 "      /** {} */\n      {}?: {};",

@@ -102,15 +102,7 @@ pub fn StateAvatar(props: &StateAvatarProps) -> Html {
                     width={side.clone()} height={side.clone()} {onerror} />
             }
         }
-        _ => html! {
-            <svg class="presence-avatar__initials" part="picture" width={side.clone()}
-                height={side.clone()} viewBox="0 0 40 40" aria-hidden="true">
-                <circle cx="20" cy="20" r="20" fill={colour(&props.user)} />
-                <text x="20" y="20" dominant-baseline="central" text-anchor="middle" fill="#ffffff">
-                    { initials(&name) }
-                </text>
-            </svg>
-        },
+        _ => initials_picture(&props.user, &name, size),
     };
     html! {
         <span ref={props.root.clone()} class={classes!("presence-avatar", view.variant)}
@@ -136,4 +128,21 @@ fn name_of(props: &StateAvatarProps) -> String {
         .and_then(|p| p.display_name.clone())
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| props.user.to_string())
+}
+
+/// `name`'s initials in white on `user`'s colour, twice the badge's `size` wide: an avatar
+/// without a picture (also a list row's, with `avatars`).
+pub(crate) fn initials_picture(user: &str, name: &str, size: u32) -> Html {
+    let size = size.clamp(10, 32);
+    let side = (size * 2).to_string();
+    // The letters are the stylesheet's `content` (from `data-initials`, sized by the class), not
+    // text in the DOM: a list row's text stays exactly its accessible name (WCAG 2.5.3).
+    html! {
+        <span class={format!("presence-avatar__initials presence-avatar__initials--{size}")}
+            part="picture" data-initials={initials(name)}>
+            <svg width={side.clone()} height={side} viewBox="0 0 40 40" aria-hidden="true">
+                <circle cx="20" cy="20" r="20" fill={colour(user)} />
+            </svg>
+        </span>
+    }
 }

@@ -35,6 +35,11 @@ pub struct PresenceListProps {
     /// Hides the filter box.
     #[prop_or_default]
     pub no_filter: bool,
+    /// Each row shows the person's initials on their colour, with the badge on its corner
+    /// (feature `avatar`).
+    #[cfg(feature = "avatar")]
+    #[prop_or_default]
+    pub avatars: bool,
     /// Called with a person's id when their row is clicked or Enter is pressed on it.
     #[prop_or_default]
     pub on_activate: Callback<UserId>,
@@ -207,6 +212,15 @@ pub fn PresenceList(props: &PresenceListProps) -> Html {
 
     let status = status(&people, rows.is_empty(), &query, &labels);
     let setsize = ids.len().to_string();
+    // With `avatars`, each row is given its person's id for their colour.
+    #[cfg(feature = "avatar")]
+    let avatar_of = |id: &UserId| {
+        props
+            .avatars
+            .then(|| AttrValue::from(id.as_str().to_owned()))
+    };
+    #[cfg(not(feature = "avatar"))]
+    let avatar_of = |_: &UserId| -> Option<AttrValue> { None };
     let mut position = rows.get(..shown.start).map_or(0, |before| {
         before
             .iter()
@@ -228,7 +242,8 @@ pub fn PresenceList(props: &PresenceListProps) -> Html {
                     <ListRow key={person.id.as_str()} index={*i} dom_id={format!("{list_id}-{i}")}
                         name={AttrValue::from(person.name().to_owned())} state={person.state.clone()}
                         active={active_id.as_ref() == Some(&person.id)}
-                        position={position} setsize={setsize.clone()} />
+                        position={position} setsize={setsize.clone()}
+                        avatar={avatar_of(&person.id)} />
                 }
             }
         })
@@ -371,6 +386,8 @@ struct ListRowProps {
     active: bool,
     position: usize,
     setsize: AttrValue,
+    /// With `avatars`, the person's id: the row shows their initials on its colour.
+    avatar: Option<AttrValue>,
 }
 
 /// One person's row; re-renders only when that person (or whether the row is active) changes.
@@ -404,7 +421,7 @@ fn ListRow(props: &ListRowProps) -> Html {
              aria-posinset={props.position.to_string()} aria-setsize={props.setsize.clone()}
              data-index={props.index.to_string()}>
             // Out of the row's own text (its name is what it shows), read as its description.
-            <span id={state_id} class="presence-row__state" aria-hidden="true">{ badge }</span>
+            <span id={state_id} class="presence-row__state" aria-hidden="true">{ picture(props, badge) }</span>
             // The spaces between the parts are text, so that the row's text reads as words
             // ("Ann Available In a call"), as its name does; the layout ignores them.
             <span class="presence-row__text">
@@ -420,4 +437,25 @@ fn ListRow(props: &ListRowProps) -> Html {
             </span>
         </div>
     }
+}
+
+/// What stands for the person in a row: the badge, or with `avatars` their initials with the
+/// badge on the corner (the badge still says the status, as the row's description).
+#[cfg(feature = "avatar")]
+fn picture(props: &ListRowProps, badge: Html) -> Html {
+    match &props.avatar {
+        Some(user) => html! {
+            <span class="presence-avatar">
+                { super::avatar::initials_picture(user, &props.name, 16) }
+                <span class="presence-avatar__badge" part="dot">{ badge }</span>
+            </span>
+        },
+        None => badge,
+    }
+}
+
+/// What stands for the person in a row: the badge.
+#[cfg(not(feature = "avatar"))]
+fn picture(_props: &ListRowProps, badge: Html) -> Html {
+    badge
 }

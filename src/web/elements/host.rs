@@ -98,7 +98,7 @@ function container(element, sheet) {
 // Each observed attribute is also a JS property (`show-label` is `showLabel`), as React 19 and
 // Vue set them: booleans are the attribute's presence, `size` a number, `users` a list, `names`
 // an object; setting `null` removes the attribute.
-const FLAGS = ["show-label", "group", "no-filter"];
+const FLAGS = ["show-label", "group", "no-filter", "avatars"];
 function properties(target, attributes, keys) {
   attributes.forEach((name, at) => {
     Object.defineProperty(target.prototype, keys[at], {
@@ -239,6 +239,9 @@ pub struct Attributes {
     /// An avatar's `name` and `src`.
     #[cfg(feature = "avatar")]
     person: (Option<AttrValue>, Option<AttrValue>),
+    /// A list's `avatars`.
+    #[cfg(feature = "avatar")]
+    avatars: bool,
 }
 
 fn warn(message: &str) {
@@ -310,6 +313,8 @@ fn attributes_from(tag: Tag, get: &dyn Fn(&str) -> Option<String>) -> Attributes
             get("name").map(AttrValue::from),
             get("src").map(AttrValue::from),
         ),
+        #[cfg(feature = "avatar")]
+        avatars: get("avatars").is_some(),
     }
 }
 
@@ -331,9 +336,15 @@ pub(crate) fn Host(props: &HostProps) -> Html {
     let body = match a.tag {
         // Drawn without yew (`badge.rs`); never given to a Host.
         Tag::Badge => Html::default(),
+        #[cfg(not(feature = "avatar"))]
         Tag::List => html! {
             <PresenceList source={a.source.clone()} users={a.users.clone()} names={a.names.clone()}
                 group={a.group} no_filter={a.no_filter} />
+        },
+        #[cfg(feature = "avatar")]
+        Tag::List => html! {
+            <PresenceList source={a.source.clone()} users={a.users.clone()} names={a.names.clone()}
+                group={a.group} no_filter={a.no_filter} avatars={a.avatars} />
         },
         Tag::Summary => {
             html! { <PresenceSummary source={a.source.clone()} users={a.users.clone()} /> }

@@ -36,6 +36,9 @@ pub struct Attribute {
     pub description: &'static str,
     /// Its default, as the README says it.
     pub default: &'static str,
+    /// The cargo feature it needs (the list's `avatars`: `avatar`), so that only the package's
+    /// live entry has it; `None` for every build.
+    pub feature: Option<&'static str>,
 }
 
 /// What an attribute's value is, and so its property's type.
@@ -118,6 +121,7 @@ const SOURCE: Attribute = Attribute {
     kind: Kind::Text,
     description: "The configured source's name (a key of `configure()`'s `sources`).",
     default: "—",
+    feature: None,
 };
 
 /// The `user` attribute, described as `description` says.
@@ -128,6 +132,7 @@ const fn user(description: &'static str) -> Attribute {
         kind: Kind::Text,
         description,
         default: "—",
+        feature: None,
     }
 }
 
@@ -137,6 +142,7 @@ const USERS: Attribute = Attribute {
     kind: Kind::Ids,
     description: "The people's ids at that source, by commas or spaces.",
     default: "—",
+    feature: None,
 };
 
 const SIZE: Attribute = Attribute {
@@ -145,6 +151,7 @@ const SIZE: Attribute = Attribute {
     kind: Kind::Size,
     description: "The icon's size in pixels, 10 to 32.",
     default: "16",
+    feature: None,
 };
 
 const CHANGE: Event = Event {
@@ -188,6 +195,7 @@ pub const ELEMENTS: &[Element] = &[
                 kind: Kind::Flag,
                 description: "The status in words beside the icon.",
                 default: "off",
+                feature: None,
             },
             SIZE,
         ],
@@ -208,6 +216,7 @@ pub const ELEMENTS: &[Element] = &[
                 kind: Kind::Names,
                 description: "A JSON object of id to the name shown (else the service's display name, else the id).",
                 default: "{}",
+                feature: None,
             },
             Attribute {
                 name: "group",
@@ -215,6 +224,15 @@ pub const ELEMENTS: &[Element] = &[
                 kind: Kind::Flag,
                 description: "Rows grouped by status under headings.",
                 default: "off",
+                feature: None,
+            },
+            Attribute {
+                name: "avatars",
+                property: "avatars",
+                kind: Kind::Flag,
+                description: "Each row shows the person's initials on their colour, with the badge on its corner.",
+                default: "off",
+                feature: Some("avatar"),
             },
             Attribute {
                 name: "no-filter",
@@ -222,6 +240,7 @@ pub const ELEMENTS: &[Element] = &[
                 kind: Kind::Flag,
                 description: "No filter box.",
                 default: "off",
+                feature: None,
             },
         ],
         events: &[CHANGE, ERROR],
@@ -333,6 +352,7 @@ pub const ELEMENTS: &[Element] = &[
                 kind: Kind::Text,
                 description: "The name shown as initials and said with the status (else the service's display name, else the id).",
                 default: "—",
+                feature: None,
             },
             Attribute {
                 name: "src",
@@ -340,6 +360,7 @@ pub const ELEMENTS: &[Element] = &[
                 kind: Kind::Text,
                 description: "The person's picture (a URL); their initials when none is given or it fails to load.",
                 default: "—",
+                feature: None,
             },
             Attribute {
                 name: "size",
@@ -347,6 +368,7 @@ pub const ELEMENTS: &[Element] = &[
                 kind: Kind::Size,
                 description: "The badge's size in pixels, 10 to 32; the picture is twice as wide.",
                 default: "16",
+                feature: None,
             },
         ],
         events: &[CHANGE, ERROR],
