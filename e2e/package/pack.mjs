@@ -32,6 +32,12 @@ test("package.json is ready to publish: the crate's version, an entry per build,
     }, `exports["${entry}"]`);
   }
   assert.deepEqual(manifest.exports["./presence-widgets.css"], "./presence-widgets.css");
+  // Each entry with elements of its own has its framework typings.
+  for (const entry of ["", "live/"]) {
+    for (const framework of ["react", "vue"]) {
+      assert.deepEqual(manifest.exports[`./${entry}${framework}`], { types: `./${entry}${framework}.d.ts` });
+    }
+  }
   // The snippets define the elements' classes and the tabs' links: a bundler must keep them.
   assert.deepEqual([...manifest.sideEffects].sort(), ["./live/snippets/*", "./relay/snippets/*", "./snippets/*"]);
 });

@@ -90,9 +90,6 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ("pickerNoteGraph", "Teams shows the status you pick only while you are signed in to Teams; otherwise you show as Offline."),
 ];
 
-/// Where [`Labels`] keeps the language its words are in.
-const LANGUAGE: &str = "#lang";
-
 /// The words widgets show. Cheap to clone; compares by content.
 ///
 /// ```
@@ -106,7 +103,7 @@ const LANGUAGE: &str = "#lang";
 /// assert_eq!(german.describe(&p), "Beschäftigt, in einer Besprechung");
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Labels(Rc<HashMap<String, String>>);
+pub struct Labels(Rc<HashMap<String, String>>, Rc<str>);
 
 impl Labels {
     /// English, the default.
@@ -118,37 +115,32 @@ impl Labels {
     pub fn from_pairs<K: Into<String>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
-        Self(Rc::new(
-            pairs
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        ))
+        Self(
+            Rc::new(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| (k.into(), v.into()))
+                    .collect(),
+            ),
+            Rc::default(),
+        )
     }
 
-    /// `self` (the page's own words) over `table` (a language's built-in words), in `language`:
-    /// a page's word wins over the language's, the language's over English.
-    ///
-    /// ```
-    /// use presence_widgets::core::{Availability, Labels};
-    /// let page = Labels::from_pairs([("Away", "Out")]);
-    /// let table = [("Busy", "Beschäftigt"), ("Away", "Abwesend")];
-    /// let german = page.over("de-CH", table.map(|(k, v)| (k.to_owned(), v.to_owned())).into());
-    /// assert_eq!(german.availability(Availability::Busy), "Beschäftigt");
-    /// assert_eq!(german.availability(Availability::Away), "Out");
-    /// assert_eq!(german.language(), "de-CH");
-    /// ```
-    pub fn over(&self, language: &str, table: Vec<(String, String)>) -> Self {
+    /// `self` (the page's own words) over `table` (a language's built-in words), in `language`,
+    /// a tag the browser gave (`Intl.getCanonicalLocales`), which formats its times: a page's
+    /// word wins over the language's, the language's over English. The custom elements' (feature
+    /// `element`).
+    #[cfg(any(test, feature = "element"))]
+    pub(crate) fn over(&self, language: &str, table: Vec<(String, String)>) -> Self {
         let mut words: HashMap<String, String> = table.into_iter().collect();
         words.extend(self.0.iter().map(|(k, v)| (k.clone(), v.clone())));
-        words.insert(LANGUAGE.to_owned(), language.to_owned());
-        Self(Rc::new(words))
+        Self(Rc::new(words), Rc::from(language))
     }
 
     /// The language tag the words are for ("de-CH"), as [`Labels::over`] was told; "" when none
     /// was.
     pub fn language(&self) -> &str {
-        self.0.get(LANGUAGE).map_or("", String::as_str)
+        &self.1
     }
 
     /// The text for `key`: the page's entry, else English, else the key itself.
@@ -420,6 +412,21 @@ mod tests {
             genesys("Available", Availability::Available, None, true),
             "Available, idle"
         );
+    }
+
+    #[test]
+    fn a_language_s_words_under_the_page_s() {
+        let page = Labels::from_pairs([("Away", "Out")]);
+        let table = [("Busy", "Beschäftigt"), ("Away", "Abwesend")];
+        let german = page.over(
+            "de-CH",
+            table.map(|(k, v)| (k.to_owned(), v.to_owned())).into(),
+        );
+        assert_eq!(german.availability(Availability::Busy), "Beschäftigt");
+        assert_eq!(german.availability(Availability::Away), "Out");
+        assert_eq!(german.availability(Availability::Offline), "Offline");
+        assert_eq!(german.language(), "de-CH");
+        assert_eq!(page.language(), "");
     }
 
     #[test]

@@ -243,43 +243,28 @@ pub fn manifest(entries: &[(&str, bool)]) -> String {
     )
 }
 
-/// The framework typings of a package whose entries are `entries` (as [`manifest`] takes them):
-/// `react.d.ts` (React 19's `JSX.IntrinsicElements`, so `<presence-badge user=… />` type-checks
-/// in TSX) and `vue.d.ts` (Vue's `GlobalComponents`, for SFC templates), each file with its text.
-/// The elements of the live entry (the picker, the avatar) are typed when it is built.
-pub fn framework_types(entries: &[(&str, bool)]) -> [(&'static str, String); 2] {
-    let live = entries.iter().any(|&(_, live)| live);
+/// The framework typings of one entry, `live` for the live entry (with the picker, the avatar
+/// and the list's `avatars`): `react.d.ts` (React 19's `JSX.IntrinsicElements`, so
+/// `<presence-badge user=… />` type-checks in TSX) and `vue.d.ts` (Vue's `GlobalComponents`, for
+/// SFC templates), each file with its text, written beside the entry's own `.d.ts`, whose types
+/// they name.
+pub fn framework_types(live: bool) -> [(&'static str, String); 2] {
     let shown: Vec<&Element> = ELEMENTS
         .iter()
         .filter(|e| e.feature.is_none() || live)
         .collect();
-    // Each type the typings name, from the entry that declares it: the live entry's own
-    // elements and details from `live/`, the rest from the default entry.
     let mut imports: Vec<&str> = vec!["Presence", "PresenceErrorDetail"];
-    let mut live_imports: Vec<&str> = Vec::new();
     for e in &shown {
         for name in std::iter::once(e.class).chain(e.events.iter().map(|v| v.detail)) {
-            if imports.contains(&name) || live_imports.contains(&name) {
-                continue;
-            }
-            if e.feature.is_some() {
-                live_imports.push(name);
-            } else {
+            if !imports.contains(&name) {
                 imports.push(name);
             }
         }
     }
-    let mut import_lines = format!(
+    let import_lines = format!(
         "import type {{ {} }} from \"./presence_widgets.js\";\n",
         imports.join(", ")
     );
-    if !live_imports.is_empty() {
-        let _ = writeln!(
-            import_lines,
-            "import type {{ {} }} from \"./live/presence_widgets.js\";",
-            live_imports.join(", ")
-        );
-    }
     let mut head = String::from(
         "// Made by cargo xtask from src/web/elements/spec.rs: the package's tags for ",
     );
@@ -287,7 +272,7 @@ pub fn framework_types(entries: &[(&str, bool)]) -> [(&'static str, String); 2] 
 
     let mut react = head.replace(
         "FRAMEWORK",
-        "React 19's JSX (`import type {} from \"presence-widgets/react\"` once in the app)",
+        "React 19's JSX (`import type {} from \"presence-widgets/react\"`, or `presence-widgets/live/react`, once in the app)",
     );
     react.push_str("import type { DetailedHTMLProps, HTMLAttributes } from \"react\";\n");
     react.push_str(&import_lines);
@@ -331,7 +316,7 @@ pub fn framework_types(entries: &[(&str, bool)]) -> [(&'static str, String); 2] 
 
     let mut vue = head.replace(
         "FRAMEWORK",
-        "Vue's templates (`/// <reference types=\"presence-widgets/vue\" />` once in the app)",
+        "Vue's templates (`/// <reference types=\"presence-widgets/vue\" />`, or `presence-widgets/live/vue`, once in the app)",
     );
     vue.push_str("import type { DefineComponent } from \"vue\";\n");
     vue.push_str(&import_lines);

@@ -286,9 +286,17 @@ fn end_to_end(counts: &mut Counts) -> Result<Vec<String>, String> {
     drop(relay);
 
     // The package as it would be published, now that its three entries are built.
-    say("End to end: the npm package as published (npm pack --dry-run of pkg/)");
+    say("End to end: the npm package as published (npm pack --dry-run of pkg/), and in React, Vue, Angular and Svelte apps");
     figures.extend(run_tests(
-        e2e_node(&["--test", "package/pack.mjs"], &sim.url),
+        e2e_node(
+            &[
+                "--test",
+                "--test-concurrency=1",
+                "package/pack.mjs",
+                "package/frameworks.mjs",
+            ],
+            &sim.url,
+        ),
         counts,
     )?);
     drop(sim);

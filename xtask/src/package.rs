@@ -103,7 +103,7 @@ fn name_entry(name: &str) -> Result<(), String> {
             )
             .replacen(
                 "    \"./*\": \"./*\"",
-                &format!("    \"./{name}\": {{ \"types\": \"./{name}/presence_widgets.d.ts\", \"default\": \"./{name}/presence_widgets.js\" }},\n    \"./*\": \"./*\""),
+                &format!("    \"./{name}\": {{ \"types\": \"./{name}/presence_widgets.d.ts\", \"default\": \"./{name}/presence_widgets.js\" }},\n{}    \"./*\": \"./*\"", framework_exports(name)),
                 1,
             );
     }
@@ -111,20 +111,42 @@ fn name_entry(name: &str) -> Result<(), String> {
     write_elements_manifest()
 }
 
+/// The `exports` of entry `name`'s framework typings (the live entry's; none for the relay
+/// entry, whose elements are the default's).
+fn framework_exports(name: &str) -> String {
+    if name != "live" {
+        return String::new();
+    }
+    ["react", "vue"]
+        .map(|f| format!("    \"./{name}/{f}\": {{ \"types\": \"./{name}/{f}.d.ts\" }},\n"))
+        .concat()
+}
+
 /// Writes `pkg/custom-elements.json`, the Custom Elements Manifest of every entry built so far,
-/// and the framework typings `pkg/react.d.ts` and `pkg/vue.d.ts` (from the elements' one
-/// description, `src/web/elements/spec.rs`).
+/// and the framework typings `react.d.ts` and `vue.d.ts` of the default and the live entry (from
+/// the elements' one description, `src/web/elements/spec.rs`).
 fn write_elements_manifest() -> Result<(), String> {
     let built = |entry: &str| dir().join(entry).join("presence_widgets.js").exists();
     let entries: Vec<(&str, bool)> = [("", false), ("live", true), ("relay", false)]
         .into_iter()
         .filter(|(dir, _)| built(dir))
         .collect();
-    let mut files = vec![("custom-elements.json", crate::docs::manifest(&entries))];
-    files.extend(crate::docs::framework_types(&entries));
-    for (name, text) in files {
-        std::fs::write(dir().join(name), text)
-            .map_err(|e| format!("cannot write pkg/{name}: {e}"))?;
+    let mut files = vec![(
+        PathBuf::from("custom-elements.json"),
+        crate::docs::manifest(&entries),
+    )];
+    // Each entry with elements of its own has its typings beside its `.d.ts` (the relay
+    // entry's elements are the default's).
+    for (entry, live) in [("", false), ("live", true)] {
+        if built(entry) {
+            for (name, text) in crate::docs::framework_types(live) {
+                files.push((Path::new(entry).join(name), text));
+            }
+        }
+    }
+    for (path, text) in files {
+        std::fs::write(dir().join(&path), text)
+            .map_err(|e| format!("cannot write pkg/{}: {e}", path.display()))?;
     }
     Ok(())
 }

@@ -105,7 +105,7 @@ pub fn StateAvatar(props: &StateAvatarProps) -> Html {
         _ => initials_picture(&props.user, &name, size),
     };
     html! {
-        <span ref={props.root.clone()} class={classes!("presence-avatar", view.variant)}
+        <span ref={props.root.clone()} class={classes!("presence-avatar", "presence-badge", view.variant)}
             part="base" role="img" aria-label={spoken} title={view.tooltip}>
             { picture }
             <span class="presence-avatar__badge" part="dot">{ icon(view.look, size, "") }</span>

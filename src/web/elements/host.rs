@@ -49,10 +49,20 @@ function flush(connected) {
 let tables = null;
 let waiting = null;
 let took = null;
+// Where words.json is: beside the package's JS as published (the snippet is two folders down),
+// else beside a bundle that gathered the JS into one file (as Angular's does).
+// (Each a literal, which bundlers such as Vite rewrite to the file they emit.)
+async function load() {
+  for (const url of [new URL("../../words.json", import.meta.url), new URL("./words.json", import.meta.url)]) {
+    const answer = await fetch(url);
+    if (answer.ok) return answer.json();
+  }
+  throw new Error("words.json is not beside the package's JS");
+}
 export function element_lang(element) {
   let tag = "";
-  for (let node = element; node && !tag; node = node.parentElement ?? node.getRootNode().host) tag = node.lang ?? "";
   try {
+    for (let node = element; node && !tag; node = node.parentElement ?? node.getRootNode().host) tag = node.lang ?? "";
     tag = Intl.getCanonicalLocales(tag || navigator.language)[0] ?? "";
   } catch (_) {
     return "";
@@ -60,10 +70,9 @@ export function element_lang(element) {
   if (tag && !/^en\b/.test(tag) && !tables && took) {
     if (!waiting) {
       waiting = new Set();
-      fetch(new URL("../../words.json", import.meta.url))
-        .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
-        .then((t) => { tables = t; for (const e of waiting) if (e.isConnected) took(e); waiting = null; },
-          (e) => console.warn(`presence-widgets: the word tables did not load (${e.message}); showing English`));
+      load().then((t) => { tables = t; for (const e of waiting) if (e.isConnected) took(e); },
+        (e) => { tables = {}; console.warn(`presence-widgets: the word tables did not load (${e.message}); showing English`); })
+        .finally(() => { waiting = null; });
     }
     waiting?.add(element);
   }
@@ -172,7 +181,8 @@ extern "C" {
     fn table_for(language: &str) -> String;
 }
 
-/// The three elements.
+/// The elements: the badge, the list and the summary, and where they are built the status
+/// picker and the avatar.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tag {
     /// `<presence-badge>`.
@@ -390,7 +400,7 @@ thread_local! {
     static PAGE: RefCell<(Stores, Labels)> = RefCell::new(Default::default());
     /// The page's words over a language's, as the last element asked for them (a page's
     /// elements mostly share one language).
-    static WORDS: RefCell<Option<(String, Labels)>> = const { RefCell::new(None) };
+    static WORDS: RefCell<Option<Labels>> = const { RefCell::new(None) };
     static WARNED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
     /// Instances whose attributes changed while they were out of the list (an event listener of
     /// the page set an attribute synchronously while the instance was being connected or
@@ -438,7 +448,7 @@ fn instance_id(element: &HtmlElement) -> Option<u32> {
         .ok()
 }
 
-/// Defines the three elements (again is harmless). Returns whether any was new.
+/// Defines the elements this build has (again is harmless). Returns whether any was new.
 pub fn define_all() -> bool {
     let connected =
         Closure::<dyn Fn(js_sys::Array, js_sys::Array, String)>::new(connected).into_js_value();
@@ -485,10 +495,13 @@ fn page() -> (Stores, Labels) {
 /// The words of an element in `language` ("de-CH"): the page's over the closest built-in table
 /// (`table_for`), over English. An English page makes them each time (a map of its own words).
 fn words(language: &str) -> Labels {
-    if let Some((_, labels)) = WORDS
-        .with(|w| w.borrow().clone())
-        .filter(|(l, _)| l == language)
-    {
+    let known = WORDS.with(|w| {
+        w.borrow()
+            .as_ref()
+            .filter(|l| l.language() == language)
+            .cloned()
+    });
+    if let Some(labels) = known {
         return labels;
     }
     let json = table_for(language);
@@ -496,7 +509,7 @@ fn words(language: &str) -> Labels {
     let labels = page().1.over(language, table);
     // Kept once a table is in (until the page's words change); until then, asked again.
     if json != "{}" {
-        WORDS.with(|w| *w.borrow_mut() = Some((language.to_owned(), labels.clone())));
+        WORDS.with(|w| *w.borrow_mut() = Some(labels.clone()));
     }
     labels
 }
@@ -589,6 +602,8 @@ fn connect(
         .find(|t| get("#tag").as_deref() == Some(t.name()))?;
     let id: u32 = get("#id")?.parse().ok()?;
     if INSTANCES.with(|i| i.borrow().binary_search_by(|(k, _)| k.cmp(&id)).is_ok()) {
+        // Moved within the page: it keeps its app, and takes the language of where it is now.
+        update(id, true);
         return None;
     }
     let attributes = attributes_from(tag, &get);

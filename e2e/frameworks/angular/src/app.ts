@@ -13,6 +13,7 @@ import { said, settings } from "../../shared/presence";
     <main>
       <h1>An Angular 21 app</h1>
       <p>Someone: <presence-badge id="badge" source="teams" [user]="user()" show-label (presence-change)="changed($event)"></presence-badge></p>
+      <p lang="de">Auf Deutsch: <presence-badge id="german" source="teams" [user]="user()" show-label></presence-badge></p>
       <p id="changed">{{ last() }}</p>
       <button id="next" type="button" (click)="next()">Next person</button>
     </main>
