@@ -149,14 +149,14 @@ describe("React 19, Vue 3, Angular 21 and Svelte 5 apps", () => {
             if (name === "chromium") await page.screenshot({ path: join(SCREENSHOTS, `framework-${framework}.png`) });
             await page.click("#next");
             await showsPerson(page, people[1], `${framework}, after "Next person"`);
-            if (framework === "angular") {
-              // The word tables are an asset the app's build copies (angular.json), found beside
-              // its bundle.
+            if (framework === "angular" || framework === "vue") {
+              // The word tables: an asset Vite emits from the package's `new URL(…)`, and one
+              // that Angular's build copies (angular.json), found beside its bundle.
               const german = GERMAN[people[1].availability];
               await page.waitForFunction((word) => document.getElementById("german")?.shadowRoot
                 ?.querySelector(".presence-dot")?.getAttribute("aria-label")?.startsWith(word),
               { timeout: 20000, polling: 100 }, german).catch(async () => {
-                throw new Error(`angular: the German badge does not say ${german}: ${await page.$eval("#german", (b) => b.shadowRoot?.querySelector(".presence-dot")?.getAttribute("aria-label"))}`);
+                throw new Error(`${framework}: the German badge does not say ${german}: ${await page.$eval("#german", (b) => b.shadowRoot?.querySelector(".presence-dot")?.getAttribute("aria-label"))}`);
               });
             }
             assert.equal((await shown(page)).user, people[1].id, "the badge's user is the second person");
