@@ -118,13 +118,9 @@ fn name_of(props: &StateAvatarProps) -> String {
     if let Some(name) = props.name.as_ref().filter(|n| !n.trim().is_empty()) {
         return name.to_string();
     }
-    let presence = match &props.state {
-        State::Fresh(p) | State::Failing { presence: p, .. } | State::Stale { presence: p, .. } => {
-            Some(p)
-        }
-        State::Loading | State::Error(_) => None,
-    };
-    presence
+    props
+        .state
+        .presence()
         .and_then(|p| p.display_name.clone())
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| props.user.to_string())

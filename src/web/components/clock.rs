@@ -6,9 +6,9 @@ use wasm_bindgen::JsValue;
 /// How often a stale badge's age is refreshed.
 pub const TICK_MS: u32 = 30_000;
 
-/// A provider's ISO 8601 timestamp in `language` ("de-CH", a well-formed tag as
-/// [`crate::core::Labels::over`] keeps it; the browser's when empty), through `Intl`
-/// ("23.11.2026, 10:32:00"); the text as given when it is not a date.
+/// A provider's ISO 8601 timestamp in `language` ("de-CH", a tag the browser canonicalised, as
+/// the elements' words carry it; when empty, the browser's, or English in the elements' build),
+/// through `Intl` ("23.11.2026, 10:32:00"); the text as given when it is not a date.
 pub fn local_time(iso: &str, language: &str) -> String {
     let date = js_sys::Date::new(&JsValue::from_str(iso));
     if date.get_time().is_nan() {

@@ -67,7 +67,7 @@ export function element_lang(element) {
   } catch (_) {
     return "";
   }
-  if (tag && !/^en\b/.test(tag) && !tables && took) {
+  if (tag && !english(tag) && !tables && took) {
     if (!waiting) {
       waiting = new Set();
       load().then((t) => { tables = t; for (const e of waiting) if (e.isConnected) took(e); },
@@ -78,8 +78,12 @@ export function element_lang(element) {
   }
   return tag;
 }
-// The closest table to a language tag as JSON ("de-CH": de-CH, else de, else a de-…), "{}" for none.
+// English has no table: its words are the package's own.
+const english = (tag) => /^en\b/.test(tag);
+// The closest table to a language tag as JSON ("de-CH": de-CH, else de, else a de-…), "{}" for
+// none; null while words.json may still come.
 export function table_for(tag) {
+  if (!english(tag) && !tables) return null;
   const keys = Object.keys(tables ?? {});
   const lower = tag.toLowerCase();
   const primary = lower.split("-")[0];
@@ -178,7 +182,7 @@ extern "C" {
     ) -> bool;
     fn fire(element: &HtmlElement, name: &str, json: &str);
     fn element_lang(element: &HtmlElement) -> String;
-    fn table_for(language: &str) -> String;
+    fn table_for(language: &str) -> Option<String>;
 }
 
 /// The elements: the badge, the list and the summary, and where they are built the status
@@ -488,12 +492,14 @@ pub fn labels() -> Labels {
     PAGE.with(|p| p.borrow().1.clone())
 }
 
-fn page() -> (Stores, Labels) {
-    PAGE.with(|p| p.borrow().clone())
+/// The page's stores.
+fn stores() -> Stores {
+    PAGE.with(|p| p.borrow().0.clone())
 }
 
 /// The words of an element in `language` ("de-CH"): the page's over the closest built-in table
-/// (`table_for`), over English. An English page makes them each time (a map of its own words).
+/// (`table_for`), over English. Kept for the next element of that language once the table is
+/// known (at once for English, which has none; for another language once `words.json` is in).
 fn words(language: &str) -> Labels {
     let known = WORDS.with(|w| {
         w.borrow()
@@ -505,10 +511,12 @@ fn words(language: &str) -> Labels {
         return labels;
     }
     let json = table_for(language);
-    let table = texts(&mut crate::core::json::Reader::new(&json)).unwrap_or_default();
-    let labels = page().1.over(language, table);
-    // Kept once a table is in (until the page's words change); until then, asked again.
-    if json != "{}" {
+    let table = json
+        .as_deref()
+        .and_then(|json| texts(&mut crate::core::json::Reader::new(json)).ok())
+        .unwrap_or_default();
+    let labels = self::labels().over(language, table);
+    if json.is_some() {
         WORDS.with(|w| *w.borrow_mut() = Some(labels.clone()));
     }
     labels
@@ -610,7 +618,7 @@ fn connect(
     let props = HostProps {
         labels: words(&attributes.lang),
         attributes,
-        stores: page().0,
+        stores: stores(),
     };
     let (body, events) = match tag {
         Tag::Badge => {
@@ -710,7 +718,7 @@ fn update(id: u32, attributes_changed: bool) {
     let props = HostProps {
         labels: words(&attributes.lang),
         attributes,
-        stores: page().0,
+        stores: stores(),
     };
     if props != instance.props {
         let sources_changed = props.attributes.source != instance.props.attributes.source
