@@ -37,6 +37,8 @@ pub use providers::graph::Graph;
 pub use providers::rocketchat::RocketChat;
 #[cfg(feature = "superoffice")]
 pub use providers::superoffice::SuperOffice;
+#[cfg(feature = "photo")]
+pub use providers::Photo;
 pub use providers::{Adapter, CredentialField, Cursor, Plan, Provider, Update};
 pub use registry::{Applied, Registry};
 pub use roster::{Group, Person, Roster, Row};

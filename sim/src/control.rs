@@ -74,6 +74,7 @@ fn view(p: &Person) -> serde_json::Value {
         "activity": p.activity,
         "message": p.message,
         "updated": crate::clock::iso(p.updated_ms),
+        "photo": p.photo,
     })
 }
 

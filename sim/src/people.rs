@@ -153,6 +153,9 @@ pub struct Person {
     pub updated_ms: u64,
     /// Grows with every change (Graph `sequenceNumber`).
     pub sequence: u64,
+    /// Whether they have a picture (Graph's `/users/{id}/photo/$value`): everyone but every
+    /// fourth person in creation order (positions 3, 7, 11, …).
+    pub photo: bool,
 }
 
 /// The people of one provider, with an index by id.
@@ -190,6 +193,7 @@ impl Population {
                 // In this state for up to an hour already.
                 updated_ms: now_ms.saturating_sub(rng.below(3_600_000) + 60_000),
                 sequence: 1,
+                photo: i % 4 != 3,
             };
             index.insert(id, people.len());
             people.push(person);

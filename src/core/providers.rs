@@ -80,6 +80,16 @@ pub struct Update {
     pub push_off: Option<String>,
 }
 
+/// What an answer for a person's picture says (feature `photo`).
+#[cfg(feature = "photo")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Photo {
+    /// The body is their picture.
+    Picture,
+    /// They have none: show their initials.
+    Missing,
+}
+
 /// One credential a provider takes, by the name configuration gives it (`token`, `userId`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CredentialField {
@@ -205,6 +215,34 @@ pub trait Provider: Send {
     ) -> Option<Result<Box<dyn crate::core::push::PushSession>, PresenceError>> {
         let _ = (credentials, now_ms);
         None
+    }
+
+    /// The request for `id`'s picture, when the source is set to show pictures (Graph's
+    /// `photos`); `None` for a source without them (feature `photo`).
+    ///
+    /// # Errors
+    /// Inside the option: [`PresenceError::Config`] for an id that cannot stand in the path.
+    #[cfg(feature = "photo")]
+    fn plan_photo(&self, id: &UserId) -> Option<Result<HttpRequest, PresenceError>> {
+        let _ = id;
+        None
+    }
+
+    /// What the answer to [`Provider::plan_photo`]'s request says, read from its status and
+    /// headers (the picture itself stays with the transport).
+    ///
+    /// # Errors
+    /// [`PresenceError::Http`] for an error status other than "no picture" (401, 403, 429, 5xx:
+    /// with the provider's code and message when the body has them), [`PresenceError::Decode`]
+    /// for a 2xx answer that is not an image.
+    #[cfg(feature = "photo")]
+    fn read_photo(
+        &self,
+        request: &HttpRequest,
+        response: &HttpResponse,
+    ) -> Result<Photo, PresenceError> {
+        let _ = response;
+        Err(wrong_endpoint(self.kind(), request))
     }
 
     /// The statuses a person may pick on this service (Genesys: the organisation's active

@@ -106,6 +106,7 @@ fn test() -> Result<(), String> {
         "genesys,write",
         "superoffice,write",
         "relay,write",
+        "graph,photo",
     ] {
         let mut args = vec![
             "clippy",
@@ -166,7 +167,7 @@ fn test() -> Result<(), String> {
                 "--workspace",
                 "--no-default-features",
                 "--features",
-                "providers,relay,write",
+                "providers,relay,write,photo",
             ],
         ),
         &mut counts,

@@ -1,6 +1,7 @@
 //! Microsoft Graph under `/graph/v1.0` and `/graph/beta`: `POST /communications/getPresencesByUserId`
 //! (at most 650 ids), `GET /users/{id}/presence`, `GET /communications/presences/{id}`,
-//! `GET /me/presence`; the writes of one's own presence are in [`writes`].
+//! `GET /me/presence`, `GET /users/{id}/photo/$value` (a picture, or 404 `ImageNotFound`); the
+//! writes of one's own presence are in [`writes`].
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<App> {
             get(communications_presence),
         )
         .route("/graph/{version}/me/presence", get(me_presence))
+        .route("/graph/{version}/users/{id}/photo/$value", get(user_photo))
         .merge(writes::routes())
 }
 
@@ -167,6 +169,54 @@ async fn me_presence(
         single(world, &version, &me)
     })
     .await
+}
+
+/// `GET /users/{id}/photo/$value`: the person's picture as the image itself, or for someone
+/// without one (every fourth person, [`Person::photo`]) or an unknown id, 404 `ImageNotFound` as
+/// Graph answers it. The sim's pictures are SVG (Graph stores JPEG mostly; a client reads either
+/// as an image by its `Content-Type`).
+async fn user_photo(
+    State(app): State<App>,
+    Path((version, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    app.api(G, "users/photo", &headers, |world, _| {
+        if !version_ok(&version) {
+            return no_version(&version);
+        }
+        match world.people(G).and_then(|p| p.get(&id)) {
+            Some(person) if person.photo => Reply {
+                status: 200,
+                body: portrait(&person.id),
+                content_type: "image/svg+xml",
+                headers: Vec::new(),
+                ids: 1,
+            },
+            _ => error(
+                G,
+                404,
+                "ImageNotFound",
+                "Exception of type 'Microsoft.Fast.Profile.Core.Exception.ImageNotFoundException' \
+                 was thrown.",
+            )
+            .counting(1),
+        }
+    })
+    .await
+}
+
+/// A head and shoulders on a background of a hue of the id's own, 96 pixels square.
+fn portrait(id: &str) -> String {
+    let hue = id
+        .bytes()
+        .fold(7_u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
+        % 360;
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"96\" height=\"96\" viewBox=\"0 0 96 96\">\
+         <rect width=\"96\" height=\"96\" fill=\"hsl({hue} 45% 38%)\"/>\
+         <circle cx=\"48\" cy=\"38\" r=\"18\" fill=\"hsl({hue} 35% 82%)\"/>\
+         <path d=\"M14 96c2-22 16-32 34-32s32 10 34 32z\" fill=\"hsl({hue} 35% 82%)\"/></svg>"
+    )
 }
 
 /// `{"value": [presence, …]}`.

@@ -11,6 +11,8 @@ use crate::core::error::PresenceError;
 use crate::core::http::{
     encode_component, is_dot_segment, join, Endpoint, HttpRequest, HttpResponse,
 };
+#[cfg(feature = "photo")]
+use crate::core::json::snippet;
 use crate::core::json::{decode, error_fields, push_string, Entry, JsonError, Reader};
 use crate::core::model::{
     loose_eq, non_empty, Activity, Availability, Presence, ProviderKind, UserId,
@@ -33,6 +35,14 @@ pub const CADENCE: Cadence = Cadence {
     interval_ms: 30_000,
     floor_ms: 1_000,
 };
+
+/// `GET /users/{id}/photo/$value`: a person's picture (feature `photo`, with the `photos` setting).
+pub const USER_PHOTO: Endpoint = Endpoint::new(KIND, "users/{id}/photo/$value");
+
+/// The setting that has the source read people's pictures for avatars (`photos: true`; feature
+/// `photo`).
+#[cfg(feature = "photo")]
+pub const PHOTOS_SETTING: &str = "photos";
 
 /// `POST /users/{id}/presence/setUserPreferredPresence` (feature `write`).
 pub const SET_PREFERRED_PRESENCE: Endpoint = Endpoint::new(KIND, "setUserPreferredPresence");
@@ -76,6 +86,9 @@ const KIND: ProviderKind = ProviderKind::Graph;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Graph {
     base_url: String,
+    /// Whether avatars read people's pictures (`photos`).
+    #[cfg(feature = "photo")]
+    photos: bool,
 }
 
 impl Graph {
@@ -83,6 +96,8 @@ impl Graph {
     pub fn new(base_url: &str) -> Self {
         Self {
             base_url: base_url.trim_end_matches('/').to_owned(),
+            #[cfg(feature = "photo")]
+            photos: false,
         }
     }
 
@@ -97,13 +112,23 @@ impl Graph {
     /// assert_eq!(r.url, "https://graph.microsoft.com/v1.0/users/a%2Fb/presence");
     /// ```
     pub fn plan_user(&self, id: &UserId) -> Result<HttpRequest, PresenceError> {
+        self.user_get(id, "presence", USER_PRESENCE)
+    }
+
+    /// `GET /users/{id}/{rest}` for one person, `id` percent-encoded.
+    fn user_get(
+        &self,
+        id: &UserId,
+        rest: &str,
+        endpoint: Endpoint,
+    ) -> Result<HttpRequest, PresenceError> {
         if is_dot_segment(id.as_str()) {
             return Err(bad_id(id));
         }
-        let path = format!("/users/{}/presence", encode_component(id.as_str()));
+        let path = format!("/users/{}/{rest}", encode_component(id.as_str()));
         Ok(HttpRequest::get(
             join(&self.base_url, &path),
-            USER_PRESENCE,
+            endpoint,
             vec![id.clone()],
         ))
     }
@@ -132,6 +157,67 @@ impl Provider for Graph {
 
     fn check_credentials(&self, credentials: &Credentials) -> Result<(), PresenceError> {
         expect_bearer(KIND, credentials)
+    }
+
+    #[cfg(feature = "photo")]
+    fn setting_names(&self) -> &'static [&'static str] {
+        &[PHOTOS_SETTING]
+    }
+
+    /// `photos`: `true` or `false`.
+    #[cfg(feature = "photo")]
+    fn set(&mut self, name: &str, value: &str) -> Result<(), PresenceError> {
+        if name != PHOTOS_SETTING {
+            return Err(PresenceError::Config(format!(
+                "graph: no setting named `{name}`"
+            )));
+        }
+        self.photos = match value.trim() {
+            "true" => true,
+            "false" => false,
+            _ => {
+                return Err(PresenceError::Config(format!(
+                    "graph: `photos` is true or false, not `{value}`"
+                )))
+            }
+        };
+        Ok(())
+    }
+
+    /// `GET /users/{id}/photo/$value`, with `photos` set.
+    #[cfg(feature = "photo")]
+    fn plan_photo(&self, id: &UserId) -> Option<Result<HttpRequest, PresenceError>> {
+        self.photos
+            .then(|| self.user_get(id, "photo/$value", USER_PHOTO))
+    }
+
+    /// A 2xx `image/…` is the picture; a 404 (`ImageNotFound`, or a user it does not know) means
+    /// none.
+    #[cfg(feature = "photo")]
+    fn read_photo(
+        &self,
+        request: &HttpRequest,
+        response: &HttpResponse,
+    ) -> Result<super::Photo, PresenceError> {
+        if request.endpoint != USER_PHOTO {
+            return Err(super::wrong_endpoint(KIND, request));
+        }
+        if response.status == 404 {
+            return Ok(super::Photo::Missing);
+        }
+        if !response.is_success() {
+            return Err(error(response));
+        }
+        let kind = response.header("content-type").unwrap_or_default();
+        if kind.trim_start().to_ascii_lowercase().starts_with("image/") {
+            Ok(super::Photo::Picture)
+        } else {
+            Err(PresenceError::Decode {
+                provider: KIND,
+                path: ".".into(),
+                message: format!("the photo is `{}`, not an image", snippet(kind, 60)),
+            })
+        }
     }
 
     /// One `getPresencesByUserId` POST per 650 ids; the body is `{"ids": [...]}`.
