@@ -26,6 +26,8 @@ pub use components::{
 pub use components::{PresenceStatusPicker, PresenceStatusPickerProps};
 pub use context::{PresenceProvider, PresenceProviderProps, Stores};
 pub use directory::{configure, store, stores};
+#[cfg(feature = "avatar")]
+pub use hooks::use_photo;
 pub use hooks::{use_labels, use_presence, use_roster, RosterHandle};
 pub use source::{Auth, CredentialsFuture, SourceConfig};
 pub use store::{Listener, Mode, Store, Subscription};

@@ -750,4 +750,107 @@ mod avatars {
         // No inline styles for a strict Content-Security-Policy to block.
         assert!(all(&root, "[style]").is_empty());
     }
+
+    #[derive(Properties, PartialEq)]
+    struct PhotoPageProps {
+        stores: Stores,
+        source: AttrValue,
+        with: AttrValue,
+        without: AttrValue,
+    }
+
+    #[component]
+    fn PhotoPage(props: &PhotoPageProps) -> Html {
+        let source = props.source.clone();
+        let (with, without) = (props.with.clone(), props.without.clone());
+        let users: IArray<AttrValue> = [with.clone(), without.clone()].into_iter().collect();
+        html! {
+            <PresenceProvider stores={props.stores.clone()}>
+                <p id="with"><PresenceAvatar source={source.clone()} user={with.clone()} name="Ann Lee" /></p>
+                <p id="without"><PresenceAvatar source={source.clone()} user={without.clone()} name="Bo Chen" /></p>
+                <p id="again"><PresenceAvatar source={source.clone()} user={with.clone()} name="Ann Lee" size=24 /></p>
+                <p id="given"><PresenceAvatar source={source.clone()} user={without} name="Bo Chen" src={PICTURE} /></p>
+                <div id="list"><PresenceList {source} {users} avatars=true /></div>
+            </PresenceProvider>
+        }
+    }
+
+    fn loaded(element: &web_sys::Element) -> bool {
+        element
+            .clone()
+            .dyn_into::<web_sys::HtmlImageElement>()
+            .is_ok_and(|img| img.complete() && img.natural_width() > 0)
+    }
+
+    #[wasm_bindgen_test]
+    async fn graph_pictures_are_read_once_per_person_and_people_without_one_keep_their_initials() {
+        clear_faults().await;
+        let ids = people("graph").await;
+        // The sim gives everyone a picture but every fourth person (positions 3, 7, …).
+        let (with, without) = (ids[240].clone(), ids[243].clone());
+        let (asked_before, _) = counted("graph", "users/photo").await;
+        let mut config = presence_widgets::web::SourceConfig::new(
+            "photos-test",
+            ProviderKind::Graph,
+            &format!("{}/graph/v1.0", sim()),
+            bearer("photos"),
+        );
+        config.settings = vec![("photos".into(), "true".into())];
+        config.share_tabs = false;
+        let store = Store::new(config).unwrap();
+        let root = fresh_root();
+        let props = PhotoPageProps {
+            source: AttrValue::from(store.name().to_owned()),
+            stores: Stores::new([store]),
+            with: AttrValue::from(with.as_str().to_owned()),
+            without: AttrValue::from(without.as_str().to_owned()),
+        };
+        yew::Renderer::<PhotoPage>::with_root_and_props(root.clone(), props).render();
+        rendered_until(10_000, "the pictures read and loaded", || {
+            let pictures = all(&root, "img.presence-avatar__picture");
+            pictures.len() == 4 && pictures.iter().all(loaded)
+        })
+        .await;
+
+        // The person with a picture shows it in both avatars and their list row, from one
+        // object URL; the one without keeps their initials, except where the page gave `src`.
+        let sources = |selector: &str| attrs(&root, selector, "src");
+        let url = sources("#with img").pop().unwrap();
+        assert!(url.starts_with("blob:"), "{url}");
+        assert_eq!(sources("#again img"), std::slice::from_ref(&url));
+        assert_eq!(sources("#given img"), [PICTURE.to_owned()]);
+        assert!(all(&root, "#without img").is_empty());
+        assert_eq!(
+            attrs(
+                &root,
+                "#without .presence-avatar__initials",
+                "data-initials"
+            ),
+            ["BC"]
+        );
+        let rows = all(&root, "#list [role=option]");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            rows.iter()
+                .map(|row| row
+                    .query_selector("img")
+                    .unwrap()
+                    .map(|i| i.get_attribute("src")))
+                .collect::<Vec<_>>(),
+            [Some(Some(url)), None]
+        );
+        // Twice the badge's size; no text of its own (the whole avatar is named).
+        assert_eq!(attrs(&root, "#with img", "width"), ["32"]);
+        assert_eq!(attrs(&root, "#again img", "width"), ["48"]);
+        assert_eq!(attrs(&root, "#with img", "alt"), [""]);
+        assert_eq!(
+            attrs(&root, "#with .presence-avatar", "aria-label")[0]
+                .split(", ")
+                .next(),
+            Some("Ann Lee")
+        );
+        // One request per person without a `src` of the page's, however often they are shown.
+        let (asked, _) = counted("graph", "users/photo").await;
+        assert_eq!(asked - asked_before, 2);
+    }
 }

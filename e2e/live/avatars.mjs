@@ -1,7 +1,8 @@
 // <presence-avatar> in the package's live entry (www/avatars.html), in Chromium and Firefox:
 // initials on each person's colour or their picture, the badge on the corner, one image named by
 // the person's name and status (in German under lang="de"), a picture that fails gives way to
-// the initials, presence-change on the element, a list with `avatars`; axe-core's rules;
+// the initials, presence-change on the element, a list with `avatars`, Graph's own photos read
+// once per person (a blob: picture, initials for someone without one); axe-core's rules;
 // screenshots light and dark.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -40,20 +41,26 @@ describe("<presence-avatar>", () => {
       for (const scheme of ["light", "dark"]) {
         const session = await launch(name, { colorScheme: scheme });
         try {
+          const asked = async () => (await sim("GET", "/_sim/stats")).providers?.graph?.["users/photo"]?.requests ?? 0;
+          const askedBefore = await asked();
           const { page, problems } = await open(session, "/avatars.html");
-          const heard = page.evaluate(() => new Promise((ok) => document.addEventListener("presence-change",
-            (e) => ok(e.target.localName), { once: true })));
+          // Which elements fire presence-change (a bubbling, composed event), from the start.
+          await page.evaluate(() => {
+            window.heard = new Set();
+            document.addEventListener("presence-change", (e) => window.heard.add(e.target.localName));
+          });
           try {
             await page.waitForFunction(() => {
               const all = [...document.querySelectorAll("presence-avatar")];
-              return all.length === 16 && all.every((a) => a.shadowRoot?.querySelector(".presence-avatar")
+              return all.length === 20 && all.every((a) => a.shadowRoot?.querySelector(".presence-avatar")
                 && !a.shadowRoot.querySelector(".presence-badge--loading"))
                 && !document.getElementById("missing").shadowRoot.querySelector("img");
             }, { timeout: 20000, polling: 100 });
           } catch {
             throw new Error(`the avatars did not all load: ${JSON.stringify(await avatars(page))}`);
           }
-          assert.equal(await heard, "presence-avatar", "presence-change fires on the element");
+          assert.ok((await page.evaluate(() => [...window.heard])).includes("presence-avatar"),
+            "presence-change fires on the avatar element");
           const shown = await avatars(page);
           for (const a of shown) {
             const person = users.get(a.user);
@@ -84,6 +91,37 @@ describe("<presence-avatar>", () => {
             // As written: the stylesheet shows them in capitals.
             assert.equal(initials, words[0][0] + (words.length > 1 ? words.at(-1)[0] : ""), name);
           }
+          // Graph's own photos (the `photos` source): a picture read from Graph for everyone the
+          // sim has one of, in the avatars and the list's rows; initials for who has none.
+          try {
+            await page.waitForFunction(() => {
+              const pictures = [...document.querySelectorAll("#photos presence-avatar")]
+                .map((a) => a.shadowRoot?.querySelector("img")).filter(Boolean);
+              const rows = [...document.querySelector("#photo-team presence-list")?.shadowRoot
+                ?.querySelectorAll("[role=option] img") ?? []];
+              return pictures.length === 3 && rows.length === 3
+                && [...pictures, ...rows].every((img) => img.complete && img.naturalWidth > 0);
+            }, { timeout: 20000, polling: 100 });
+          } catch {
+            throw new Error(`Graph's photos did not show: ${JSON.stringify(await avatars(page))}`);
+          }
+          const photos = await page.evaluate(() => [...document.querySelectorAll("#photos presence-avatar")].map((a) => ({
+            user: a.getAttribute("user"),
+            src: a.shadowRoot.querySelector("img")?.getAttribute("src") ?? null,
+            initials: a.shadowRoot.querySelector(".presence-avatar__initials")?.dataset.initials ?? null,
+          })));
+          assert.equal(photos.length, 4);
+          for (const p of photos) {
+            const person = users.get(p.user);
+            if (person.photo) {
+              assert.match(p.src, /^blob:/, `${person.name}'s picture from Graph`);
+            } else {
+              assert.equal(p.src, null, `${person.name} has no picture`);
+              assert.ok(p.initials, `${person.name} keeps their initials`);
+            }
+          }
+          assert.equal(photos.filter((p) => users.get(p.user).photo).length, 3);
+          assert.equal(await asked() - askedBefore, 4, "one request per person, shown twice or not");
           await axeClean(page);
           await page.screenshot({ path: join(SCREENSHOTS, `avatars-${name}-${scheme}.png`), fullPage: true });
           assert.deepEqual(problems.filter((p) => p.startsWith("uncaught")), []);

@@ -51,7 +51,11 @@ export type SourceOptions = {
   /** The tabs of this origin share the source: one tab holds its socket and polls for all of them; false gives this tab its own (default true). */
   shareTabs?: boolean;
 } & (
-  | ({ kind: "graph" } & ({ token: Credential } | NoAuth))
+  /** `photos`: avatars show each person's picture from Graph (`/users/{id}/photo/$value` with
+   * the token, which needs ProfilePhoto.Read.All or User.ReadBasic.All), read once per person per
+   * page; initials for people without one. Avatars are in `presence-widgets/live`; the default
+   * entry has none and ignores it (default false). */
+  | ({ kind: "graph"; photos?: boolean } & ({ token: Credential } | NoAuth))
   | ({ kind: "genesys"; language?: string; genesysSource?: string } & ({ token: Credential } | NoAuth))
   | ({ kind: "rocketchat" } & ({ userId: Credential; authToken: Credential } | NoAuth))
   | ({ kind: "superoffice"; appToken?: Credential } & ({ authorization: Credential } | NoAuth))

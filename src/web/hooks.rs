@@ -70,6 +70,43 @@ pub fn use_presence(source: &str, id: &str) -> State {
     (*state).clone()
 }
 
+/// The picture the store of `source` reads for `id` (Graph with `photos`), while `wanted`: `None`
+/// until it is read, and for a source without pictures or a person without one.
+#[cfg(feature = "avatar")]
+#[hook]
+pub fn use_photo(source: &str, id: &str, wanted: bool) -> Option<AttrValue> {
+    let store = use_page().stores.get(source).cloned();
+    let photo = use_state_eq(|| None::<Rc<str>>);
+    // Which effect is current: a picture read for a person no longer shown is dropped.
+    let generation = use_mut_ref(|| 0_u32);
+    {
+        let photo = photo.clone();
+        use_effect_with(
+            (store, UserId::new(id), wanted),
+            move |(store, id, wanted)| {
+                let current = {
+                    let mut g = generation.borrow_mut();
+                    *g = g.wrapping_add(1);
+                    *g
+                };
+                let known = match store {
+                    Some(store) if *wanted => {
+                        let (setter, generation) = (photo.clone(), generation.clone());
+                        store.photo(id, move |url| {
+                            if *generation.borrow() == current {
+                                setter.set(url);
+                            }
+                        })
+                    }
+                    _ => None,
+                };
+                photo.set(known);
+            },
+        );
+    }
+    (*photo).clone().map(AttrValue::from)
+}
+
 /// Now, in milliseconds since the Unix epoch; re-renders every [`TICK_MS`] while `ticking`.
 #[hook]
 pub fn use_clock(ticking: bool) -> u64 {

@@ -14,6 +14,9 @@ use gloo_timers::callback::Timeout;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
+#[cfg(feature = "avatar")]
+mod photos;
+
 #[cfg(feature = "push")]
 use super::push::{self as socket, Driver, Event};
 use super::source::{Auth, SourceConfig};
@@ -145,6 +148,9 @@ struct Inner {
     /// Whose writes are in flight: one at a time each (a double click sends one).
     #[cfg(feature = "write")]
     writing: RefCell<Vec<UserId>>,
+    /// People's pictures, read for avatars.
+    #[cfg(feature = "avatar")]
+    photos: RefCell<photos::Photos>,
 }
 
 /// Keeps an id subscribed while it lives; dropping it unsubscribes.
@@ -224,6 +230,8 @@ impl Store {
             requests: Cell::new(0),
             #[cfg(feature = "write")]
             writing: RefCell::new(Vec::new()),
+            #[cfg(feature = "avatar")]
+            photos: RefCell::default(),
             visibility: RefCell::new(None),
             #[cfg(feature = "push")]
             push: RefCell::new(None),
@@ -623,7 +631,7 @@ impl Store {
     async fn send(&self, request: &HttpRequest) -> Result<HttpResponse, PresenceError> {
         let first = self.credentials(false).await?;
         let answer = self.send_with(request, first.as_ref()).await?;
-        if answer.status != 401 || !matches!(self.0.config.auth, Auth::Callback(_)) {
+        if !self.renews_after(answer.status) {
             return Ok(answer);
         }
         let renewed = self.credentials(true).await?;
@@ -637,6 +645,12 @@ impl Store {
     ) -> Result<HttpResponse, PresenceError> {
         self.0.requests.set(self.0.requests.get() + 1);
         self.0.transport.send(request, credentials).await
+    }
+
+    /// Whether an answer with `status` asks the credentials callback for new ones and is sent
+    /// again: a 401, where there is a callback.
+    fn renews_after(&self, status: u16) -> bool {
+        status == 401 && matches!(self.0.config.auth, Auth::Callback(_))
     }
 
     /// The credentials to use; from the callback when there are none yet or `renew` is set.

@@ -8,7 +8,7 @@ use super::icon::icon;
 use super::style::use_stylesheet;
 use crate::core::avatar::{colour, initials};
 use crate::core::State;
-use crate::web::hooks::{use_clock, use_labels};
+use crate::web::hooks::{use_clock, use_labels, use_photo};
 use crate::web::use_presence;
 
 /// Props of [`PresenceAvatar`].
@@ -22,7 +22,8 @@ pub struct PresenceAvatarProps {
     /// else the id.
     #[prop_or_default]
     pub name: Option<AttrValue>,
-    /// The person's picture; initials when none is given or it fails to load.
+    /// The person's picture; else the one the source reads (Graph with `photos`); else, or when
+    /// it fails to load, their initials.
     #[prop_or_default]
     pub src: Option<AttrValue>,
     /// The badge's size in pixels, 10 to 32; the picture is twice as wide.
@@ -33,8 +34,9 @@ pub struct PresenceAvatarProps {
 /// One person's picture with their presence on its corner, kept current by the source's store.
 ///
 /// The whole is one image for assistive technology, named by the person's name and their status
-/// ("Amélie Silva, Busy, in a meeting"). Without `src`, or when the picture fails to load, it
-/// shows their initials in white on a colour derived from their id (each colour has a contrast
+/// ("Amélie Silva, Busy, in a meeting"). Without `src`, it shows the picture the source reads
+/// when it reads pictures (a Graph source with `photos`: `/users/{id}/photo/$value`, once per
+/// person per page). Without either, or when the picture fails to load, it shows their initials in white on a colour derived from their id (each colour has a contrast
 /// of at least 4.5:1).
 ///
 /// ```no_run
@@ -49,10 +51,12 @@ pub struct PresenceAvatarProps {
 #[component]
 pub fn PresenceAvatar(props: &PresenceAvatarProps) -> Html {
     let state = use_presence(&props.source, &props.user);
+    let given = props.src.clone().filter(|s| !s.is_empty());
+    let photo = use_photo(&props.source, &props.user, given.is_none());
     let root = use_stylesheet();
     html! {
         <StateAvatar {state} user={props.user.clone()} name={props.name.clone()}
-            src={props.src.clone()} size={props.size} {root} />
+            src={given.or(photo)} size={props.size} {root} />
     }
 }
 
@@ -83,14 +87,41 @@ pub struct StateAvatarProps {
 pub fn StateAvatar(props: &StateAvatarProps) -> Html {
     let labels = use_labels();
     let now = use_clock(ticks(&props.state));
+    let size = props.size.clamp(10, 32);
+    let name = name_of(props);
+    let view = BadgeView::of(&props.state, false, &labels, now);
+    let spoken = format!("{name}, {}", view.spoken);
+    html! {
+        <span ref={props.root.clone()} class={classes!("presence-avatar", "presence-badge", view.variant)}
+            part="base" role="img" aria-label={spoken} title={view.tooltip}>
+            <AvatarPicture user={props.user.clone()} {name} {size} src={props.src.clone()} />
+            <span class="presence-avatar__badge" part="dot">{ icon(view.look, size, "") }</span>
+        </span>
+    }
+}
+
+/// Props of [`AvatarPicture`].
+#[derive(Properties, PartialEq)]
+pub(crate) struct AvatarPictureProps {
+    /// The person's id (their colour).
+    pub user: AttrValue,
+    /// Their name (their initials).
+    pub name: AttrValue,
+    /// The badge's size; the picture is twice as wide.
+    pub size: u32,
+    /// Their picture, if there is one.
+    pub src: Option<AttrValue>,
+}
+
+/// A person's picture, or their initials when there is none or it fails to load: the avatar's
+/// and a list row's.
+#[component]
+pub(crate) fn AvatarPicture(props: &AvatarPictureProps) -> Html {
     // A picture that failed is not asked for again until `src` changes.
     let failed = use_state(|| None::<AttrValue>);
     let size = props.size.clamp(10, 32);
     let side = (size * 2).to_string();
-    let name = name_of(props);
-    let view = BadgeView::of(&props.state, false, &labels, now);
-    let spoken = format!("{name}, {}", view.spoken);
-    let picture = match props.src.as_ref().filter(|s| !s.is_empty()) {
+    match props.src.as_ref().filter(|s| !s.is_empty()) {
         Some(src) if failed.as_ref() != Some(src) => {
             let onerror = {
                 let failed = failed.clone();
@@ -99,36 +130,29 @@ pub fn StateAvatar(props: &StateAvatarProps) -> Html {
             };
             html! {
                 <img class="presence-avatar__picture" part="picture" src={src.clone()} alt=""
-                    width={side.clone()} height={side.clone()} {onerror} />
+                    width={side.clone()} height={side} {onerror} />
             }
         }
-        _ => initials_picture(&props.user, &name, size),
-    };
-    html! {
-        <span ref={props.root.clone()} class={classes!("presence-avatar", "presence-badge", view.variant)}
-            part="base" role="img" aria-label={spoken} title={view.tooltip}>
-            { picture }
-            <span class="presence-avatar__badge" part="dot">{ icon(view.look, size, "") }</span>
-        </span>
+        _ => initials_picture(&props.user, &props.name, size),
     }
 }
 
 /// The name an avatar shows: the page's, else the service's display name, else the id.
-fn name_of(props: &StateAvatarProps) -> String {
+fn name_of(props: &StateAvatarProps) -> AttrValue {
     if let Some(name) = props.name.as_ref().filter(|n| !n.trim().is_empty()) {
-        return name.to_string();
+        return name.clone();
     }
     props
         .state
         .presence()
         .and_then(|p| p.display_name.clone())
         .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| props.user.to_string())
+        .map_or_else(|| props.user.clone(), AttrValue::from)
 }
 
 /// `name`'s initials in white on `user`'s colour, twice the badge's `size` wide: an avatar
-/// without a picture (also a list row's, with `avatars`).
-pub(crate) fn initials_picture(user: &str, name: &str, size: u32) -> Html {
+/// without a picture.
+fn initials_picture(user: &str, name: &str, size: u32) -> Html {
     let size = size.clamp(10, 32);
     let side = (size * 2).to_string();
     // The letters are the stylesheet's `content` (from `data-initials`, sized by the class), not

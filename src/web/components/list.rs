@@ -212,12 +212,14 @@ pub fn PresenceList(props: &PresenceListProps) -> Html {
 
     let status = status(&people, rows.is_empty(), &query, &labels);
     let setsize = ids.len().to_string();
-    // With `avatars`, each row is given its person's id for their colour.
+    // With `avatars`, each row is given the source (for the picture it reads) and its
+    // person's id (for their colour).
     #[cfg(feature = "avatar")]
     let avatar_of = |id: &UserId| {
-        props
-            .avatars
-            .then(|| AttrValue::from(id.as_str().to_owned()))
+        props.avatars.then(|| RowAvatar {
+            source: props.source.clone(),
+            user: AttrValue::from(id.as_str().to_owned()),
+        })
     };
     #[cfg(not(feature = "avatar"))]
     let avatar_of = |_: &UserId| -> Option<AttrValue> { None };
@@ -386,9 +388,21 @@ struct ListRowProps {
     active: bool,
     position: usize,
     setsize: AttrValue,
-    /// With `avatars`, the person's id: the row shows their initials on its colour.
-    avatar: Option<AttrValue>,
+    /// With `avatars`: the row shows their picture, or their initials on their colour.
+    avatar: Option<RowAvatar>,
 }
+
+/// Whose avatar a row shows, and from which source.
+#[cfg(feature = "avatar")]
+#[derive(Clone, PartialEq)]
+struct RowAvatar {
+    source: AttrValue,
+    user: AttrValue,
+}
+
+/// Without the feature, rows show no avatar.
+#[cfg(not(feature = "avatar"))]
+type RowAvatar = AttrValue;
 
 /// One person's row; re-renders only when that person (or whether the row is active) changes.
 /// Its accessible name is exactly what it shows (the name, the label and the message, WCAG
@@ -398,6 +412,17 @@ struct ListRowProps {
 fn ListRow(props: &ListRowProps) -> Html {
     let labels = use_labels();
     let badge = use_badge(&props.state, 16, false, NodeRef::default());
+    #[cfg(feature = "avatar")]
+    let photo = {
+        let avatar = props.avatar.as_ref();
+        crate::web::hooks::use_photo(
+            avatar.map_or("", |a| a.source.as_str()),
+            avatar.map_or("", |a| a.user.as_str()),
+            avatar.is_some(),
+        )
+    };
+    #[cfg(not(feature = "avatar"))]
+    let photo = None;
     let (label, message) = match props.state.presence() {
         Some(p) => (labels.label(p).into_owned(), p.message.clone()),
         None => (labels.describe_state(&props.state, 0), None),
@@ -421,7 +446,7 @@ fn ListRow(props: &ListRowProps) -> Html {
              aria-posinset={props.position.to_string()} aria-setsize={props.setsize.clone()}
              data-index={props.index.to_string()}>
             // Out of the row's own text (its name is what it shows), read as its description.
-            <span id={state_id} class="presence-row__state" aria-hidden="true">{ picture(props, badge) }</span>
+            <span id={state_id} class="presence-row__state" aria-hidden="true">{ picture(props, badge, photo) }</span>
             // The spaces between the parts are text, so that the row's text reads as words
             // ("Ann Available In a call"), as its name does; the layout ignores them.
             <span class="presence-row__text">
@@ -439,14 +464,17 @@ fn ListRow(props: &ListRowProps) -> Html {
     }
 }
 
-/// What stands for the person in a row: the badge, or with `avatars` their initials with the
-/// badge on the corner (the badge still says the status, as the row's description).
+/// What stands for the person in a row: the badge, or with `avatars` their picture (`photo`) or
+/// initials with the badge on the corner (the badge still says the status, as the row's
+/// description).
 #[cfg(feature = "avatar")]
-fn picture(props: &ListRowProps, badge: Html) -> Html {
+fn picture(props: &ListRowProps, badge: Html, photo: Option<AttrValue>) -> Html {
+    use super::avatar::AvatarPicture;
     match &props.avatar {
-        Some(user) => html! {
+        Some(avatar) => html! {
             <span class="presence-avatar">
-                { super::avatar::initials_picture(user, &props.name, 16) }
+                <AvatarPicture user={avatar.user.clone()} name={props.name.clone()} size={16}
+                    src={photo} />
                 <span class="presence-avatar__badge" part="dot">{ badge }</span>
             </span>
         },
@@ -456,6 +484,6 @@ fn picture(props: &ListRowProps, badge: Html) -> Html {
 
 /// What stands for the person in a row: the badge.
 #[cfg(not(feature = "avatar"))]
-fn picture(_props: &ListRowProps, badge: Html) -> Html {
+fn picture(_props: &ListRowProps, badge: Html, _photo: Option<()>) -> Html {
     badge
 }

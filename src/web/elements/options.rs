@@ -29,6 +29,23 @@ fn text(object: &JsValue, name: &str) -> Option<String> {
     field(object, name).and_then(|v| v.as_string())
 }
 
+/// A provider's setting as text: a string (`genesysSource`), or with avatars also a boolean
+/// (Graph's `photos: true`).
+#[cfg(not(feature = "avatar"))]
+fn setting_text(object: &JsValue, name: &str) -> Option<String> {
+    text(object, name)
+}
+
+/// A provider's setting as text: a string (`genesysSource`), or a boolean (Graph's
+/// `photos: true`).
+#[cfg(feature = "avatar")]
+fn setting_text(object: &JsValue, name: &str) -> Option<String> {
+    let value = field(object, name)?;
+    value
+        .as_string()
+        .or_else(|| value.as_bool().map(|b| b.to_string()))
+}
+
 /// A non-negative whole number of at most 2^53, from a JS number.
 fn whole(object: &JsValue, name: &str) -> Option<u64> {
     let value = field(object, name)?.as_f64()?;
@@ -122,7 +139,7 @@ fn source(name: &str, value: &JsValue) -> Result<SourceConfig, PresenceError> {
     config.settings = adapter
         .setting_names()
         .iter()
-        .filter_map(|setting| Some(((*setting).to_owned(), text(value, setting)?)))
+        .filter_map(|setting| Some(((*setting).to_owned(), setting_text(value, setting)?)))
         .collect();
     config.send_cookies = field(value, "sendCookies").and_then(|v| v.as_bool()) == Some(true);
     config.live = field(value, "live").and_then(|v| v.as_bool()) != Some(false);

@@ -1,0 +1,167 @@
+//! People's pictures for avatars (feature `avatar`): each asked for once per store when the
+//! source reads pictures (Graph's `photos`), a few at a time, with the source's credentials, and
+//! kept as object URLs while the store lives.
+
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+
+use wasm_bindgen::JsValue;
+
+use super::Store;
+use crate::core::{Photo, PresenceError, UserId};
+
+/// At most this many pictures are asked for at once; the rest wait their turn.
+const MAX_IN_FLIGHT: usize = 4;
+
+/// Called with a person's picture: an object URL, or `None` for their initials.
+type Ready = Box<dyn FnOnce(Option<Rc<str>>)>;
+
+/// The pictures of one store.
+#[derive(Default)]
+pub(super) struct Photos {
+    known: HashMap<UserId, Known>,
+    queue: VecDeque<UserId>,
+    in_flight: usize,
+    /// Whether a failure was reported on the console (once per store).
+    warned: bool,
+}
+
+enum Known {
+    /// Queued or in flight; these wait for it.
+    Waiting(Vec<Ready>),
+    /// Read: an object URL, or none (no picture, or one that could not be read).
+    Done(Option<Rc<str>>),
+}
+
+impl Drop for Photos {
+    fn drop(&mut self) {
+        for known in self.known.values() {
+            if let Known::Done(Some(url)) = known {
+                let _ = web_sys::Url::revoke_object_url(url);
+            }
+        }
+    }
+}
+
+impl Store {
+    /// `id`'s picture from the service, for an avatar without one of its own: its object URL
+    /// when it is known already; else `None`, and `ready` is called once it is read (with
+    /// `None` when they have none or it could not be read: show their initials). Each person's
+    /// is asked for once per store. A source that does not read pictures answers `None` and
+    /// never calls `ready`.
+    pub fn photo(
+        &self,
+        id: &UserId,
+        ready: impl FnOnce(Option<Rc<str>>) + 'static,
+    ) -> Option<Rc<str>> {
+        {
+            let mut photos = self.0.photos.borrow_mut();
+            match photos.known.get_mut(id) {
+                Some(Known::Done(url)) => return url.clone(),
+                Some(Known::Waiting(waiting)) => {
+                    waiting.push(Box::new(ready));
+                    return None;
+                }
+                None => {}
+            }
+            // A source without pictures plans none.
+            let _planned = self.0.registry.borrow().adapter().plan_photo(id)?;
+            photos
+                .known
+                .insert(id.clone(), Known::Waiting(vec![Box::new(ready)]));
+            photos.queue.push_back(id.clone());
+        }
+        self.next_photos();
+        None
+    }
+
+    /// Starts queued reads while fewer than [`MAX_IN_FLIGHT`] are in flight.
+    fn next_photos(&self) {
+        loop {
+            let id = {
+                let mut photos = self.0.photos.borrow_mut();
+                if photos.in_flight >= MAX_IN_FLIGHT {
+                    return;
+                }
+                let Some(id) = photos.queue.pop_front() else {
+                    return;
+                };
+                photos.in_flight += 1;
+                id
+            };
+            let store = self.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let read = store.read_photo(&id).await;
+                let url = read.as_ref().ok().cloned().flatten();
+                let waiting = {
+                    let mut photos = store.0.photos.borrow_mut();
+                    photos.in_flight = photos.in_flight.saturating_sub(1);
+                    let waiting = match &read {
+                        // No answer: the next avatar of theirs asks again.
+                        Err(PresenceError::Network { .. }) => photos.known.remove(&id),
+                        _ => photos.known.insert(id, Known::Done(url.clone())),
+                    };
+                    if let Err(e) = &read {
+                        if !std::mem::replace(&mut photos.warned, true) {
+                            let text = format!(
+                                "presence-widgets: source `{}`: a picture could not be read \
+                                 (initials are shown): {e}",
+                                store.name()
+                            );
+                            web_sys::console::warn_1(&JsValue::from_str(&text));
+                        }
+                    }
+                    match waiting {
+                        Some(Known::Waiting(w)) => w,
+                        _ => Vec::new(),
+                    }
+                };
+                for ready in waiting {
+                    ready(url.clone());
+                }
+                store.next_photos();
+            });
+        }
+    }
+
+    /// Sends `request` for a picture with the source's credentials (new ones from the callback
+    /// when `renew` is set), counted.
+    async fn send_for_picture(
+        &self,
+        request: &crate::core::HttpRequest,
+        renew: bool,
+    ) -> Result<(crate::core::HttpResponse, Option<web_sys::Blob>), PresenceError> {
+        let credentials = self.credentials(renew).await?;
+        self.0.requests.set(self.0.requests.get() + 1);
+        self.0
+            .transport
+            .send_for_picture(request, credentials.as_ref())
+            .await
+    }
+
+    /// Reads `id`'s picture: its object URL, or `None` when they have none.
+    async fn read_photo(&self, id: &UserId) -> Result<Option<Rc<str>>, PresenceError> {
+        let planned = self.0.registry.borrow().adapter().plan_photo(id);
+        let Some(request) = planned.transpose()? else {
+            return Ok(None);
+        };
+        let (answer, blob) = self.send_for_picture(&request, false).await?;
+        let (answer, blob) = if self.renews_after(answer.status) {
+            self.send_for_picture(&request, true).await?
+        } else {
+            (answer, blob)
+        };
+        let photo = self
+            .0
+            .registry
+            .borrow()
+            .adapter()
+            .read_photo(&request, &answer)?;
+        Ok(match (photo, blob) {
+            (Photo::Picture, Some(blob)) => web_sys::Url::create_object_url_with_blob(&blob)
+                .ok()
+                .map(Rc::from),
+            _ => None,
+        })
+    }
+}
