@@ -1,7 +1,8 @@
 // The page's language: a German list and summary, a French badge inside a shadow root, a badge
-// with its own `lang="ja"`, and a Spanish badge that e2e/languages.test.mjs switches to Italian.
-import init, { configure } from "/pkg/presence_widgets.js";
-import { PROVIDERS, people, simSource, el } from "./providers.js";
+// with its own `lang="ja"`, a German badge whose polls fail until it is stale (its age in words
+// from Intl), and a Spanish badge that e2e/languages.test.mjs switches to Italian.
+import init, { configure, refresh } from "/pkg/presence_widgets.js";
+import { PROVIDERS, people, simSource, el, sim } from "./providers.js";
 
 async function main() {
   const graph = PROVIDERS.find((p) => p.kind === "graph");
@@ -15,13 +16,22 @@ async function main() {
   shadow.append(el("presence-badge", { source: "teams", user: ids[0], "show-label": true }));
   document.querySelector("#japanese .people").append(
     el("presence-badge", { source: "teams", user: ids[1], "show-label": true, lang: "ja" }));
+  const stale = el("presence-badge", { source: "stale", user: ids[3], "show-label": true });
+  document.querySelector("#stale .people").append(stale);
   document.querySelector("#spanish .people").append(
     el("presence-badge", { source: "teams", user: ids[2], "show-label": true }));
   await init();
+  // Polled every second with a token of its own, revoked once the badge has its presence:
+  // stale three seconds later.
+  const token = `languages-stale-${Date.now()}`;
+  const shown = new Promise((resolve) => stale.addEventListener("presence-change", resolve, { once: true }));
   configure({
-    sources: { teams: simSource(graph) },
+    sources: { teams: simSource(graph), stale: simSource(graph, { token, intervalMs: 1000 }) },
     labels: { filter: "Suchen…" },
   });
+  await shown;
+  await sim("POST", "/_sim/auth/revoke", { provider: "graph", token });
+  refresh("stale");
 }
 
 main().catch((error) => {

@@ -88,7 +88,18 @@ export function table_for(tag) {
   const lower = tag.toLowerCase();
   const primary = lower.split("-")[0];
   const key = keys.find((k) => k.toLowerCase() === lower) ?? keys.find((k) => k.toLowerCase().split("-")[0] === primary);
-  return JSON.stringify(key ? tables[key] : {});
+  return JSON.stringify(key ? { ...units(tag), ...tables[key] } : {});
+}
+// An age's words ("{n} Min.") from Intl in the language, the number left to the widget.
+function units(tag) {
+  const words = {};
+  for (const unit of ["second", "minute", "hour"]) {
+    try {
+      words[unit + "s"] = new Intl.NumberFormat(tag, { style: "unit", unit }).formatToParts(7)
+        .map((p) => p.type === "integer" ? "{n}" : p.value).join("");
+    } catch (_) {}
+  }
+  return words;
 }
 // The element's `div.presence-host` in its shadow root (both made where missing), with `sheet`
 // adopted; null when the element cannot have one. Made as the element connects, so that its
