@@ -30,6 +30,8 @@ impl Presence {
 /// activity names (`InAMeeting`, …) and the words below; `{n}`, `{age}`, `{reason}`, `{time}` and
 /// `{query}` are filled in.
 pub const ENGLISH: &[(&str, &str)] = &[
+    // Between the parts of a description ("Busy, in a meeting"); Japanese has "、".
+    ("and", ", "),
     ("outOfOffice", "out of office"),
     ("idle", "idle"),
     ("loading", "Loading status"),
@@ -197,13 +199,13 @@ impl Labels {
         // "Inactive" only repeats "idle".
         let repeats = presence.idle && presence.activity == Some(Activity::Inactive);
         if let Some(activity) = presence.activity.as_ref().filter(|_| !repeats) {
-            add_part(&mut text, &self.activity(activity));
+            self.add_part(&mut text, &self.activity(activity));
         }
         if presence.out_of_office && presence.activity != Some(Activity::OutOfOffice) {
-            add_part(&mut text, &self.text("outOfOffice"));
+            self.add_part(&mut text, &self.text("outOfOffice"));
         }
         if presence.idle {
-            add_part(&mut text, &self.text("idle"));
+            self.add_part(&mut text, &self.text("idle"));
         }
         text
     }
@@ -219,6 +221,18 @@ impl Labels {
         self.fill(key, &[("n", &n.to_string())])
     }
 
+    /// Appends `part` after the separator (`and`: ", ") unless the text already says it (or the
+    /// part says all the text does).
+    fn add_part(&self, text: &mut String, part: &str) {
+        let said = letters(text);
+        let new = letters(part);
+        if new.is_empty() || said.contains(&new) || new.contains(&said) {
+            return;
+        }
+        text.push_str(&self.text("and"));
+        text.push_str(part);
+    }
+
     /// The accessible name of a badge in `state` at `now_ms`: the description, then what is wrong.
     pub fn describe_state(&self, state: &State, now_ms: u64) -> String {
         match state {
@@ -229,11 +243,10 @@ impl Labels {
                 presence, since_ms, ..
             } => {
                 let age = self.age(now_ms.saturating_sub(*since_ms));
-                format!(
-                    "{}, {}",
-                    self.describe(presence),
-                    self.fill("stale", &[("age", &age)])
-                )
+                let mut text = self.describe(presence);
+                text.push_str(&self.text("and"));
+                text.push_str(&self.fill("stale", &[("age", &age)]));
+                text
             }
         }
     }
@@ -271,17 +284,6 @@ impl Labels {
         }
         lines.join("\n")
     }
-}
-
-/// Appends `, part` unless the text already says it (or the part says all the text does).
-fn add_part(text: &mut String, part: &str) {
-    let said = letters(text);
-    let new = letters(part);
-    if new.is_empty() || said.contains(&new) || new.contains(&said) {
-        return;
-    }
-    text.push_str(", ");
-    text.push_str(part);
 }
 
 /// The text in lower case (ASCII) with every space and punctuation mark left out, for comparing
@@ -356,6 +358,29 @@ mod tests {
             tip,
             "Busy, in a meeting\n<img src=x onerror=alert(1)>\n\
              Not updated for 3 min: graph: network error: refused"
+        );
+    }
+
+    #[test]
+    fn parts_are_joined_by_the_languages_separator() {
+        let japanese = Labels::from_pairs([
+            ("and", "、"),
+            ("Busy", "取り込み中"),
+            ("InAMeeting", "会議中"),
+            ("stale", "{age}前から更新なし"),
+            ("minutes", "{n} 分"),
+        ]);
+        let mut p = Presence::new("u".into(), ProviderKind::Graph, Availability::Busy);
+        p.activity = Some(Activity::InAMeeting);
+        assert_eq!(japanese.describe(&p), "取り込み中、会議中");
+        let stale = State::Stale {
+            presence: p,
+            error: PresenceError::Config("x".into()),
+            since_ms: 0,
+        };
+        assert_eq!(
+            japanese.describe_state(&stale, 180_000),
+            "取り込み中、会議中、3 分前から更新なし"
         );
     }
 

@@ -90,7 +90,7 @@ pub fn StateAvatar(props: &StateAvatarProps) -> Html {
     let size = props.size.clamp(10, 32);
     let name = name_of(props);
     let view = BadgeView::of(&props.state, false, &labels, now);
-    let spoken = format!("{name}, {}", view.spoken);
+    let spoken = format!("{name}{}{}", labels.text("and"), view.spoken);
     html! {
         <span ref={props.root.clone()} class={classes!("presence-avatar", "presence-badge", view.variant)}
             part="base" role="img" aria-label={spoken} title={view.tooltip}>
