@@ -1,7 +1,8 @@
 // <presence-avatar> in the package's live entry (www/avatars.html), in Chromium and Firefox:
 // initials on each person's colour or their picture, the badge on the corner, one image named by
 // the person's name and status (in German under lang="de"), a picture that fails gives way to
-// the initials, presence-change on the element, a list with `avatars`, Graph's own photos read
+// the initials, presence-change on the element, attributes set as properties changing the
+// person and the picture, a list with `avatars`, Graph's own photos read
 // once per person (a blob: picture, initials for someone without one); axe-core's rules;
 // screenshots light and dark.
 import { describe, test } from "node:test";
@@ -124,6 +125,31 @@ describe("<presence-avatar>", () => {
           assert.equal(await asked() - askedBefore, 4, "one request per person, shown twice or not");
           await axeClean(page);
           await page.screenshot({ path: join(SCREENSHOTS, `avatars-${name}-${scheme}.png`), fullPage: true });
+          // Its attributes (set as properties, as frameworks do) change what it shows: another
+          // person with a name of the page's and no picture, then a picture again.
+          const first = shown.find((a) => a.section === "people").user;
+          await page.evaluate((user) => {
+            const avatar = document.getElementById("portrait");
+            avatar.user = user;
+            avatar.name = "Zoë Quinn";
+            avatar.src = null;
+          }, first);
+          const said = `Zoë Quinn, ${ENGLISH[users.get(first).availability]}`;
+          try {
+            await page.waitForFunction((said) => {
+              const root = document.getElementById("portrait").shadowRoot;
+              return root.querySelector(".presence-avatar__initials")?.dataset.initials === "ZQ"
+                && !root.querySelector("img")
+                && root.querySelector(".presence-avatar").getAttribute("aria-label").startsWith(said);
+            }, { timeout: 10000, polling: 100 }, said);
+          } catch {
+            throw new Error(`the avatar did not follow its attributes: ${JSON.stringify((await avatars(page)).find((a) => a.id === "portrait"))}`);
+          }
+          await page.evaluate(() => { document.getElementById("portrait").src = "people/portrait.svg"; });
+          await page.waitForFunction(() => {
+            const img = document.getElementById("portrait").shadowRoot.querySelector("img");
+            return img?.complete && img.naturalWidth > 0;
+          }, { timeout: 10000, polling: 100 });
           assert.deepEqual(problems.filter((p) => p.startsWith("uncaught")), []);
         } finally {
           await session.close();

@@ -21,6 +21,8 @@
 //! the package's Custom Elements Manifest (`custom-elements.json`) are made from it. Events
 //! bubble and are composed.
 
+#[cfg(feature = "avatar")]
+mod avatar;
 mod badge;
 pub mod host;
 pub mod options;

@@ -2,8 +2,8 @@
 //!
 //! The transport adds the credentials' headers, never sends cookies unless asked, aborts a request
 //! that outlives its timeout through an `AbortController`, checks nothing about the status (fetch
-//! resolves on 404 and 500 alike) and reads the body as text for the adapter to parse (a
-//! picture's, as a `Blob`).
+//! resolves on 404 and 500 alike) and reads the body as text for the adapter to parse. A picture
+//! (feature `avatar`) is fetched by a small JS function, its body kept as a `Blob`.
 
 use gloo_net::http::{Headers, Method as GlooMethod, RequestBuilder};
 use gloo_timers::callback::Timeout;
@@ -14,64 +14,6 @@ use crate::core::{Credentials, HttpRequest, HttpResponse, Method, PresenceError}
 
 /// How long a request may take before it is aborted, unless the source says otherwise.
 pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
-
-/// Sends `$request` with `$credentials` inside a `Transport`'s async fn, and binds there the
-/// answer (`$response`, its body still to read), when it was sent (`$requested_at_ms`), the
-/// closure that names a network error (`$network`) and the timer that aborts the request until
-/// it is dropped (`$timer`). `?` returns the errors. A macro rather than a function or a nested
-/// future: either made the default entry 0.1 KB of gzip bigger.
-macro_rules! fetch {
-    ($self:ident, $request:ident, $credentials:ident =>
-        $response:ident, $requested_at_ms:ident, $network:ident, $timer:ident) => {
-        let provider = $request.endpoint.provider();
-        let $network = |message: String| PresenceError::Network { provider, message };
-        let network = $network;
-
-        let headers = web_sys::Headers::new().map_err(|e| network(describe(&e)))?;
-        let auth = $credentials.map(Credentials::headers).unwrap_or_default();
-        for (name, value) in $request.headers.iter().chain(auth.iter()) {
-            headers.append(name, value).map_err(|_| {
-                // Never echo the value: it may be a token.
-                PresenceError::Config(format!("{provider}: the browser refused the {name} header"))
-            })?;
-        }
-
-        let controller = AbortController::new().map_err(|e| network(describe(&e)))?;
-        let method = match $request.method {
-            Method::Get => GlooMethod::GET,
-            Method::Post => GlooMethod::POST,
-            Method::Put => GlooMethod::PUT,
-            Method::Patch => GlooMethod::PATCH,
-        };
-        let credentials_mode = if $self.send_cookies {
-            RequestCredentials::Include
-        } else {
-            RequestCredentials::Omit
-        };
-        let builder = RequestBuilder::new(&$request.url)
-            .method(method)
-            .headers(Headers::from_raw(headers))
-            .credentials(credentials_mode)
-            .abort_signal(Some(&controller.signal()));
-        let built = match &$request.body {
-            Some(body) => builder.body(body.as_str()),
-            None => builder.build(),
-        }
-        .map_err(|e| network(e.to_string()))?;
-
-        // Aborts the request when the time runs out; cleared when dropped, once the body is in.
-        let aborter = controller.clone();
-        let $timer = Timeout::new($self.timeout_ms, move || aborter.abort());
-        let $requested_at_ms = now_ms();
-        let $response = built.send().await.map_err(|e| {
-            if controller.signal().aborted() {
-                network(format!("no answer within {} ms", $self.timeout_ms))
-            } else {
-                network(e.to_string())
-            }
-        })?;
-    };
-}
 
 /// How requests leave the page.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,7 +46,52 @@ impl Transport {
         request: &HttpRequest,
         credentials: Option<&Credentials>,
     ) -> Result<HttpResponse, PresenceError> {
-        fetch!(self, request, credentials => response, requested_at_ms, network, _timer);
+        let provider = request.endpoint.provider();
+        let network = |message: String| PresenceError::Network { provider, message };
+
+        let headers = web_sys::Headers::new().map_err(|e| network(describe(&e)))?;
+        let auth = credentials.map(Credentials::headers).unwrap_or_default();
+        for (name, value) in request.headers.iter().chain(auth.iter()) {
+            headers.append(name, value).map_err(|_| {
+                // Never echo the value: it may be a token.
+                PresenceError::Config(format!("{provider}: the browser refused the {name} header"))
+            })?;
+        }
+
+        let controller = AbortController::new().map_err(|e| network(describe(&e)))?;
+        let method = match request.method {
+            Method::Get => GlooMethod::GET,
+            Method::Post => GlooMethod::POST,
+            Method::Put => GlooMethod::PUT,
+            Method::Patch => GlooMethod::PATCH,
+        };
+        let credentials_mode = if self.send_cookies {
+            RequestCredentials::Include
+        } else {
+            RequestCredentials::Omit
+        };
+        let builder = RequestBuilder::new(&request.url)
+            .method(method)
+            .headers(Headers::from_raw(headers))
+            .credentials(credentials_mode)
+            .abort_signal(Some(&controller.signal()));
+        let built = match &request.body {
+            Some(body) => builder.body(body.as_str()),
+            None => builder.build(),
+        }
+        .map_err(|e| network(e.to_string()))?;
+
+        // Aborts the request when the time runs out; cleared when dropped, once the body is in.
+        let aborter = controller.clone();
+        let _timer = Timeout::new(self.timeout_ms, move || aborter.abort());
+        let requested_at_ms = now_ms();
+        let response = built.send().await.map_err(|e| {
+            if controller.signal().aborted() {
+                network(format!("no answer within {} ms", self.timeout_ms))
+            } else {
+                network(e.to_string())
+            }
+        })?;
         let status = response.status();
         let headers = response.headers().entries().collect();
         let body = response.text().await.map_err(|e| network(e.to_string()))?;
@@ -115,39 +102,88 @@ impl Transport {
             requested_at_ms: Some(requested_at_ms),
         })
     }
+}
 
-    /// Sends a request for a picture: a 2xx answer's body is kept as a `Blob` (the answer's
-    /// text is then empty), any other answer's is read as text for the adapter (feature
-    /// `avatar`).
+// `fetch_picture(url, headers, cookies, ms)`: as `Transport::send` sends, the answer as
+// `[status, [[name, value], …], body]`, the body a `Blob` for a 2xx answer and text otherwise.
+// In JS, so that the package's live entry carries no second copy of the request's making.
+#[cfg(feature = "avatar")]
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+export async function fetch_picture(url, headers, cookies, ms) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), ms);
+  try {
+    const answer = await fetch(url, { headers, credentials: cookies ? "include" : "omit", signal: controller.signal });
+    return [String(answer.status), [...answer.headers], answer.ok ? await answer.blob() : await answer.text()];
+  } catch (e) {
+    throw new Error(controller.signal.aborted ? `no answer within ${ms} ms` : String(e?.message ?? e));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    async fn fetch_picture(
+        url: &str,
+        headers: js_sys::Array,
+        cookies: bool,
+        ms: u32,
+    ) -> Result<JsValue, JsValue>;
+}
+
+#[cfg(feature = "avatar")]
+impl Transport {
+    /// Sends a request for a picture as [`Transport::send`] sends any: a 2xx answer's body is
+    /// kept as a `Blob` (the answer's text is then empty), any other answer's is read as text
+    /// for the adapter.
     ///
     /// # Errors
     /// As [`Transport::send`].
-    #[cfg(feature = "avatar")]
     pub async fn send_for_picture(
         &self,
         request: &HttpRequest,
         credentials: Option<&Credentials>,
     ) -> Result<(HttpResponse, Option<web_sys::Blob>), PresenceError> {
-        fetch!(self, request, credentials => response, requested_at_ms, network, _timer);
-        let mut answer = HttpResponse {
-            status: response.status(),
-            headers: response.headers().entries().collect(),
-            body: String::new(),
-            requested_at_ms: Some(requested_at_ms),
-        };
-        if !response.ok() {
-            answer.body = response.text().await.map_err(|e| network(e.to_string()))?;
-            return Ok((answer, None));
-        }
-        let promise = web_sys::Response::from(response)
-            .blob()
-            .map_err(|e| network(describe(&e)))?;
-        let blob = wasm_bindgen_futures::JsFuture::from(promise)
+        let provider = request.endpoint.provider();
+        let network = |message: String| PresenceError::Network { provider, message };
+        let auth = credentials.map(Credentials::headers).unwrap_or_default();
+        let headers: js_sys::Array = request
+            .headers
+            .iter()
+            .chain(auth.iter())
+            .map(|(name, value)| {
+                js_sys::Array::of2(&JsValue::from_str(name), &JsValue::from_str(value))
+            })
+            .collect();
+        let requested_at_ms = now_ms();
+        let answer = fetch_picture(&request.url, headers, self.send_cookies, self.timeout_ms)
             .await
-            .map_err(|e| network(describe(&e)))?
-            .dyn_into::<web_sys::Blob>()
-            .map_err(|_| network("the body is not a Blob".to_owned()))?;
-        Ok((answer, Some(blob)))
+            .map_err(|e| network(describe(&e)))?;
+        let answer = js_sys::Array::from(&answer);
+        let status = answer
+            .get(0)
+            .as_string()
+            .and_then(|s| s.parse::<u16>().ok())
+            .ok_or_else(|| network("the answer has no status".to_owned()))?;
+        let headers = js_sys::Array::from(&answer.get(1))
+            .iter()
+            .filter_map(|pair| {
+                let pair = js_sys::Array::from(&pair);
+                Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+            })
+            .collect();
+        let body = answer.get(2);
+        let text = body.as_string();
+        Ok((
+            HttpResponse {
+                status,
+                headers,
+                body: text.unwrap_or_default(),
+                requested_at_ms: Some(requested_at_ms),
+            },
+            body.dyn_into::<web_sys::Blob>().ok(),
+        ))
     }
 }
 

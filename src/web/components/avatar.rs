@@ -7,7 +7,7 @@ use super::badge::{ticks, BadgeView};
 use super::icon::icon;
 use super::style::use_stylesheet;
 use crate::core::avatar::{colour, initials};
-use crate::core::State;
+use crate::core::{Labels, State};
 use crate::web::hooks::{use_clock, use_labels, use_photo};
 use crate::web::use_presence;
 
@@ -88,9 +88,9 @@ pub fn StateAvatar(props: &StateAvatarProps) -> Html {
     let labels = use_labels();
     let now = use_clock(ticks(&props.state));
     let size = props.size.clamp(10, 32);
-    let name = name_of(props);
+    let name = name_of(props.name.as_ref(), &props.state, &props.user);
     let view = BadgeView::of(&props.state, false, &labels, now);
-    let spoken = format!("{name}{}{}", labels.text("and"), view.spoken);
+    let spoken = spoken(&name, &view, &labels);
     html! {
         <span ref={props.root.clone()} class={classes!("presence-avatar", "presence-badge", view.variant)}
             part="base" role="img" aria-label={spoken} title={view.tooltip}>
@@ -137,17 +137,22 @@ pub(crate) fn AvatarPicture(props: &AvatarPictureProps) -> Html {
     }
 }
 
-/// The name an avatar shows: the page's, else the service's display name, else the id.
-fn name_of(props: &StateAvatarProps) -> AttrValue {
-    if let Some(name) = props.name.as_ref().filter(|n| !n.trim().is_empty()) {
+/// The name an avatar shows: the page's (`name`), else the service's display name, else the id
+/// (`user`).
+pub(crate) fn name_of(name: Option<&AttrValue>, state: &State, user: &AttrValue) -> AttrValue {
+    if let Some(name) = name.filter(|n| !n.trim().is_empty()) {
         return name.clone();
     }
-    props
-        .state
+    state
         .presence()
         .and_then(|p| p.display_name.clone())
         .filter(|n| !n.trim().is_empty())
-        .map_or_else(|| props.user.clone(), AttrValue::from)
+        .map_or_else(|| user.clone(), AttrValue::from)
+}
+
+/// What an avatar says: the name, then what its badge says ("Amélie Silva, Busy, in a meeting").
+pub(crate) fn spoken(name: &str, view: &BadgeView, labels: &Labels) -> String {
+    format!("{name}{}{}", labels.text("and"), view.spoken)
 }
 
 /// `name`'s initials in white on `user`'s colour, twice the badge's `size` wide: an avatar

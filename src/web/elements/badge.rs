@@ -119,8 +119,8 @@ pub(crate) struct Inner {
 }
 
 /// The description of the icon for `look` that `paint` builds it from: the svg's attributes, then
-/// each shape's.
-fn icon(look: Look) -> String {
+/// each shape's (also the avatar's `paint_avatar`).
+pub(crate) fn icon(look: Look) -> String {
     let mut out = String::from("svg");
     let pair = |out: &mut String, name: &str, value: &str| {
         out.push(';');

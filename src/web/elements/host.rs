@@ -14,6 +14,8 @@ use web_sys::HtmlElement;
 use yew::prelude::*;
 use yew::AppHandle;
 
+#[cfg(feature = "avatar")]
+use super::avatar::{AvatarDom, Person};
 use super::badge::{BadgeDom, WeakBadge};
 use crate::core::json::{string_map, Object};
 use crate::core::{Labels, PresenceError, State, UserId};
@@ -379,12 +381,9 @@ pub(crate) fn Host(props: &HostProps) -> Html {
             <crate::web::PresenceStatusPicker source={a.source.clone()}
                 user={a.users.get(0).cloned().unwrap_or_default()} size={a.size} />
         },
+        // Drawn without yew (`avatar.rs`); never given to a Host.
         #[cfg(feature = "avatar")]
-        Tag::Avatar => html! {
-            <crate::web::PresenceAvatar source={a.source.clone()}
-                user={a.users.get(0).cloned().unwrap_or_default()}
-                name={a.person.0.clone()} src={a.person.1.clone()} size={a.size} />
-        },
+        Tag::Avatar => Html::default(),
     };
     // The context itself rather than a `PresenceProvider` around it: one component less in
     // every page's download.
@@ -401,6 +400,9 @@ enum Body {
     App(AppHandle<Host>),
     /// A badge: its DOM, and the subscription that keeps it current (none without a store).
     Badge(BadgeDom, Option<Subscription>),
+    /// An avatar: its DOM, and the subscription that keeps it current (none without a store).
+    #[cfg(feature = "avatar")]
+    Avatar(AvatarDom, Option<Subscription>),
 }
 
 struct Instance {
@@ -639,6 +641,12 @@ fn connect(
             badge.attach(host);
             (Body::Badge(badge, subscription), Vec::new())
         }
+        #[cfg(feature = "avatar")]
+        Tag::Avatar => {
+            let avatar = AvatarDom::new(host, person(&props));
+            let subscription = follow_avatar(&avatar, &element, &props);
+            (Body::Avatar(avatar, subscription), Vec::new())
+        }
         _ => {
             let events = events(&element, &props);
             let app = yew::Renderer::<Host>::with_root_and_props(host, props.clone()).render();
@@ -647,7 +655,7 @@ fn connect(
     };
     let waiting = match &body {
         Body::Badge(badge, _) => Some(badge.weak()),
-        Body::App(_) => None,
+        _ => None,
     };
     put(
         id,
@@ -664,21 +672,75 @@ fn connect(
 /// Keeps `badge` showing its person's state at the element's store (an error without one), and
 /// tells the page of each change with the element's events: one subscription for both.
 fn follow(badge: &BadgeDom, element: &HtmlElement, props: &HostProps) -> Option<Subscription> {
+    let drawn = badge.clone();
+    follow_with(move |state| drawn.show(state), element, props)
+}
+
+/// Has `show` show the element's person's state at its store (an error without one), at once and
+/// at each change, and tells the page of each change with the element's events.
+fn follow_with(
+    show: impl Fn(State) + Clone + 'static,
+    element: &HtmlElement,
+    props: &HostProps,
+) -> Option<Subscription> {
     let a = &props.attributes;
     let user = UserId::new(a.users.get(0).map(|u| u.to_string()).unwrap_or_default());
     let Some(store) = props.stores.get(&a.source) else {
         missing(element, props);
-        badge.show(State::Error(props.stores.missing(&a.source)));
+        show(State::Error(props.stores.missing(&a.source)));
         return None;
     };
-    let drawn = badge.clone();
+    let shown = show.clone();
     let tell = teller(element, &a.source);
     let subscription = store.subscribe(&user, move |id, state| {
-        drawn.show(state.clone());
+        shown(state.clone());
         tell(id, state);
     });
-    badge.show(store.state(&user));
+    show(store.state(&user));
     Some(subscription)
+}
+
+/// Whom an avatar element shows, from its attributes and words.
+#[cfg(feature = "avatar")]
+fn person(props: &HostProps) -> Person {
+    let a = &props.attributes;
+    Person {
+        user: a.users.get(0).cloned().unwrap_or_default(),
+        name: a.person.0.clone(),
+        src: a.person.1.clone(),
+        size: a.size,
+        labels: props.labels.clone(),
+    }
+}
+
+/// As [`follow`], for an avatar; and unless the page gives its picture, asks the store for the
+/// one the source reads (Graph's `photos`).
+#[cfg(feature = "avatar")]
+fn follow_avatar(
+    avatar: &AvatarDom,
+    element: &HtmlElement,
+    props: &HostProps,
+) -> Option<Subscription> {
+    let drawn = avatar.clone();
+    let subscription = follow_with(move |state| drawn.show(state), element, props);
+    let a = &props.attributes;
+    let store = props.stores.get(&a.source);
+    let photo = match store {
+        Some(store) if person(props).given().is_none() => {
+            let user = UserId::new(a.users.get(0).map(|u| u.to_string()).unwrap_or_default());
+            let weak = avatar.weak();
+            let asked = user.clone();
+            store.photo(&user, move |photo| {
+                // Unless the element shows someone else by now.
+                if let Some(avatar) = AvatarDom::upgrade(&weak).filter(|a| a.shows(&asked)) {
+                    avatar.show_photo(photo);
+                }
+            })
+        }
+        _ => None,
+    };
+    avatar.show_photo(photo);
+    subscription
 }
 
 /// Lets go of the element's people once the current task is over, unless it was connected again
@@ -749,6 +811,16 @@ fn update(id: u32, attributes_changed: bool) {
                 }
                 let a = &props.attributes;
                 badge.set(props.labels.clone(), a.size, a.show_label);
+            }
+            #[cfg(feature = "avatar")]
+            Body::Avatar(avatar, subscription) => {
+                avatar.set(person(&props));
+                if sources_changed
+                    || props.attributes.person.1 != instance.props.attributes.person.1
+                {
+                    // The new one first: a person in both keeps their presence.
+                    *subscription = follow_avatar(avatar, &instance.element, &props);
+                }
             }
         }
         instance.props = props;

@@ -2,7 +2,6 @@
 //! source reads pictures (Graph's `photos`), a few at a time, with the source's credentials, and
 //! kept as object URLs while the store lives.
 
-use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
 use wasm_bindgen::JsValue;
@@ -16,26 +15,34 @@ const MAX_IN_FLIGHT: usize = 4;
 /// Called with a person's picture: an object URL, or `None` for their initials.
 type Ready = Box<dyn FnOnce(Option<Rc<str>>)>;
 
-/// The pictures of one store.
+/// The pictures of one store, in the order they were first asked for (a page shows a few
+/// hundred people at most: a list is smaller than a map here).
 #[derive(Default)]
 pub(super) struct Photos {
-    known: HashMap<UserId, Known>,
-    queue: VecDeque<UserId>,
+    known: Vec<(UserId, Known)>,
     in_flight: usize,
     /// Whether a failure was reported on the console (once per store).
     warned: bool,
 }
 
 enum Known {
-    /// Queued or in flight; these wait for it.
-    Waiting(Vec<Ready>),
+    /// Waiting its turn (`false`) or asked for (`true`); these wait for it.
+    Waiting(bool, Vec<Ready>),
     /// Read: an object URL, or none (no picture, or one that could not be read).
     Done(Option<Rc<str>>),
 }
 
+impl Photos {
+    fn get(&mut self, id: &UserId) -> Option<&mut Known> {
+        self.known
+            .iter_mut()
+            .find_map(|(k, known)| (k == id).then_some(known))
+    }
+}
+
 impl Drop for Photos {
     fn drop(&mut self) {
-        for known in self.known.values() {
+        for (_, known) in &self.known {
             if let Known::Done(Some(url)) = known {
                 let _ = web_sys::Url::revoke_object_url(url);
             }
@@ -56,9 +63,9 @@ impl Store {
     ) -> Option<Rc<str>> {
         {
             let mut photos = self.0.photos.borrow_mut();
-            match photos.known.get_mut(id) {
+            match photos.get(id) {
                 Some(Known::Done(url)) => return url.clone(),
-                Some(Known::Waiting(waiting)) => {
+                Some(Known::Waiting(_, waiting)) => {
                     waiting.push(Box::new(ready));
                     return None;
                 }
@@ -68,14 +75,13 @@ impl Store {
             let _planned = self.0.registry.borrow().adapter().plan_photo(id)?;
             photos
                 .known
-                .insert(id.clone(), Known::Waiting(vec![Box::new(ready)]));
-            photos.queue.push_back(id.clone());
+                .push((id.clone(), Known::Waiting(false, vec![Box::new(ready)])));
         }
         self.next_photos();
         None
     }
 
-    /// Starts queued reads while fewer than [`MAX_IN_FLIGHT`] are in flight.
+    /// Starts the reads waiting their turn while fewer than [`MAX_IN_FLIGHT`] are in flight.
     fn next_photos(&self) {
         loop {
             let id = {
@@ -83,9 +89,15 @@ impl Store {
                 if photos.in_flight >= MAX_IN_FLIGHT {
                     return;
                 }
-                let Some(id) = photos.queue.pop_front() else {
+                let Some((id, Known::Waiting(asked, _))) = photos
+                    .known
+                    .iter_mut()
+                    .find(|(_, k)| matches!(k, Known::Waiting(false, _)))
+                else {
                     return;
                 };
+                *asked = true;
+                let id = id.clone();
                 photos.in_flight += 1;
                 id
             };
@@ -96,11 +108,6 @@ impl Store {
                 let waiting = {
                     let mut photos = store.0.photos.borrow_mut();
                     photos.in_flight = photos.in_flight.saturating_sub(1);
-                    let waiting = match &read {
-                        // No answer: the next avatar of theirs asks again.
-                        Err(PresenceError::Network { .. }) => photos.known.remove(&id),
-                        _ => photos.known.insert(id, Known::Done(url.clone())),
-                    };
                     if let Err(e) = &read {
                         if !std::mem::replace(&mut photos.warned, true) {
                             let text = format!(
@@ -111,9 +118,19 @@ impl Store {
                             web_sys::console::warn_1(&JsValue::from_str(&text));
                         }
                     }
+                    let at = photos.known.iter().position(|(k, _)| *k == id);
+                    let entry = at.and_then(|at| photos.known.get_mut(at));
+                    let waiting = match entry {
+                        Some((_, known)) => std::mem::replace(known, Known::Done(url.clone())),
+                        None => Known::Done(None),
+                    };
+                    // No answer: the next avatar of theirs asks again.
+                    if let (Err(PresenceError::Network { .. }), Some(at)) = (&read, at) {
+                        photos.known.remove(at);
+                    }
                     match waiting {
-                        Some(Known::Waiting(w)) => w,
-                        _ => Vec::new(),
+                        Known::Waiting(_, w) => w,
+                        Known::Done(_) => Vec::new(),
                     }
                 };
                 for ready in waiting {
