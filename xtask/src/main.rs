@@ -737,15 +737,17 @@ fn bench(args: &[String]) -> Result<(), String> {
     let mut with_push = None;
     if step(
         8,
-        "Push against polling in Chromium and Firefox: change to badge, quiet-page requests (e2e/bench/push.mjs)",
+        "The live entry: push against polling in Chromium and Firefox (change to badge, quiet-page requests: e2e/bench/push.mjs); 600 avatars drawn in Chromium (e2e/bench/avatars.mjs)",
     ) {
         let live = package::live_dir();
         with_push = Some(package::build_live()?);
-        figures.extend(browser_bench(
-            "bench/push.mjs",
-            &live.display().to_string(),
-            STILL_WORLD,
-        )?);
+        for script in ["bench/push.mjs", "bench/avatars.mjs"] {
+            figures.extend(browser_bench(
+                script,
+                &live.display().to_string(),
+                STILL_WORLD,
+            )?);
+        }
     }
 
     if step(

@@ -37,15 +37,23 @@ function svg(tag, attributes) {
   for (let i = 0; i + 1 < attributes.length; i += 2) made.setAttribute(attributes[i], attributes[i + 1]);
   return made;
 }
+// The initials' frame for each colour and size, built once and cloned.
+const frames = new Map();
 function initials(letters, colour, size) {
-  const span = document.createElement("span");
-  span.className = `presence-avatar__initials presence-avatar__initials--${size}`;
-  span.setAttribute("part", "picture");
+  const key = colour + size;
+  let frame = frames.get(key);
+  if (!frame) {
+    frame = document.createElement("span");
+    frame.className = `presence-avatar__initials presence-avatar__initials--${size}`;
+    frame.setAttribute("part", "picture");
+    const side = String(size * 2);
+    const circle = svg("svg", ["width", side, "height", side, "viewBox", "0 0 40 40", "aria-hidden", "true"]);
+    circle.append(svg("circle", ["cx", "20", "cy", "20", "r", "20", "fill", colour]));
+    frame.append(circle);
+    frames.set(key, frame);
+  }
+  const span = frame.cloneNode(true);
   span.dataset.initials = letters;
-  const side = String(size * 2);
-  const circle = svg("svg", ["width", side, "height", side, "viewBox", "0 0 40 40", "aria-hidden", "true"]);
-  circle.append(svg("circle", ["cx", "20", "cy", "20", "r", "20", "fill", colour]));
-  span.append(circle);
   return span;
 }
 export function paint_avatar(host, base, classes, title, spoken, icon, size, src, letters, colour) {
@@ -200,8 +208,15 @@ impl AvatarDom {
 
     /// Shows the picture the source read for them (`None`: none, their initials).
     pub(crate) fn show_photo(&self, photo: Option<Rc<str>>) {
-        self.0.borrow_mut().photo = photo;
-        self.draw();
+        let changed = {
+            let mut a = self.0.borrow_mut();
+            let changed = a.photo != photo;
+            a.photo = photo;
+            changed
+        };
+        if changed {
+            self.draw();
+        }
     }
 
     /// Takes the element's attributes and words.
