@@ -789,11 +789,23 @@ mod avatars {
         // The sim gives everyone a picture but every fourth person (positions 3, 7, …).
         let (with, without) = (ids[240].clone(), ids[243].clone());
         let (asked_before, _) = counted("graph", "users/photo").await;
+        // A token callback, as a signed-in page has: the pictures wait for its first answer
+        // (the first poll's) instead of each asking it.
+        let calls = std::rc::Rc::new(std::cell::Cell::new(0_u32));
+        let counter = calls.clone();
+        let callback = presence_widgets::web::Auth::Callback(std::rc::Rc::new(move || {
+            counter.set(counter.get() + 1);
+            Box::pin(async {
+                Ok(presence_widgets::core::Credentials::Bearer(
+                    presence_widgets::core::Secret::new("photos"),
+                ))
+            })
+        }));
         let mut config = presence_widgets::web::SourceConfig::new(
             "photos-test",
             ProviderKind::Graph,
             &format!("{}/graph/v1.0", sim()),
-            bearer("photos"),
+            callback,
         );
         config.settings = vec![("photos".into(), "true".into())];
         config.share_tabs = false;
@@ -849,8 +861,10 @@ mod avatars {
                 .next(),
             Some("Ann Lee")
         );
-        // One request per person without a `src` of the page's, however often they are shown.
+        // One request per person without a `src` of the page's, however often they are shown;
+        // one call of the token callback for the presences and the pictures.
         let (asked, _) = counted("graph", "users/photo").await;
         assert_eq!(asked - asked_before, 2);
+        assert_eq!(calls.get(), 1);
     }
 }

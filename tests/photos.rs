@@ -201,6 +201,7 @@ async fn the_sim_serves_pictures_and_image_not_found() {
     let request = graph.plan_photo(&UserId::new("nobody")).unwrap().unwrap();
     let response = send(&base, &request, &token).await;
     assert_eq!(graph.read_photo(&request, &response), Ok(Photo::Missing));
+    assert!(response.body.contains("Request_ResourceNotFound"));
     // Without a token: Graph's 401, a typed error.
     let request = graph.plan_photo(&ids[0]).unwrap().unwrap();
     let path = request.url.strip_prefix(&base).unwrap();

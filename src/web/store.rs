@@ -675,6 +675,9 @@ impl Store {
             .adapter()
             .check_credentials(&credentials)?;
         *self.0.credentials.borrow_mut() = Some(credentials.clone());
+        // The pictures waited for the first credentials.
+        #[cfg(feature = "avatar")]
+        self.next_photos();
         Ok(Some(credentials))
     }
 

@@ -109,7 +109,12 @@ impl Transport {
 // In JS, so that the package's live entry carries no second copy of the request's making.
 #[cfg(feature = "avatar")]
 #[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
-export async function fetch_picture(url, headers, cookies, ms) {
+export async function fetch_picture(url, pairs, cookies, ms) {
+  const headers = new Headers();
+  for (const [name, value] of pairs) {
+    // Never echo the value: it may be a token.
+    try { headers.append(name, value); } catch (_) { throw new Error(`the browser refused the ${name} header`); }
+  }
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), ms);
   try {
@@ -126,7 +131,7 @@ extern "C" {
     #[wasm_bindgen(catch)]
     async fn fetch_picture(
         url: &str,
-        headers: js_sys::Array,
+        pairs: js_sys::Array,
         cookies: bool,
         ms: u32,
     ) -> Result<JsValue, JsValue>;

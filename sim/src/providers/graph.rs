@@ -171,9 +171,9 @@ async fn me_presence(
     .await
 }
 
-/// `GET /users/{id}/photo/$value`: the person's picture as the image itself, or for someone
-/// without one (every fourth person, [`Person::photo`]) or an unknown id, 404 `ImageNotFound` as
-/// Graph answers it. The sim's pictures are SVG (Graph stores JPEG mostly; a client reads either
+/// `GET /users/{id}/photo/$value`: the person's picture as the image itself; for someone
+/// without one (every fourth person, [`Person::photo`]) 404 `ImageNotFound` as Graph answers it,
+/// and for an id it does not know 404 `Request_ResourceNotFound`. The sim's pictures are SVG (Graph stores JPEG mostly; a client reads either
 /// as an image by its `Content-Type`).
 async fn user_photo(
     State(app): State<App>,
@@ -192,12 +192,22 @@ async fn user_photo(
                 headers: Vec::new(),
                 ids: 1,
             },
-            _ => error(
+            Some(_) => error(
                 G,
                 404,
                 "ImageNotFound",
                 "Exception of type 'Microsoft.Fast.Profile.Core.Exception.ImageNotFoundException' \
                  was thrown.",
+            )
+            .counting(1),
+            None => error(
+                G,
+                404,
+                "Request_ResourceNotFound",
+                &format!(
+                    "Resource '{id}' does not exist or one of its queried reference-property \
+                     objects are not present."
+                ),
             )
             .counting(1),
         }

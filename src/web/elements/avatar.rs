@@ -70,6 +70,8 @@ export function paint_avatar(host, base, classes, title, spoken, icon, size, src
   base.setAttribute("class", classes);
   base.setAttribute("title", title);
   base.setAttribute("aria-label", spoken);
+  // What a picture that fails gives way to: the initials as they are when it fails.
+  base.initials = [letters, colour, size];
   const dot = base.lastElementChild;
   if (icon !== undefined) {
     const key = icon + size;
@@ -90,20 +92,24 @@ export function paint_avatar(host, base, classes, title, spoken, icon, size, src
   const key = `${shown ?? `${letters} ${colour}`} ${size}`;
   if (base.picture !== key) {
     base.picture = key;
-    let picture = initials(letters, colour, size);
+    let picture;
     if (shown) {
-      const fallback = picture;
       picture = document.createElement("img");
       picture.className = "presence-avatar__picture";
       picture.setAttribute("part", "picture");
       picture.alt = "";
       picture.width = picture.height = size * 2;
       picture.onerror = () => {
+        // A picture replaced meanwhile says nothing of the one shown now.
+        if (!picture.isConnected) return;
+        const [letters, colour, size] = base.initials;
         base.failed = shown;
         base.picture = `${letters} ${colour} ${size}`;
-        picture.replaceWith(fallback);
+        picture.replaceWith(initials(letters, colour, size));
       };
       picture.src = shown;
+    } else {
+      picture = initials(letters, colour, size);
     }
     if (dot.previousElementSibling) dot.previousElementSibling.replaceWith(picture);
     else base.prepend(picture);
@@ -145,6 +151,8 @@ pub(crate) struct Inner {
     person: Person,
     /// The picture the source read for them (Graph's `photos`), once read.
     photo: Option<Rc<str>>,
+    /// Which ask for the picture is current (see [`AvatarDom::ask`]).
+    asked: u32,
     /// Draws a stale avatar again as it ages.
     ticker: Option<Interval>,
 }
@@ -181,6 +189,7 @@ impl AvatarDom {
             state: State::Loading,
             person,
             photo: None,
+            asked: 0,
             ticker: None,
         })))
     }
@@ -195,9 +204,19 @@ impl AvatarDom {
         weak.upgrade().map(Self)
     }
 
-    /// Whether it shows `user`.
-    pub(crate) fn shows(&self, user: &crate::core::UserId) -> bool {
-        self.0.borrow().person.user.as_str() == user.as_str()
+    /// A new ask for the source's picture of them: an answer to an older one (another person,
+    /// another store) is not shown.
+    pub(crate) fn ask(&self) -> u32 {
+        let mut a = self.0.borrow_mut();
+        a.asked = a.asked.wrapping_add(1);
+        a.asked
+    }
+
+    /// Shows the picture the source read for them, unless another ask came after `asked`.
+    pub(crate) fn answer(&self, asked: u32, photo: Option<Rc<str>>) {
+        if self.0.borrow().asked == asked {
+            self.show_photo(photo);
+        }
     }
 
     /// Shows `state`.
@@ -207,7 +226,7 @@ impl AvatarDom {
     }
 
     /// Shows the picture the source read for them (`None`: none, their initials).
-    pub(crate) fn show_photo(&self, photo: Option<Rc<str>>) {
+    fn show_photo(&self, photo: Option<Rc<str>>) {
         let changed = {
             let mut a = self.0.borrow_mut();
             let changed = a.photo != photo;

@@ -1,9 +1,10 @@
 //! The custom elements' machinery: a class per tag defined by a small JS snippet that calls back
-//! into Rust; a badge drawn straight into its shadow root (`badge.rs`), a list or summary as a
-//! yew app in its own; attributes read into props (a bad value falls back to the default with a
-//! warning), also JS properties (`showLabel`, `users` as a list, …); and the `presence-change` and
-//! `presence-error` events. Elements connected in the same task reach Rust together and subscribe
-//! their people before anything is drawn, so that one request for all of them goes out first.
+//! into Rust; a badge (`badge.rs`) or an avatar (`avatar.rs`) drawn straight into its shadow
+//! root, a list, summary or status picker as a yew app in its own; attributes read into props (a
+//! bad value falls back to the default with a warning), also JS properties (`showLabel`, `users`
+//! as a list, …); and the `presence-change` and `presence-error` events. Elements connected in
+//! the same task reach Rust together and subscribe their people before anything is drawn, so
+//! that one request for all of them goes out first.
 
 use std::cell::RefCell;
 
@@ -724,22 +725,20 @@ fn follow_avatar(
     let drawn = avatar.clone();
     let subscription = follow_with(move |state| drawn.show(state), element, props);
     let a = &props.attributes;
-    let store = props.stores.get(&a.source);
-    let photo = match store {
+    let asked = avatar.ask();
+    let photo = match props.stores.get(&a.source) {
         Some(store) if person(props).given().is_none() => {
             let user = UserId::new(a.users.get(0).map(|u| u.to_string()).unwrap_or_default());
             let weak = avatar.weak();
-            let asked = user.clone();
             store.photo(&user, move |photo| {
-                // Unless the element shows someone else by now.
-                if let Some(avatar) = AvatarDom::upgrade(&weak).filter(|a| a.shows(&asked)) {
-                    avatar.show_photo(photo);
+                if let Some(avatar) = AvatarDom::upgrade(&weak) {
+                    avatar.answer(asked, photo);
                 }
             })
         }
         _ => None,
     };
-    avatar.show_photo(photo);
+    avatar.answer(asked, photo);
     subscription
 }
 

@@ -29,16 +29,16 @@ fn text(object: &JsValue, name: &str) -> Option<String> {
     field(object, name).and_then(|v| v.as_string())
 }
 
-/// A provider's setting as text: a string (`genesysSource`), or with avatars also a boolean
-/// (Graph's `photos: true`).
-#[cfg(not(feature = "avatar"))]
+/// A provider's setting as text: a string (`genesysSource`); with pictures (feature `photo`),
+/// also a boolean (Graph's `photos: true`).
+#[cfg(not(feature = "photo"))]
 fn setting_text(object: &JsValue, name: &str) -> Option<String> {
     text(object, name)
 }
 
 /// A provider's setting as text: a string (`genesysSource`), or a boolean (Graph's
 /// `photos: true`).
-#[cfg(feature = "avatar")]
+#[cfg(feature = "photo")]
 fn setting_text(object: &JsValue, name: &str) -> Option<String> {
     let value = field(object, name)?;
     value

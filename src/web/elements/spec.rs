@@ -358,7 +358,7 @@ pub const ELEMENTS: &[Element] = &[
                 name: "src",
                 property: "src",
                 kind: Kind::Text,
-                description: "The person's picture (a URL); their initials when none is given or it fails to load.",
+                description: "The person's picture (a URL); else Graph's own, from a source with `photos: true`; their initials when there is none or it fails to load.",
                 default: "—",
                 feature: None,
             },
