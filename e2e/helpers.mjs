@@ -3,7 +3,7 @@
 // screenshots go.
 import puppeteer from "puppeteer-core";
 import { mkdirSync, readFileSync } from "node:fs";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { createRequire } from "node:module";
 
@@ -314,4 +314,14 @@ export function freePort() {
 export function run(command, args, cwd, env = {}) {
   console.log(`# $ ${command} ${args.join(" ")}`);
   execFileSync(command, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
+}
+
+/** As `run`, and returns what it printed (standard output and error), shown once it is done. */
+export function runOutput(command, args, cwd, env = {}) {
+  console.log(`# $ ${command} ${args.join(" ")}`);
+  const done = spawnSync(command, args, { cwd, env: { ...process.env, ...env }, encoding: "utf8" });
+  const printed = `${done.stdout ?? ""}${done.stderr ?? ""}`;
+  process.stderr.write(printed);
+  if (done.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (${done.status ?? done.signal})`);
+  return printed;
 }

@@ -339,7 +339,18 @@ fn minify(out: &Path) -> Result<(), String> {
         let path = file.display().to_string();
         run(command(
             &terser,
-            &[&path, "--module", "--compress", "--mangle", "-o", &path],
+            // Bundlers' own comments stay (`/* @vite-ignore */` on the second place the
+            // elements look for `words.json`); no other comment does.
+            &[
+                &path,
+                "--module",
+                "--compress",
+                "--mangle",
+                "--comments",
+                "/@vite-ignore/",
+                "-o",
+                &path,
+            ],
         ))?;
     }
     let after: u64 = files.iter().map(|f| size(f)).sum();

@@ -56,7 +56,8 @@ let took = null;
 // else beside a bundle that gathered the JS into one file (as Angular's does).
 // (Each a literal, which bundlers such as Vite rewrite to the file they emit.)
 async function load() {
-  for (const url of [new URL("../../words.json", import.meta.url), new URL("./words.json", import.meta.url)]) {
+  // (The second is not there at a bundler's build time: the comment keeps Vite from saying so.)
+  for (const url of [new URL("../../words.json", import.meta.url), new URL(/* @vite-ignore */ "./words.json", import.meta.url)]) {
     const answer = await fetch(url);
     if (answer.ok) return answer.json();
   }
