@@ -20,7 +20,9 @@ mod tools;
 
 use std::process::ExitCode;
 
-use process::{announce, command, root, run, run_tests, say, start_relay, start_sim, Counts};
+use process::{
+    announce, command, root, run, run_tests, run_watched, say, start_relay, start_sim, Counts,
+};
 
 const USAGE: &str =
     "usage: cargo xtask <test|demo [--port N] [--relays N]|bench [--step N]…|setup|docs>";
@@ -231,17 +233,21 @@ fn browser_tests(extra: &[&str], counts: &mut Counts) -> Result<Vec<String>, Str
     Ok(figures)
 }
 
+/// How long a browser test file may take once its browser started: each takes seconds.
+const BROWSER_STALL: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// The browser tests with `features`, one test file (one page) at a time, against one
-/// presence-sim of 1,200 still people. A file whose page never reported anything is run once
-/// more: Chromium's renderer, on this Debian build, now and then stops answering chromedriver
-/// as a page loads ("Failed to detect test as having been run", after chromedriver's 300 s),
-/// which is the browser's failure, not a test's. A test that fails is never run again.
+/// presence-sim of 1,200 still people. A file whose page never reported anything is run again,
+/// up to three times in all: wasm-bindgen-test-runner's server (tiny_http 0.12) now and then
+/// leaves one of the page's script requests unread, and the page waits for it for good. Such a
+/// run is stopped [`BROWSER_STALL`] after its browser started. A test that fails is never run
+/// again.
 fn browser_test_files(features: &str, counts: &mut Counts) -> Result<(), String> {
     let mut world = STILL_WORLD.to_vec();
     world.extend_from_slice(&["--www", "/nonexistent"]);
     let sim = start_sim(&world)?;
     for file in browser_test_names()? {
-        for attempt in 1..=2 {
+        for attempt in 1..=3 {
             let mut got = Counts::default();
             let mut browser = command(
                 "wasm-pack",
@@ -258,9 +264,13 @@ fn browser_test_files(features: &str, counts: &mut Counts) -> Result<(), String>
                 ],
             );
             browser.env("PRESENCE_SIM_URL", &sim.url);
-            let result = run_tests(browser, &mut got);
+            let result = run_watched(
+                browser,
+                &mut got,
+                Some(("Running headless tests", BROWSER_STALL)),
+            );
             let reported = got.passed + got.failed + got.ignored > 0;
-            if result.is_ok() || reported || attempt == 2 {
+            if result.is_ok() || reported || attempt == 3 {
                 counts.passed += got.passed;
                 counts.failed += got.failed;
                 counts.ignored += got.ignored;

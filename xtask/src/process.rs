@@ -83,18 +83,63 @@ pub fn run(mut cmd: Command) -> Result<(), String> {
 ///
 /// # Errors
 /// When it cannot start or exits with failure.
-pub fn run_tests(mut cmd: Command, counts: &mut Counts) -> Result<Vec<String>, String> {
+pub fn run_tests(cmd: Command, counts: &mut Counts) -> Result<Vec<String>, String> {
+    run_watched(cmd, counts, None)
+}
+
+/// As [`run_tests`]; with `stall` (`(marker, limit)`), the command and every process it started
+/// are killed when it has not finished `limit` after it printed a line starting with `marker`
+/// (a browser that stopped answering, rather than a test that takes long).
+pub fn run_watched(
+    mut cmd: Command,
+    counts: &mut Counts,
+    stall: Option<(&str, std::time::Duration)>,
+) -> Result<Vec<String>, String> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+
     let shown = show(&cmd);
     say(&format!("$ {shown}"));
+    if stall.is_some() {
+        // Its own process group, so that the browser and its driver go with it.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    }
     let mut child = cmd
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start `{shown}`: {e}"))?;
+    let started: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let finished = Arc::new(AtomicBool::new(false));
+    let watchdog = stall.map(|(_, limit)| {
+        let (started, finished, group) = (started.clone(), finished.clone(), child.id());
+        std::thread::spawn(move || {
+            while !finished.load(Ordering::Acquire) {
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                let since = started.lock().ok().and_then(|s| *s);
+                if since.is_some_and(|at| at.elapsed() > limit) {
+                    say(&format!(
+                        "no result {} s after the browser started: stopping it",
+                        limit.as_secs()
+                    ));
+                    let _ = Command::new("kill")
+                        .args(["-KILL", "--", &format!("-{group}")])
+                        .status();
+                    return;
+                }
+            }
+        })
+    });
     let mut figures = Vec::new();
     if let Some(out) = child.stdout.take() {
         let mut stdout = std::io::stdout();
         for line in BufReader::new(out).lines().map_while(Result::ok) {
             let _ = writeln!(stdout, "{line}");
+            if let (Some((marker, _)), Ok(mut at)) = (stall, started.lock()) {
+                if line.trim_start().starts_with(marker) {
+                    *at = Some(Instant::now());
+                }
+            }
             let text = line.trim_start().trim_start_matches("# ");
             if let Some(figure) = text.strip_prefix("bench: ") {
                 figures.push(figure.to_owned());
@@ -122,6 +167,10 @@ pub fn run_tests(mut cmd: Command, counts: &mut Counts) -> Result<Vec<String>, S
     let status = child
         .wait()
         .map_err(|e| format!("`{shown}` did not finish: {e}"))?;
+    finished.store(true, Ordering::Release);
+    if let Some(watchdog) = watchdog {
+        let _ = watchdog.join();
+    }
     if status.success() {
         Ok(figures)
     } else {
