@@ -233,8 +233,8 @@ fn browser_tests(extra: &[&str], counts: &mut Counts) -> Result<Vec<String>, Str
     Ok(figures)
 }
 
-/// How long a browser test file may take once its browser started: each takes seconds.
-const BROWSER_STALL: std::time::Duration = std::time::Duration::from_secs(120);
+/// How long a browser test file may take once its browser started: each takes 5 to 15 s here.
+const BROWSER_STALL: std::time::Duration = std::time::Duration::from_secs(90);
 
 /// The browser tests with `features`, one test file (one page) at a time, against one
 /// presence-sim of 1,200 still people. A file whose page never reported anything is run again,
