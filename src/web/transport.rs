@@ -104,9 +104,10 @@ impl Transport {
     }
 }
 
-// `fetch_picture(url, headers, cookies, ms)`: as `Transport::send` sends, the answer as
-// `[status, [[name, value], …], body]`, the body a `Blob` for a 2xx answer and text otherwise.
-// In JS, so that the package's live entry carries no second copy of the request's making.
+// `fetch_picture(url, pairs, cookies, ms)`: as `Transport::send` sends (`pairs`: the headers as
+// `[name, value]`), the answer as `[status, [[name, value], …], body]`, the body a `Blob` for a
+// 2xx answer and text otherwise. In JS, so that the package's live entry carries no second copy
+// of the request's making.
 #[cfg(feature = "avatar")]
 #[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
 export async function fetch_picture(url, pairs, cookies, ms) {

@@ -36,8 +36,8 @@ pub struct PresenceAvatarProps {
 /// The whole is one image for assistive technology, named by the person's name and their status
 /// ("Amélie Silva, Busy, in a meeting"). Without `src`, it shows the picture the source reads
 /// when it reads pictures (a Graph source with `photos`: `/users/{id}/photo/$value`, once per
-/// person per page). Without either, or when the picture fails to load, it shows their initials in white on a colour derived from their id (each colour has a contrast
-/// of at least 4.5:1).
+/// person per page). Without either, or when the picture fails to load, it shows their initials
+/// in white on a colour derived from their id (each colour has a contrast of at least 4.5:1).
 ///
 /// ```no_run
 /// use presence_widgets::web::PresenceAvatar;

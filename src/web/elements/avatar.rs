@@ -15,12 +15,11 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use web_sys::Element;
 use yew::AttrValue;
 
-use super::badge::icon;
+use super::badge::{icon, keep_ticking};
 use crate::core::avatar::{colour, initials};
 use crate::core::{Labels, State};
 use crate::web::components::avatar::{name_of, spoken};
-use crate::web::components::badge::{ticks, BadgeView};
-use crate::web::components::clock::TICK_MS;
+use crate::web::components::badge::BadgeView;
 use crate::web::components::icon::Look;
 use crate::web::transport::now_ms;
 
@@ -219,6 +218,11 @@ impl AvatarDom {
         }
     }
 
+    /// Whether the page gives their picture (then the source's is not asked for).
+    pub(crate) fn has_own_picture(&self) -> bool {
+        self.0.borrow().person.given().is_some()
+    }
+
     /// Shows `state`.
     pub(crate) fn show(&self, state: State) {
         self.0.borrow_mut().state = state;
@@ -267,15 +271,12 @@ impl AvatarDom {
         );
         a.base = Some(base);
         a.drawn = Some((view.look, size));
-        if !ticks(&a.state) {
-            a.ticker = None;
-        } else if a.ticker.is_none() {
-            let weak = self.weak();
-            a.ticker = Some(Interval::new(TICK_MS, move || {
-                if let Some(avatar) = AvatarDom::upgrade(&weak) {
-                    avatar.draw();
-                }
-            }));
-        }
+        let weak = self.weak();
+        let Inner { ticker, state, .. } = &mut *a;
+        keep_ticking(ticker, state, move || {
+            if let Some(avatar) = AvatarDom::upgrade(&weak) {
+                avatar.draw();
+            }
+        });
     }
 }

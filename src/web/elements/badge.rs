@@ -143,6 +143,20 @@ pub(crate) fn icon(look: Look) -> String {
     out
 }
 
+/// Keeps `ticker` calling `redraw` every [`TICK_MS`] while `state` shows an age (stale), and
+/// stops it otherwise: the badge's and the avatar's.
+pub(crate) fn keep_ticking(
+    ticker: &mut Option<Interval>,
+    state: &State,
+    redraw: impl Fn() + 'static,
+) {
+    if !ticks(state) {
+        *ticker = None;
+    } else if ticker.is_none() {
+        *ticker = Some(Interval::new(TICK_MS, redraw));
+    }
+}
+
 impl BadgeDom {
     /// A badge that follows its state but draws nothing until it is given its host and mounted.
     pub(crate) fn new(labels: Labels, size: u32, show_label: bool) -> Self {
@@ -248,17 +262,13 @@ impl BadgeDom {
             view.text.clone(),
         );
         b.base = Some(base);
-        let ticking = ticks(&b.state);
-        if !ticking {
-            b.ticker = None;
-        } else if b.ticker.is_none() {
-            let weak = self.weak();
-            b.ticker = Some(Interval::new(TICK_MS, move || {
-                if let Some(badge) = BadgeDom::upgrade(&weak) {
-                    badge.draw();
-                }
-            }));
-        }
+        let weak = self.weak();
+        let Inner { ticker, state, .. } = &mut *b;
+        keep_ticking(ticker, state, move || {
+            if let Some(badge) = BadgeDom::upgrade(&weak) {
+                badge.draw();
+            }
+        });
         b.drawn = Some((view, size));
     }
 }

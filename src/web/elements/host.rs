@@ -686,7 +686,7 @@ fn follow_with(
     props: &HostProps,
 ) -> Option<Subscription> {
     let a = &props.attributes;
-    let user = UserId::new(a.users.get(0).map(|u| u.to_string()).unwrap_or_default());
+    let user = first_user(a);
     let Some(store) = props.stores.get(&a.source) else {
         missing(element, props);
         show(State::Error(props.stores.missing(&a.source)));
@@ -715,8 +715,12 @@ fn person(props: &HostProps) -> Person {
     }
 }
 
-/// As [`follow`], for an avatar; and unless the page gives its picture, asks the store for the
-/// one the source reads (Graph's `photos`).
+/// The person a badge or an avatar shows (its `user`).
+fn first_user(a: &Attributes) -> UserId {
+    UserId::new(a.users.get(0).map(|u| u.to_string()).unwrap_or_default())
+}
+
+/// As [`follow`], for an avatar, which also asks for its picture ([`ask_photo`]).
 #[cfg(feature = "avatar")]
 fn follow_avatar(
     avatar: &AvatarDom,
@@ -725,13 +729,19 @@ fn follow_avatar(
 ) -> Option<Subscription> {
     let drawn = avatar.clone();
     let subscription = follow_with(move |state| drawn.show(state), element, props);
-    let a = &props.attributes;
+    ask_photo(avatar, props);
+    subscription
+}
+
+/// Unless the page gives the avatar its picture, asks the element's store for the one the
+/// source reads (Graph's `photos`); an answer to an earlier ask is not shown.
+#[cfg(feature = "avatar")]
+fn ask_photo(avatar: &AvatarDom, props: &HostProps) {
     let asked = avatar.ask();
-    let photo = match props.stores.get(&a.source) {
-        Some(store) if person(props).given().is_none() => {
-            let user = UserId::new(a.users.get(0).map(|u| u.to_string()).unwrap_or_default());
+    let photo = match props.stores.get(&props.attributes.source) {
+        Some(store) if !avatar.has_own_picture() => {
             let weak = avatar.weak();
-            store.photo(&user, move |photo| {
+            store.photo(&first_user(&props.attributes), move |photo| {
                 if let Some(avatar) = AvatarDom::upgrade(&weak) {
                     avatar.answer(asked, photo);
                 }
@@ -740,7 +750,6 @@ fn follow_avatar(
         _ => None,
     };
     avatar.answer(asked, photo);
-    subscription
 }
 
 /// Lets go of the element's people once the current task is over, unless it was connected again
@@ -815,11 +824,11 @@ fn update(id: u32, attributes_changed: bool) {
             #[cfg(feature = "avatar")]
             Body::Avatar(avatar, subscription) => {
                 avatar.set(person(&props));
-                if sources_changed
-                    || props.attributes.person.1 != instance.props.attributes.person.1
-                {
+                if sources_changed {
                     // The new one first: a person in both keeps their presence.
                     *subscription = follow_avatar(avatar, &instance.element, &props);
+                } else if props.attributes.person.1 != instance.props.attributes.person.1 {
+                    ask_photo(avatar, &props);
                 }
             }
         }
