@@ -122,8 +122,9 @@ pub fn run_watched(
                         "no result {} s after the browser started: stopping it",
                         limit.as_secs()
                     ));
-                    let _ = Command::new("kill")
-                        .args(["-KILL", "--", &format!("-{group}")])
+                    // The shell's own `kill` (a machine may lack procps's): the whole group.
+                    let _ = Command::new("sh")
+                        .args(["-c", &format!("kill -KILL -{group}")])
                         .status();
                     return;
                 }
