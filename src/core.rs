@@ -16,6 +16,7 @@ pub mod labels;
 pub mod model;
 pub mod providers;
 pub mod push;
+pub mod reader;
 pub mod registry;
 pub mod roster;
 pub mod schedule;

@@ -88,8 +88,8 @@ impl Relay {
     /// Returns each source's slots for the ids (sorted), or `None` when a source knows as many
     /// people as it may (the ids are watched all the same: the stream's end lets go of them).
     ///
-    /// Each id's slot is made under the registry's lock, with its subscription: the reader
-    /// publishes only ids in the registry, so its first answer for an id always finds the
+    /// Each id's slot is made under the reader's lock, with its subscription: the reader
+    /// publishes only ids it watches, so its first answer for an id always finds the
     /// slot (were the slot made after, an answer faster than that would be lost, and with it
     /// the person's presence until it changed).
     pub fn watch(&self, ids: &[(usize, Vec<UserId>)]) -> Option<Vec<(usize, Vec<u32>)>> {
@@ -98,14 +98,12 @@ impl Relay {
             let Some(source) = self.sources.get(*index) else {
                 continue;
             };
-            let mut first = Vec::new();
+            let mut first = false;
             let mut slots = Vec::with_capacity(ids.len());
             {
-                let mut registry = source.registry();
+                let mut reader = source.reader();
                 for id in ids {
-                    if registry.subscribe(id) {
-                        first.push(id.clone());
-                    }
+                    first |= reader.watch(id);
                     match self.hub.slot(*index, id) {
                         Some(slot) => slots.push(slot),
                         None => all = None,
@@ -116,8 +114,8 @@ impl Relay {
             if let Some(all) = all.as_mut() {
                 all.push((*index, slots));
             }
-            if !first.is_empty() {
-                source.watch_changed(&first, &[]);
+            if first {
+                source.wake.notify_one();
                 if let Some(shared) = &self.shared {
                     shared.watch_added();
                 }
@@ -135,21 +133,21 @@ impl Relay {
             };
             let mut last = Vec::new();
             {
-                let mut registry = source.registry();
+                let mut reader = source.reader();
                 for id in ids {
-                    if registry.unsubscribe(id) {
+                    if reader.unwatch(id) {
                         last.push(id.clone());
                     }
                 }
                 // Let go of where this instance reads the source (in the shared mode, the log
-                // tells every instance), under the registry's lock: a viewer coming for the
+                // tells every instance), under the reader's lock: a viewer coming for the
                 // same id meanwhile makes its slot again after this, not before.
                 for id in &last {
                     source.forget(id);
                 }
             }
             if !last.is_empty() {
-                source.watch_changed(&[], &last);
+                source.wake.notify_one();
             }
         }
     }

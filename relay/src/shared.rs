@@ -642,7 +642,7 @@ fn apply(relay: &Relay, source: usize, pos: u64, entry: Entry) {
             let watched_here = relay
                 .sources
                 .get(source)
-                .is_some_and(|s| s.registry().subscribers(&id) > 0);
+                .is_some_and(|s| s.reader().registry().subscribers(&id) > 0);
             let forget = (!watched_here).then_some(&id);
             relay.hub.other_at(source, pos, None, forget);
         }
@@ -1089,8 +1089,8 @@ async fn union(
                     }
                     // And those that left the union before it was read here, once nobody
                     // on this instance watches them either.
-                    let registry = source.registry();
-                    publisher.forget_all(|id| registry.subscribers(id) == 0);
+                    let reader = source.reader();
+                    publisher.forget_all(|id| reader.registry().subscribers(id) == 0);
                 }
             }
         }

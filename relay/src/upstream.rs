@@ -1,32 +1,33 @@
-//! The one reader per source: the core's registry holds the union of the ids every viewer
-//! watches; this task sends what it plans (setup requests, new ids at once, then polls), with
-//! credentials that are static or OAuth client credentials refreshed before they expire, and
-//! publishes each changed entry to the hub. The poll interval spends the provider's rate limit
-//! on freshness: it depends on how many requests a poll takes, never on how many viewers there
-//! are. Where the service pushes (Rocket.Chat, Genesys) and the source's `push` is on, the same
-//! task drives its push session (`push.rs`) and polls only what push cannot cover.
+//! The one reader per source, driven natively: the core's [`Reader`] holds the union of the ids
+//! every viewer watches and decides everything (setup requests, new ids at once, the polls and
+//! their backoff, push and its fallback, reconciliation, staleness); this task carries out what
+//! it says, with credentials that are static or OAuth client credentials refreshed before they
+//! expire, opens the push sockets it asks for (`push.rs`), and publishes each changed entry to
+//! the hub. The poll interval spends the provider's rate limit on freshness (the core's
+//! [`Budget`]): it depends on how many requests a poll takes, never on how many viewers there
+//! are.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use presence_widgets::core::schedule::{next_delay_ms, Outcome, Policy};
+use presence_widgets::core::reader::{Budget, Effect, Mode, Note, Options, Reader, SocketKey};
+use presence_widgets::core::schedule::Policy;
 use presence_widgets::core::{
     Adapter, Credentials, HttpRequest, HttpResponse, Method, PresenceError, ProviderKind, Registry,
     Secret, UserId,
 };
 use serde_json::Value;
-use tokio::sync::{watch, Notify};
+use tokio::sync::{mpsc, watch, Notify};
 use tokio::time::Instant;
 
 use crate::config::{ClientAuth, OAuthConfig, Rate, SourceConfig};
 use crate::hub::{entry_json, state_json, Hub};
-use crate::push::{Push, Tagged};
+use crate::push::{socket, Command, SocketEvent};
 use crate::shared::Publisher;
 
-/// Milliseconds between reconciliation polls while a source is pushed, unless it says otherwise.
-pub const DEFAULT_RECONCILE_MS: u64 = 5 * 60_000;
+pub use presence_widgets::core::reader::DEFAULT_RECONCILE_MS;
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
@@ -52,8 +53,8 @@ pub struct Counters {
     pub push_sessions: AtomicU64,
 }
 
-/// One source: its registry (shared with the streams, which subscribe ids) and its reader's
-/// wake-up.
+/// One source: its reader (shared with the streams, which watch ids through it) and its
+/// reader task's wake-up.
 #[derive(Debug)]
 pub struct Source {
     /// Its index in the hub.
@@ -62,8 +63,8 @@ pub struct Source {
     pub name: String,
     /// Which provider.
     pub kind: ProviderKind,
-    registry: Mutex<Registry>,
-    /// Woken when someone subscribes an id nobody watched, or the last viewer of one leaves.
+    reader: Mutex<Reader>,
+    /// Woken when someone watches an id nobody watched, or the last viewer of one leaves.
     pub wake: Notify,
     /// The counters.
     pub counters: Counters,
@@ -79,8 +80,6 @@ pub struct Source {
     pub(crate) push: bool,
     /// While pushed, milliseconds between reconciliation polls.
     pub(crate) reconcile_ms: u64,
-    /// Who came and went since the reader last heard, for the push session.
-    changes: Mutex<WatchChanges>,
     /// What builds the adapter again, for a reader that starts afresh.
     base_url: String,
     settings: Vec<(String, String)>,
@@ -127,13 +126,6 @@ impl Sink {
             Sink::Shared(_) => {}
         }
     }
-}
-
-/// The ids newly watched and no longer watched, in the order the push session is told them.
-#[derive(Debug, Default)]
-struct WatchChanges {
-    added: Vec<UserId>,
-    removed: Vec<UserId>,
 }
 
 #[derive(Debug)]
@@ -185,11 +177,11 @@ impl Source {
             .unwrap_or(0)
             .max(min_interval_ms)
             .max(floor);
-        Ok(Self {
+        let source = Self {
             index,
             name: name.to_owned(),
             kind: config.kind,
-            registry: Mutex::new(Registry::new(adapter)),
+            reader: Mutex::new(Reader::new(Registry::new(adapter), Options::default())),
             wake: Notify::new(),
             counters: Counters::default(),
             allow: config.allow.clone(),
@@ -210,7 +202,6 @@ impl Source {
                 .reconcile_ms
                 .unwrap_or(DEFAULT_RECONCILE_MS)
                 .max(interval_floor_ms),
-            changes: Mutex::new(WatchChanges::default()),
             base_url: config.base_url.clone(),
             settings: config
                 .settings
@@ -220,13 +211,35 @@ impl Source {
             sink: Mutex::new(None),
             remote: Mutex::new(HashSet::new()),
             divisor: AtomicU64::new(1),
-        })
+        };
+        source.reset_reader();
+        Ok(source)
     }
 
-    /// Forgets what the registry learned, keeping who is watched, so that a reader starting
-    /// now reads and publishes everyone afresh (what it held may be older than what another
-    /// instance published meanwhile).
-    pub(crate) fn reset_registry(&self) {
+    /// How the reader reads: the relay's floor as the interval, the rate budget, push as
+    /// configured.
+    fn options(&self, cadence: presence_widgets::core::Cadence) -> Options {
+        Options {
+            policy: Some(Policy {
+                interval_ms: self.interval_floor_ms,
+                ..Policy::new(cadence)
+            }),
+            reconcile_ms: self.reconcile_ms,
+            live: self.push,
+            seed: now_ms(),
+            budget: self.rate.map(|rate| Budget {
+                requests: rate.requests,
+                window_ms: rate.per_seconds.saturating_mul(1000),
+                share_thousandths: share_thousandths(self.spend),
+            }),
+            in_flight: 8,
+        }
+    }
+
+    /// A new reader that has learned nothing, keeping who is watched, so that a reader
+    /// starting now reads and publishes everyone afresh (what it held may be older than what
+    /// another instance published meanwhile).
+    pub(crate) fn reset_reader(&self) {
         let Ok(mut adapter) = Adapter::new(self.kind, &self.base_url) else {
             return;
         };
@@ -235,14 +248,16 @@ impl Source {
                 return;
             }
         }
+        let options = self.options(adapter.cadence());
         let mut fresh = Registry::new(adapter);
-        let mut registry = self.registry();
-        for id in registry.ids() {
-            for _ in 0..registry.subscribers(&id) {
+        let mut reader = self.reader();
+        for id in reader.registry().ids() {
+            for _ in 0..reader.registry().subscribers(&id) {
                 fresh.subscribe(&id);
             }
         }
-        *registry = fresh;
+        *reader = Reader::new(fresh, options);
+        reader.set_readers(self.divisor.load(Ordering::Relaxed));
     }
 
     /// Where this instance's reader publishes now (`None` while another instance reads).
@@ -277,12 +292,14 @@ impl Source {
     /// Splits the rate budget by `instances` (1: the whole of it).
     pub(crate) fn set_divisor(&self, instances: u64) {
         self.divisor.store(instances.max(1), Ordering::Relaxed);
+        self.reader().set_readers(instances);
     }
 
     /// The ids this instance's own viewers watch (not those read for other instances).
     pub fn local_ids(&self) -> Vec<UserId> {
         let remote = self.remote_ids();
-        let registry = self.registry();
+        let reader = self.reader();
+        let registry = reader.registry();
         registry
             .ids()
             .into_iter()
@@ -297,104 +314,58 @@ impl Source {
     }
 
     /// Makes the ids read for other instances `union` (what every instance's viewers watch):
-    /// subscribes those new to it and lets go of those no longer in it, telling the reader.
+    /// watches those new to it and lets go of those no longer in it, waking the reader.
     /// Returns the ids nobody watches any more.
     pub(crate) fn set_remote(&self, union: HashSet<UserId>) -> Vec<UserId> {
-        let (mut first, mut last) = (Vec::new(), Vec::new());
+        let (mut first, mut last) = (false, Vec::new());
         {
             let mut remote = self.remote_ids();
-            let mut registry = self.registry();
+            let mut reader = self.reader();
             for id in remote.difference(&union) {
-                if registry.unsubscribe(id) {
+                if reader.unwatch(id) {
                     last.push(id.clone());
                 }
             }
             for id in union.difference(&remote) {
-                if registry.subscribe(id) {
-                    first.push(id.clone());
-                }
+                first |= reader.watch(id);
             }
             *remote = union;
         }
-        if !first.is_empty() || !last.is_empty() {
-            self.watch_changed(&first, &last);
+        if first || !last.is_empty() {
+            self.wake.notify_one();
         }
         last
     }
 
-    /// Notes that viewers now watch `added` (nobody did) and nobody watches `removed` any
-    /// more, for the push session, and wakes the reader.
-    pub fn watch_changed(&self, added: &[UserId], removed: &[UserId]) {
-        {
-            let mut changes = self
-                .changes
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            // An id that comes back before the reader heard it left never left, and the other
-            // way round: each is told once, as it is at the end.
-            if !added.is_empty() {
-                let back: HashSet<&UserId> = added.iter().collect();
-                changes.removed.retain(|id| !back.contains(id));
-                changes.added.extend(added.iter().cloned());
-            }
-            if !removed.is_empty() {
-                let gone: HashSet<&UserId> = removed.iter().collect();
-                changes.added.retain(|id| !gone.contains(id));
-                changes.removed.extend(removed.iter().cloned());
-            }
-        }
-        self.wake.notify_one();
-    }
-
-    /// Who came and went since the last call, as the registry has them now (a change noted
-    /// after a later one is not believed over the registry).
-    fn take_watch_changes(&self) -> (Vec<UserId>, Vec<UserId>) {
-        let (mut added, mut removed) = {
-            let mut changes = self
-                .changes
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            (
-                std::mem::take(&mut changes.added),
-                std::mem::take(&mut changes.removed),
-            )
-        };
-        let registry = self.registry();
-        added.retain(|id| registry.subscribers(id) > 0);
-        removed.retain(|id| registry.subscribers(id) == 0);
-        (added, removed)
-    }
-
-    /// The registry, locked (never across an await).
-    pub fn registry(&self) -> MutexGuard<'_, Registry> {
-        self.registry
+    /// The reader, locked (never across an await).
+    pub fn reader(&self) -> MutexGuard<'_, Reader> {
+        self.reader
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// How many people are read.
     pub fn watched(&self) -> usize {
-        self.registry().len()
+        self.reader().registry().len()
     }
 
     /// The interval of a poll of `requests` requests: the budget's share spread over a window,
     /// never under the floor.
     pub fn interval_ms(&self, requests: usize) -> u64 {
         let floor = self.interval_floor_ms;
-        let Some(rate) = self.rate else {
+        let Some(budget) = self
+            .options(presence_widgets::core::Cadence {
+                interval_ms: floor,
+                floor_ms: floor,
+            })
+            .budget
+        else {
             return floor;
         };
         // Each of `divisor` instances reading by itself spends its share of the budget.
-        let requests = u64::try_from(requests.max(1))
-            .unwrap_or(u64::MAX)
-            .saturating_mul(self.divisor.load(Ordering::Relaxed).max(1));
-        // requests × window / (limit × share), in whole milliseconds.
-        let window_ms = rate.per_seconds.saturating_mul(1000);
-        let allowed_per_window = (rate.requests.saturating_mul(1000))
-            .saturating_mul(share_thousandths(self.spend))
-            / 1_000_000;
-        let needed = requests.saturating_mul(window_ms) / allowed_per_window.max(1);
-        needed.max(floor)
+        budget
+            .interval_ms(requests, self.divisor.load(Ordering::Relaxed))
+            .max(floor)
     }
 
     fn lock_auth(&self) -> MutexGuard<'_, Auth> {
@@ -643,20 +614,158 @@ pub(crate) fn publish(
     }
 }
 
-/// What woke the reader.
-enum Wake {
-    /// Someone watches a new id, or nobody an old one (and at the start).
-    Watch,
-    /// A poll is due.
-    Poll,
-    /// A presence shown despite a failed poll turns stale.
-    Stale,
-    /// The push session's timer.
-    PushTimer,
-    /// Push may be tried again.
-    Retry,
-    /// A socket or a request of the push session reported.
-    Push(Tagged),
+/// What the tasks a reader started report back to it.
+enum Report {
+    /// The answer to a request.
+    Answer(u64, Result<HttpResponse, PresenceError>),
+    /// The credentials asked for.
+    Credentials(Result<Credentials, PresenceError>),
+    /// A socket's news.
+    Socket(SocketKey, SocketEvent),
+}
+
+/// The I/O of one run of a reader: where its tasks report, and the sockets it holds open
+/// (dropping one's sender closes it).
+struct Driver {
+    source: Arc<Source>,
+    upstream: Upstream,
+    sink: Sink,
+    tx: mpsc::UnboundedSender<Report>,
+    sockets: HashMap<SocketKey, mpsc::UnboundedSender<Command>>,
+    sockets_tx: mpsc::UnboundedSender<(SocketKey, SocketEvent)>,
+}
+
+impl Driver {
+    /// Carries out everything the reader asks now.
+    fn effects(&mut self) {
+        loop {
+            let now = now_ms();
+            let mut reader = self.source.reader();
+            let Some(effect) = reader.poll_effect(now) else {
+                let interval = reader.interval_ms();
+                self.source
+                    .counters
+                    .interval_ms
+                    .store(interval, Ordering::Relaxed);
+                return;
+            };
+            match effect {
+                Effect::Send { id, request } => {
+                    let (source, upstream, tx) =
+                        (self.source.clone(), self.upstream.clone(), self.tx.clone());
+                    tokio::spawn(async move {
+                        let answer = upstream.send(&source, &request).await;
+                        let _ = tx.send(Report::Answer(id, answer));
+                    });
+                }
+                Effect::Credentials { renew } => {
+                    let (source, upstream, tx) =
+                        (self.source.clone(), self.upstream.clone(), self.tx.clone());
+                    tokio::spawn(async move {
+                        let credentials = if renew {
+                            upstream.renewed(&source).await
+                        } else {
+                            upstream.credentials(&source).await
+                        };
+                        let _ = tx.send(Report::Credentials(credentials));
+                    });
+                }
+                Effect::Open { socket: key, url } => {
+                    let (commands, rx) = mpsc::unbounded_channel();
+                    self.sockets.insert(key, commands);
+                    tokio::spawn(socket(url, key, rx, self.sockets_tx.clone()));
+                }
+                Effect::Frame { socket, text } => {
+                    let sent = self
+                        .sockets
+                        .get(&socket)
+                        .is_some_and(|s| s.send(Command::Send(text)).is_ok());
+                    if !sent {
+                        self.sockets.remove(&socket);
+                        reader.handle_closed(socket, 1006, now);
+                    }
+                }
+                Effect::Close { socket, code } => {
+                    if let Some(s) = self.sockets.remove(&socket) {
+                        let _ = s.send(Command::Close(code));
+                    }
+                }
+                Effect::Changed { ids, pushed } => {
+                    let mode = if pushed { "push" } else { reader.mode().name() };
+                    publish(&self.sink, &self.source, reader.registry(), &ids, now, mode);
+                }
+                Effect::Status => {
+                    // Pushed; else polled, stale after a failed poll, or with why push is not
+                    // live.
+                    let (mode, error) = (reader.mode().clone(), reader.last_error().cloned());
+                    drop(reader);
+                    match (mode, error) {
+                        (Mode::Push, _) => self.sink.state(&self.source, "push", false, None),
+                        (Mode::Poll(_), Some(e)) => {
+                            self.sink
+                                .state(&self.source, "poll", true, Some(&e.to_string()));
+                        }
+                        (Mode::Poll(why), None) => {
+                            self.sink.state(&self.source, "poll", false, why.as_deref());
+                        }
+                    }
+                }
+                Effect::Note(note) => {
+                    drop(reader);
+                    self.note(note);
+                }
+            }
+        }
+    }
+
+    /// Logs and counts what the reader did.
+    fn note(&self, note: Note) {
+        let source = &self.source.name;
+        match note {
+            Note::PushStarting(people) => {
+                self.source
+                    .counters
+                    .push_sessions
+                    .fetch_add(1, Ordering::Relaxed);
+                tracing::info!(%source, people, "push starting");
+            }
+            Note::Pushed => tracing::info!(%source, "pushed"),
+            Note::PushFailed { reason, retry_ms } => {
+                tracing::warn!(%source, %reason, ?retry_ms, "push failed: polling");
+            }
+            Note::Unpushed(refused) => tracing::info!(
+                %source,
+                people = refused.len(),
+                reason = %refused.first().map(|(_, e)| e.to_string()).unwrap_or_default(),
+                "the service will not push some people: they are polled"
+            ),
+            Note::Idle => tracing::info!(%source, "nobody watched: push closed"),
+        }
+    }
+
+    /// Hands the reader what a task reported.
+    fn report(&mut self, report: Report) {
+        let now = now_ms();
+        let mut reader = self.source.reader();
+        match report {
+            Report::Answer(id, answer) => reader.handle_answer(id, answer, now),
+            Report::Credentials(c) => reader.handle_credentials(c.map(Some), now),
+            Report::Socket(key, event) => match event {
+                SocketEvent::Opened => reader.handle_opened(key, now),
+                SocketEvent::Frame(text) => {
+                    self.source
+                        .counters
+                        .push_frames
+                        .fetch_add(1, Ordering::Relaxed);
+                    reader.handle_frame(key, &text, now);
+                }
+                SocketEvent::Closed(code) => {
+                    self.sockets.remove(&key);
+                    reader.handle_closed(key, code, now);
+                }
+            },
+        }
+    }
 }
 
 /// Reads `source` into `sink` until `shutdown` turns true, starting afresh (everyone read
@@ -667,130 +776,35 @@ pub async fn run(
     sink: Sink,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    source.reset_registry();
+    source.reset_reader();
     source.set_sink(Some(sink.clone()));
     // However the reader ends (told to, or its task aborted), the source is no longer read
     // here.
     let _reading = Reading(source.clone());
-    let (mut push, mut reports) = Push::new(source.clone(), upstream.clone(), sink.clone());
-    let mut failures: u32 = 0;
-    let mut next_poll = Instant::now();
-    let mut random: u64 = now_ms();
-    let mut poll_error: Option<String> = None;
-    let mut wake = Wake::Watch;
+    let (tx, mut reports) = mpsc::unbounded_channel();
+    let (sockets_tx, mut socket_reports) = mpsc::unbounded_channel();
+    let mut driver = Driver {
+        source: source.clone(),
+        upstream,
+        sink,
+        tx,
+        sockets: HashMap::new(),
+        sockets_tx,
+    };
     loop {
-        match wake {
-            Wake::Push(report) => push.event(report),
-            Wake::PushTimer => push.timeout(),
-            Wake::Stale => {
-                let registry = source.registry();
-                let failing = registry.failing();
-                publish(&sink, &source, &registry, &failing, now_ms(), push.mode());
-            }
-            Wake::Watch => {
-                let (added, removed) = source.take_watch_changes();
-                push.watch(&added, &removed);
-                setup(&source, &upstream).await;
-                // New ids first, at once.
-                let plan = source.registry().plan_new();
-                if !plan.requests.is_empty() || !plan.rejected.is_empty() {
-                    push.reading(&plan.requests);
-                    let sent = send_plan(&source, &upstream, &sink, plan, push.mode()).await;
-                    if let Some(why) = sent.push_off {
-                        push.push_off(why);
-                    }
-                }
-            }
-            Wake::Poll | Wake::Retry => {}
-        }
-        if source.registry().is_empty() {
-            push.idle();
-        } else {
-            // A snapshot first (the new ids above), then push.
-            push.start().await;
-        }
-        let snapshot = push.take_snapshot();
-        if !snapshot.is_empty() {
-            let plan = source.registry().plan_poll_of(&snapshot);
-            let sent = send_plan(&source, &upstream, &sink, plan, push.mode()).await;
-            if let Some(why) = sent.push_off {
-                push.push_off(why);
-            }
-        }
-        if push.take_fell_back() {
-            // Push failed: everyone is read now, whatever changed meanwhile is seen.
-            next_poll = Instant::now();
-        }
-        if Instant::now() >= next_poll {
-            setup(&source, &upstream).await;
-            let now = now_ms();
-            let plan = if push.pushed() && !push.reconcile_due(now) {
-                // Pushed: only the people the service will not push.
-                source.registry().plan_poll_of(push.unpushed())
-            } else {
-                push.full_poll(now);
-                source.registry().plan_poll()
-            };
-            let count = plan.requests.len();
-            let outcome = if count == 0 && plan.rejected.is_empty() {
-                Outcome::Success
-            } else {
-                let sent = send_plan(&source, &upstream, &sink, plan, push.mode()).await;
-                if let Some(why) = sent.push_off {
-                    push.push_off(why);
-                }
-                sent.outcome
-            };
-            let interval = source.interval_ms(count);
-            source
-                .counters
-                .interval_ms
-                .store(interval, Ordering::Relaxed);
-            let policy = Policy {
-                interval_ms: interval,
-                ..Policy::new(source.registry().adapter().cadence())
-            };
-            failures = match outcome {
-                Outcome::Success => 0,
-                Outcome::Failure(_) => failures.saturating_add(1),
-            };
-            random = random
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1);
-            let mut delay = next_delay_ms(&policy, &outcome, failures, now_ms(), random >> 33);
-            if outcome == Outcome::Success && push.pushed() {
-                // The next full poll is the reconciliation round.
-                delay = push.delay_while_pushed(now_ms(), interval);
-            }
-            poll_error = match &outcome {
-                Outcome::Failure(e) => Some(e.to_string()),
-                Outcome::Success => None,
-            };
-            next_poll = Instant::now() + Duration::from_millis(delay);
-        }
-        if push.take_fell_back() {
-            next_poll = Instant::now();
-        }
-        // Pushed; else polled, stale after a failed poll, or with why push is not live.
-        match (push.pushed(), &poll_error) {
-            (true, _) => sink.state(&source, "push", false, None),
-            (false, Some(e)) => sink.state(&source, "poll", true, Some(e)),
-            (false, None) => sink.state(&source, "poll", false, push.reason()),
-        }
-        // Those whose presence turns stale with time.
-        let stale_at = source.registry().next_stale(now_ms());
-        let stale_deadline =
-            stale_at.map(|at| Instant::now() + Duration::from_millis(at.saturating_sub(now_ms())));
-        let (push_timer, retry_at) = (push.timer(), push.retry_at());
-        wake = tokio::select! {
-            () = source.wake.notified() => Wake::Watch,
-            () = tokio::time::sleep_until(next_poll) => Wake::Poll,
-            () = sleep_until_opt(stale_deadline) => Wake::Stale,
-            () = sleep_until_opt(push_timer) => Wake::PushTimer,
-            () = sleep_until_opt(retry_at) => Wake::Retry,
-            Some(report) = reports.recv() => Wake::Push(report),
+        driver.effects();
+        let deadline = source
+            .reader()
+            .next_timeout()
+            .map(|at| Instant::now() + Duration::from_millis(at.saturating_sub(now_ms())));
+        tokio::select! {
+            // The reader already knows who is watched: it plans at the next effects.
+            () = source.wake.notified() => {}
+            () = sleep_until_opt(deadline) => source.reader().handle_timeout(now_ms()),
+            Some(report) = reports.recv() => driver.report(report),
+            Some((key, event)) = socket_reports.recv() => driver.report(Report::Socket(key, event)),
             _ = shutdown.changed() => return,
-        };
+        }
         if *shutdown.borrow() {
             return;
         }
@@ -811,76 +825,6 @@ async fn sleep_until_opt(deadline: Option<Instant>) {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
-}
-
-/// Runs the adapter's setup requests (Genesys's presence definitions) while it plans them.
-async fn setup(source: &Source, upstream: &Upstream) {
-    for _ in 0..8 {
-        let request = {
-            let mut registry = source.registry();
-            let Some(request) = registry.plan_setup() else {
-                return;
-            };
-            registry.setup_sent(&request);
-            request
-        };
-        let answer = upstream.send(source, &request).await;
-        source.registry().apply_setup(&request, answer);
-    }
-}
-
-/// How a plan went.
-struct Sent {
-    /// The outcome of the whole.
-    outcome: Outcome,
-    /// The service says it pushes nothing now, and why.
-    push_off: Option<String>,
-}
-
-/// Sends a plan, as many at once as the adapter allows, and publishes what changed (learned by
-/// `mode`).
-async fn send_plan(
-    source: &Source,
-    upstream: &Upstream,
-    hub: &Sink,
-    plan: presence_widgets::core::Plan,
-    mode: &str,
-) -> Sent {
-    let mut sent = Sent {
-        outcome: Outcome::Success,
-        push_off: None,
-    };
-    {
-        let mut registry = source.registry();
-        let rejected = registry.reject(&plan.rejected);
-        publish(hub, source, &registry, &rejected, now_ms(), mode);
-        registry.sending(&plan.requests);
-    }
-    let at_once = source
-        .registry()
-        .adapter()
-        .max_in_flight()
-        .unwrap_or(8)
-        .max(1);
-    let mut requests = plan.requests.into_iter().peekable();
-    while requests.peek().is_some() {
-        let batch: Vec<HttpRequest> = requests.by_ref().take(at_once).collect();
-        let answers =
-            futures_util::future::join_all(batch.iter().map(|r| upstream.send(source, r))).await;
-        for (request, answer) in batch.iter().zip(answers) {
-            let now = now_ms();
-            let mut registry = source.registry();
-            let applied = registry.apply(request, answer, now);
-            if let Some(error) = applied.error {
-                sent.outcome = Outcome::Failure(error);
-            }
-            if applied.push_off.is_some() {
-                sent.push_off = applied.push_off;
-            }
-            publish(hub, source, &registry, &applied.changed, now, mode);
-        }
-    }
-    sent
 }
 
 #[cfg(test)]

@@ -22,6 +22,9 @@ pub struct Applied {
     pub error: Option<PresenceError>,
     /// The service says it pushes nothing now, and why (see [`crate::core::Update::push_off`]).
     pub push_off: Option<String>,
+    /// The answer read the people asked about by id (not a delta since a cursor), and named
+    /// them: a service whose push was off says it pushes again so.
+    pub full: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -257,6 +260,7 @@ impl Registry {
                     changed,
                     error: Some(error),
                     push_off: None,
+                    full: false,
                 };
             }
         };
@@ -337,6 +341,7 @@ impl Registry {
         Applied {
             changed,
             error: None,
+            full: !delta && push_off.is_none() && !answered.is_empty(),
             push_off,
         }
     }

@@ -1,0 +1,542 @@
+//! The reader as a state machine, natively: what a source decides (the cadence, backoff and
+//! `Retry-After`, push and its fallback, the snapshot, reconciliation, broadcast off, the setup
+//! first), with the documented answers and frames in and the driver's effects out, time handed in.
+#![cfg(all(
+    not(target_arch = "wasm32"),
+    feature = "providers",
+    feature = "push-core"
+))]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly"
+)]
+
+use std::collections::BTreeMap;
+
+use presence_widgets::core::reader::{Effect, Mode, Options, Reader, RequestId, SocketKey};
+use presence_widgets::core::{
+    Adapter, Availability, Credentials, HttpRequest, HttpResponse, PresenceError, ProviderKind,
+    Registry, Secret, State, UserId,
+};
+use proptest::prelude::*;
+
+fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+const CAT: &str = "aobEdbYhXfu5hkeqG";
+
+/// A driver that does nothing by itself: it records what the reader asks and lets the test
+/// answer.
+struct World {
+    reader: Reader,
+    now: u64,
+    /// Requests sent and not answered yet.
+    sent: BTreeMap<RequestId, HttpRequest>,
+    /// Every request ever sent, in order.
+    log: Vec<HttpRequest>,
+    credentials_asked: u32,
+    opened: Vec<(SocketKey, String)>,
+    frames: Vec<(SocketKey, String)>,
+    closed: Vec<SocketKey>,
+    changed: Vec<(UserId, bool)>,
+    statuses: Vec<(Mode, Option<String>)>,
+}
+
+impl World {
+    fn new(kind: ProviderKind, options: Options) -> Self {
+        let base = match kind {
+            ProviderKind::Graph => "https://graph.example.com/v1.0",
+            ProviderKind::RocketChat => "https://chat.example.com",
+            ProviderKind::Genesys => "https://api.mypurecloud.com",
+            _ => "https://online.superoffice.com/Cust1/api",
+        };
+        let adapter = Adapter::new(kind, base).unwrap();
+        Self {
+            reader: Reader::new(Registry::new(adapter), options),
+            now: 1_000_000,
+            sent: BTreeMap::new(),
+            log: Vec::new(),
+            credentials_asked: 0,
+            opened: Vec::new(),
+            frames: Vec::new(),
+            closed: Vec::new(),
+            changed: Vec::new(),
+            statuses: Vec::new(),
+        }
+    }
+
+    fn run(&mut self) {
+        while let Some(effect) = self.reader.poll_effect(self.now) {
+            match effect {
+                Effect::Send { id, request } => {
+                    for who in &request.ids {
+                        assert!(
+                            self.reader.registry().subscribers(who) > 0,
+                            "a request for {who}, whom nobody watches"
+                        );
+                    }
+                    self.log.push(request.clone());
+                    self.sent.insert(id, request);
+                }
+                Effect::Credentials { .. } => self.credentials_asked += 1,
+                Effect::Open { socket, url } => self.opened.push((socket, url)),
+                Effect::Frame { socket, text } => self.frames.push((socket, text)),
+                Effect::Close { socket, .. } => self.closed.push(socket),
+                Effect::Changed { ids, pushed } => {
+                    self.changed.extend(ids.into_iter().map(|id| (id, pushed)));
+                }
+                Effect::Status => self.statuses.push((
+                    self.reader.mode().clone(),
+                    self.reader.last_error().map(ToString::to_string),
+                )),
+                Effect::Note(_) => {}
+            }
+        }
+        if let Some(at) = self.reader.next_timeout() {
+            assert!(at >= self.now, "a timer before now: {at} < {}", self.now);
+        }
+    }
+
+    fn watch(&mut self, ids: &[&str]) {
+        for id in ids {
+            self.reader.watch(&UserId::new(*id));
+        }
+        self.run();
+    }
+
+    /// Answers every request sent so far with what `answer` makes of it.
+    fn answer_all(&mut self, answer: impl Fn(&HttpRequest) -> Result<HttpResponse, PresenceError>) {
+        while let Some((id, request)) = self.sent.pop_first() {
+            let a = answer(&request);
+            self.reader.handle_answer(id, a, self.now);
+            self.run();
+        }
+    }
+
+    /// Moves time to the reader's next timer and lets it fire.
+    fn advance(&mut self) -> u64 {
+        let at = self.reader.next_timeout().expect("a timer");
+        self.now = at;
+        self.reader.handle_timeout(at);
+        self.run();
+        at
+    }
+
+    fn state(&self, id: &str) -> State {
+        self.reader
+            .registry()
+            .state(&UserId::new(id), self.now)
+            .unwrap_or(State::Loading)
+    }
+
+    fn credentials(&mut self, c: Credentials) {
+        self.reader.handle_credentials(Ok(Some(c)), self.now);
+        self.run();
+    }
+
+    fn frame(&mut self, text: &str) {
+        let socket = self.opened.last().expect("a socket").0;
+        self.reader.handle_frame(socket, text, self.now);
+        self.run();
+    }
+}
+
+fn graph_answer(request: &HttpRequest) -> Result<HttpResponse, PresenceError> {
+    let value: Vec<String> = request
+        .ids
+        .iter()
+        .map(|id| format!(r#"{{"id":"{id}","availability":"Available","activity":"Available"}}"#))
+        .collect();
+    Ok(HttpResponse::new(
+        200,
+        format!(r#"{{"value":[{}]}}"#, value.join(",")),
+    ))
+}
+
+fn rocketchat_answer(
+    status: &'static str,
+) -> impl Fn(&HttpRequest) -> Result<HttpResponse, PresenceError> {
+    move |request| {
+        let users: Vec<String> = request
+            .ids
+            .iter()
+            .map(|id| format!(r#"{{"_id":"{id}","username":"{id}","status":"{status}"}}"#))
+            .collect();
+        Ok(HttpResponse::new(
+            200,
+            format!(
+                r#"{{"users":[{}],"full":true,"success":true}}"#,
+                users.join(",")
+            ),
+        ))
+    }
+}
+
+fn rc_credentials() -> Credentials {
+    Credentials::RocketChat {
+        user_id: "u0".into(),
+        auth_token: Secret::new("resume-me"),
+    }
+}
+
+/// A Rocket.Chat world whose people are read and whose DDP session is live.
+fn pushed_rocketchat() -> World {
+    let mut w = World::new(ProviderKind::RocketChat, Options::default());
+    w.watch(&[CAT]);
+    assert_eq!(w.log.len(), 1, "a snapshot first");
+    assert_eq!(w.credentials_asked, 0, "then push");
+    w.answer_all(rocketchat_answer("online"));
+    assert_eq!(w.credentials_asked, 1, "push asks for the credentials");
+    w.credentials(rc_credentials());
+    assert_eq!(w.opened.len(), 1);
+    assert_eq!(w.opened[0].1, "wss://chat.example.com/websocket");
+    w.reader.handle_opened(w.opened[0].0, w.now);
+    w.run();
+    w.frame(&fixture("own/rocketchat-ddp-connected-01.json"));
+    w.frame(&fixture("own/rocketchat-ddp-login-result-01.json"));
+    w.frame(&fixture("own/rocketchat-ddp-ready-01.json"));
+    assert_eq!(*w.reader.mode(), Mode::Push);
+    w
+}
+
+#[test]
+fn people_watched_in_one_turn_are_read_in_one_request_then_polled_at_the_interval() {
+    let mut w = World::new(ProviderKind::Graph, Options::default());
+    w.watch(&["a", "b", "c"]);
+    assert_eq!(w.log.len(), 1);
+    assert_eq!(w.log[0].ids.len(), 3);
+    w.answer_all(graph_answer);
+    assert!(matches!(w.state("a"), State::Fresh(_)));
+    let interval = w.reader.interval_ms();
+    assert_eq!(w.reader.next_poll_at(), Some(w.now + interval));
+    let before = w.now;
+    w.advance();
+    assert_eq!(w.now - before, interval);
+    assert_eq!(w.log.len(), 2, "one poll of everyone");
+    // Someone watched while the poll is in flight is read at once, on their own.
+    w.watch(&["d"]);
+    assert_eq!(w.log.len(), 3);
+    assert_eq!(w.log[2].ids, [UserId::new("d")]);
+}
+
+#[test]
+fn a_retry_after_is_waited_out_and_the_last_presence_kept() {
+    let mut w = World::new(ProviderKind::Graph, Options::default());
+    w.watch(&["a"]);
+    w.answer_all(graph_answer);
+    w.advance();
+    w.answer_all(|_| {
+        Ok(
+            HttpResponse::new(429, fixture("provider-docs/graph-error-429-01.json"))
+                .with_header("Retry-After", "120"),
+        )
+    });
+    let failed_at = w.now;
+    assert_eq!(
+        w.reader.next_poll_at(),
+        Some(failed_at + 120_000),
+        "as long as the service asks"
+    );
+    assert!(
+        matches!(w.state("a"), State::Failing { presence, .. } if presence.availability == Availability::Available),
+        "the last good presence is kept"
+    );
+    assert!(w
+        .statuses
+        .last()
+        .unwrap()
+        .1
+        .as_deref()
+        .unwrap()
+        .contains("429"));
+    // The presence turns stale meanwhile (three intervals after it was confirmed), and the
+    // service is asked again only when it said.
+    while w.log.len() == 2 {
+        w.advance();
+    }
+    assert_eq!(w.now, failed_at + 120_000);
+    assert!(matches!(w.state("a"), State::Stale { .. }));
+    w.answer_all(graph_answer);
+    assert_eq!(w.statuses.last().unwrap().1, None, "recovered");
+}
+
+#[test]
+fn a_presence_kept_through_failures_turns_stale_on_its_own_timer() {
+    let mut w = World::new(ProviderKind::Graph, Options::default());
+    w.watch(&["a"]);
+    w.answer_all(graph_answer);
+    let confirmed = w.now;
+    w.advance();
+    w.answer_all(|_| {
+        Err(PresenceError::Network {
+            provider: ProviderKind::Graph,
+            message: "down".into(),
+        })
+    });
+    w.changed.clear();
+    // Time passes to the stale threshold: the person is told again, now stale.
+    while !matches!(w.state("a"), State::Stale { .. }) {
+        w.advance();
+        w.answer_all(|_| {
+            Err(PresenceError::Network {
+                provider: ProviderKind::Graph,
+                message: "down".into(),
+            })
+        });
+        assert!(w.now < confirmed + 10 * 60_000, "never stale");
+    }
+    assert!(w.changed.iter().any(|(id, _)| id.as_str() == "a"));
+}
+
+#[test]
+fn push_falls_back_to_polling_and_returns() {
+    let mut w = pushed_rocketchat();
+    // The people now pushed are read once (the services send no snapshot).
+    assert_eq!(w.log.len(), 2);
+    w.answer_all(rocketchat_answer("online"));
+    // A pushed change.
+    w.changed.clear();
+    w.frame(&fixture("own/rocketchat-ddp-changed-01.json"));
+    assert_eq!(w.changed, [(UserId::new(CAT), true)]);
+    assert!(matches!(w.state(CAT), State::Fresh(p) if p.availability == Availability::Busy));
+    // While pushed, nothing is polled before the reconciliation round.
+    let next = w.reader.next_poll_at().unwrap();
+    assert!(next >= w.now + 4 * 60_000, "{}", next - w.now);
+    // The socket closes: everyone is read at once, and push is tried again later.
+    let socket = w.opened[0].0;
+    w.reader.handle_closed(socket, 1006, w.now);
+    w.run();
+    assert!(matches!(w.reader.mode(), Mode::Poll(Some(_))));
+    assert_eq!(w.log.len(), 3, "a full read at once");
+    assert_eq!(w.log[2].ids, [UserId::new(CAT)]);
+    w.answer_all(rocketchat_answer("away"));
+    assert!(matches!(w.state(CAT), State::Fresh(p) if p.availability == Availability::Away));
+    // A late frame of the session given up is dropped.
+    w.reader.handle_frame(
+        socket,
+        &fixture("own/rocketchat-ddp-changed-01.json"),
+        w.now,
+    );
+    w.run();
+    assert!(matches!(w.state(CAT), State::Fresh(p) if p.availability == Availability::Away));
+    // Push is tried again after the backoff: a new session, a new socket.
+    while w.credentials_asked < 2 {
+        w.advance();
+        w.answer_all(rocketchat_answer("away"));
+    }
+    w.credentials(rc_credentials());
+    assert_eq!(w.opened.len(), 2);
+    assert_ne!(w.opened[1].0.session, socket.session);
+    w.reader.handle_opened(w.opened[1].0, w.now);
+    w.run();
+    w.frame(&fixture("own/rocketchat-ddp-connected-01.json"));
+    w.frame(&fixture("own/rocketchat-ddp-login-result-01.json"));
+    w.frame(&fixture("own/rocketchat-ddp-ready-01.json"));
+    assert_eq!(*w.reader.mode(), Mode::Push, "pushed again");
+}
+
+#[test]
+fn an_answer_sent_before_a_push_does_not_replace_the_pushed_presence() {
+    let mut w = pushed_rocketchat();
+    // The snapshot read is in flight when the push comes.
+    assert_eq!(w.sent.len(), 1);
+    w.frame(&fixture("own/rocketchat-ddp-changed-01.json"));
+    assert!(matches!(w.state(CAT), State::Fresh(p) if p.availability == Availability::Busy));
+    w.answer_all(rocketchat_answer("online"));
+    assert!(
+        matches!(w.state(CAT), State::Fresh(p) if p.availability == Availability::Busy),
+        "the older answer does not undo the push"
+    );
+}
+
+#[test]
+fn broadcast_off_stays_off_until_an_ids_answer_names_people() {
+    let mut w = pushed_rocketchat();
+    let off = |_: &HttpRequest| {
+        Ok(HttpResponse::new(
+            200,
+            r#"{"users":[],"full":true,"success":true}"#,
+        ))
+    };
+    w.answer_all(off);
+    assert!(
+        w.reader
+            .mode()
+            .reason()
+            .unwrap()
+            .contains("broadcast is off"),
+        "{:?}",
+        w.reader.mode()
+    );
+    assert!(w.closed.contains(&w.opened[0].0), "the socket is closed");
+    let asked = w.credentials_asked;
+    // Polls go on at the interval; push is not tried while the answers say it is off.
+    for _ in 0..5 {
+        w.advance();
+        w.answer_all(off);
+    }
+    assert_eq!(
+        w.credentials_asked, asked,
+        "no session while broadcast is off"
+    );
+    // An answer names people again: push is tried at once.
+    w.advance();
+    w.answer_all(rocketchat_answer("online"));
+    assert_eq!(w.credentials_asked, asked + 1);
+}
+
+#[test]
+fn genesys_reads_its_definitions_before_any_presence() {
+    let mut w = World::new(
+        ProviderKind::Genesys,
+        Options {
+            live: false,
+            ..Options::default()
+        },
+    );
+    w.watch(&["a", "b"]);
+    assert_eq!(w.log.len(), 1);
+    assert!(w.log[0].ids.is_empty(), "the setup request first");
+    w.answer_all(|_| {
+        Ok(HttpResponse::new(
+            200,
+            fixture("own/genesys-definitions.json"),
+        ))
+    });
+    assert!(w.log.len() >= 2);
+    assert!(!w.log.last().unwrap().ids.is_empty(), "then the people");
+}
+
+#[test]
+fn a_budget_sets_the_interval_by_requests_and_readers() {
+    use presence_widgets::core::reader::Budget;
+    let budget = Budget {
+        requests: 10,
+        window_ms: 60_000,
+        share_thousandths: 500,
+    };
+    let mut w = World::new(
+        ProviderKind::RocketChat,
+        Options {
+            live: false,
+            budget: Some(budget),
+            policy: Some(presence_widgets::core::Policy {
+                interval_ms: 1_000,
+                floor_ms: 1_000,
+                ..presence_widgets::core::Policy::new(presence_widgets::core::Cadence {
+                    interval_ms: 1_000,
+                    floor_ms: 1_000,
+                })
+            }),
+            ..Options::default()
+        },
+    );
+    w.reader.set_readers(3);
+    w.watch(&["a"]);
+    w.answer_all(rocketchat_answer("online"));
+    assert_eq!(w.reader.interval_ms(), 36_000);
+}
+
+#[test]
+fn nobody_watched_closes_push_and_plans_nothing() {
+    let mut w = pushed_rocketchat();
+    w.answer_all(rocketchat_answer("online"));
+    w.reader.unwatch(&UserId::new(CAT));
+    w.run();
+    assert!(w.closed.contains(&w.opened[0].0));
+    assert_eq!(w.reader.next_timeout(), None);
+}
+
+/// What can happen to a reader, for the property below.
+#[derive(Clone, Debug)]
+enum Event {
+    Watch(u8),
+    Unwatch(u8),
+    AnswerOk,
+    AnswerFail,
+    Credentials,
+    Opened,
+    Frame(u8),
+    Closed,
+    Advance,
+    Hidden(bool),
+}
+
+fn event() -> impl Strategy<Value = Event> {
+    prop_oneof![
+        (0u8..6).prop_map(Event::Watch),
+        (0u8..6).prop_map(Event::Unwatch),
+        Just(Event::AnswerOk),
+        Just(Event::AnswerFail),
+        Just(Event::Credentials),
+        Just(Event::Opened),
+        (0u8..5).prop_map(Event::Frame),
+        Just(Event::Closed),
+        Just(Event::Advance),
+        any::<bool>().prop_map(Event::Hidden),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Any sequence of events leaves no timer before the last `now` handed in, and no request
+    /// for an id after that id's last unwatch.
+    #[test]
+    fn any_sequence_keeps_timers_ahead_and_reads_only_the_watched(events in proptest::collection::vec(event(), 1..60)) {
+        let mut w = World::new(ProviderKind::RocketChat, Options::default());
+        let frames = [
+            fixture("own/rocketchat-ddp-connected-01.json"),
+            fixture("own/rocketchat-ddp-login-result-01.json"),
+            fixture("own/rocketchat-ddp-ready-01.json"),
+            fixture("own/rocketchat-ddp-changed-01.json"),
+            "not json".to_owned(),
+        ];
+        for e in events {
+            match e {
+                Event::Watch(n) => {
+                    let id = if n == 0 { CAT.to_owned() } else { format!("u{n}") };
+                    w.reader.watch(&UserId::new(&id));
+                }
+                Event::Unwatch(n) => {
+                    let id = if n == 0 { CAT.to_owned() } else { format!("u{n}") };
+                    w.reader.unwatch(&UserId::new(&id));
+                }
+                Event::AnswerOk => w.answer_all(rocketchat_answer("online")),
+                Event::AnswerFail => w.answer_all(|_| Err(PresenceError::Network { provider: ProviderKind::RocketChat, message: "down".into() })),
+                Event::Credentials => w.credentials(rc_credentials()),
+                Event::Opened => {
+                    if let Some((s, _)) = w.opened.last().cloned() {
+                        w.reader.handle_opened(s, w.now);
+                    }
+                }
+                Event::Frame(n) => {
+                    if !w.opened.is_empty() {
+                        w.frame(&frames[usize::from(n)]);
+                    }
+                }
+                Event::Closed => {
+                    if let Some((s, _)) = w.opened.last().cloned() {
+                        w.reader.handle_closed(s, 1006, w.now);
+                    }
+                }
+                Event::Advance => {
+                    if w.reader.next_timeout().is_some() {
+                        w.advance();
+                    }
+                }
+                Event::Hidden(h) => w.reader.handle_hidden(h),
+            }
+            // Every request is checked against who is watched as it is sent (`World::run`).
+            w.run();
+            if let Some(at) = w.reader.next_timeout() {
+                prop_assert!(at >= w.now);
+            }
+        }
+    }
+}
