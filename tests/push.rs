@@ -700,3 +700,79 @@ fn frames_about_nobody_watched_or_unreadable_are_dropped_and_counted() {
     }
     assert!(matches!(drain(&mut c).last(), Some(Action::Failed(_))));
 }
+
+/// Carries out a Genesys session's actions as the service would (every channel made, opened and
+/// subscribed), until it asks nothing more; returns what it asked besides.
+fn serve_channels(c: &mut Channels, now: u64) -> Vec<Action> {
+    let mut other = Vec::new();
+    let mut made = 0;
+    loop {
+        let actions = drain(c);
+        if actions.is_empty() {
+            return other;
+        }
+        for action in actions {
+            match action {
+                Action::Request(r) if r.endpoint == CHANNELS => {
+                    made += 1;
+                    let body = format!(
+                        r#"{{"id":"c{now}-{made}","connectUri":"wss://streaming.mypurecloud.com/channels/c{now}-{made}","expires":"2026-12-02T09:30:00Z"}}"#
+                    );
+                    c.answer(&r, Ok(HttpResponse::new(200, body)), now);
+                }
+                Action::Request(r) if r.endpoint == SUBSCRIPTIONS => {
+                    c.answer(&r, Ok(HttpResponse::new(200, r#"{"entities":[]}"#)), now);
+                }
+                Action::Open { socket, .. } => c.opened(socket, now),
+                a => other.push(a),
+            }
+        }
+    }
+}
+
+#[test]
+fn socket_closing_on_one_of_20_channels_moves_it_without_failing_the_session() {
+    use presence_widgets::core::providers::genesys::channel::{
+        CHANNELS_PER_USER, TOPICS_PER_CHANNEL,
+    };
+    let people: Vec<UserId> = (0..CHANNELS_PER_USER * TOPICS_PER_CHANNEL)
+        .map(|n| UserId::new(format!("u{n}")))
+        .collect();
+    let mut c = Channels::new(genesys());
+    c.watch(&people, &[], 0);
+    c.start(0);
+    serve_channels(&mut c, 1);
+    assert!(c.is_live());
+    assert_eq!(c.channel_count(), CHANNELS_PER_USER);
+    // The service says the fifth channel's socket closes soon: no 21st channel can stand
+    // beside it, so it is closed first and its people move to a new one.
+    c.frame(5, &fixture("own/genesys-socket-closing-01.json"), 10);
+    let actions = drain(&mut c);
+    assert!(
+        actions.contains(&Action::Close {
+            socket: 5,
+            code: 1000
+        }),
+        "{actions:?}"
+    );
+    assert!(!actions.iter().any(|a| matches!(a, Action::Failed(_))));
+    let create: Vec<_> = requests(&actions);
+    assert_eq!(create.len(), 1);
+    assert_eq!(create[0].endpoint, CHANNELS);
+    let body = r#"{"id":"c21","connectUri":"wss://streaming.mypurecloud.com/channels/c21","expires":"2026-12-02T09:30:00Z"}"#;
+    c.answer(&create[0], Ok(HttpResponse::new(200, body)), 11);
+    let other = serve_channels(&mut c, 12);
+    assert!(
+        !other.iter().any(|a| matches!(a, Action::Failed(_))),
+        "{other:?}"
+    );
+    // Its people are read once (the moment between), and pushed again.
+    assert!(
+        other
+            .iter()
+            .any(|a| matches!(a, Action::Subscribed(ids) if ids.len() == TOPICS_PER_CHANNEL)),
+        "{other:?}"
+    );
+    assert!(c.is_live());
+    assert_eq!(c.channel_count(), CHANNELS_PER_USER);
+}

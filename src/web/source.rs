@@ -69,8 +69,7 @@ pub struct SourceConfig {
     pub share_tabs: bool,
 }
 
-/// Milliseconds between reconciliation polls while a source is pushed, unless it says otherwise.
-pub const DEFAULT_RECONCILE_MS: u64 = 5 * 60_000;
+pub use crate::core::reader::DEFAULT_RECONCILE_MS;
 
 impl SourceConfig {
     /// A source with the provider's defaults.

@@ -389,11 +389,25 @@ impl Channels {
 
     /// Moves a channel's topics to a new one (its socket is closing, or its life ends).
     fn replace(&mut self, socket: SocketId, now_ms: u64) {
-        let Some(c) = self
+        let Some(at) = self
             .channels
-            .iter_mut()
-            .find(|c| c.socket == socket && !c.leaving)
+            .iter()
+            .position(|c| c.socket == socket && !c.leaving)
         else {
+            return;
+        };
+        if self.channels.len() >= CHANNELS_PER_USER {
+            // No room for another channel beside it (the service refuses a 21st while every
+            // channel has its socket): this one is closed first, and its topics move to the
+            // new one, whose subscription reads them once (what changed between is seen).
+            let old = self.channels.remove(at);
+            self.out.push(Action::Close {
+                socket: old.socket,
+                code: 1000,
+            });
+            return self.open_channel(old.topics, now_ms);
+        }
+        let Some(c) = self.channels.get_mut(at) else {
             return;
         };
         c.leaving = true;
