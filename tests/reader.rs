@@ -113,7 +113,7 @@ impl World {
     fn answer_all(&mut self, answer: impl Fn(&HttpRequest) -> Result<HttpResponse, PresenceError>) {
         while let Some((id, request)) = self.sent.pop_first() {
             let a = answer(&request);
-            self.reader.handle_answer(id, a, self.now);
+            self.reader.handle_answer(id, &request, a, self.now);
             self.run();
         }
     }

@@ -233,6 +233,7 @@ impl Source {
                 share_thousandths: share_thousandths(self.spend),
             }),
             in_flight: 8,
+            ..Options::default()
         }
     }
 
@@ -616,8 +617,8 @@ pub(crate) fn publish(
 
 /// What the tasks a reader started report back to it.
 enum Report {
-    /// The answer to a request.
-    Answer(u64, Result<HttpResponse, PresenceError>),
+    /// The answer to a request (boxed: socket reports, far more common, stay small).
+    Answer(Box<(u64, HttpRequest, Result<HttpResponse, PresenceError>)>),
     /// The credentials asked for.
     Credentials(Result<Credentials, PresenceError>),
     /// A socket's news.
@@ -655,7 +656,7 @@ impl Driver {
                         (self.source.clone(), self.upstream.clone(), self.tx.clone());
                     tokio::spawn(async move {
                         let answer = upstream.send(&source, &request).await;
-                        let _ = tx.send(Report::Answer(id, answer));
+                        let _ = tx.send(Report::Answer(Box::new((id, request, answer))));
                     });
                 }
                 Effect::Credentials { renew } => {
@@ -748,7 +749,10 @@ impl Driver {
         let now = now_ms();
         let mut reader = self.source.reader();
         match report {
-            Report::Answer(id, answer) => reader.handle_answer(id, answer, now),
+            Report::Answer(answered) => {
+                let (id, request, answer) = *answered;
+                reader.handle_answer(id, &request, answer, now);
+            }
             Report::Credentials(c) => reader.handle_credentials(c.map(Some), now),
             Report::Socket(key, event) => match event {
                 SocketEvent::Opened => reader.handle_opened(key, now),

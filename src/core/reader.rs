@@ -39,15 +39,15 @@
 //! # Ok::<(), presence_widgets::core::PresenceError>(())
 //! ```
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use super::auth::Credentials;
 use super::error::PresenceError;
 use super::http::{HttpRequest, HttpResponse};
 use super::model::UserId;
-use super::push::{Action, PushSession, SocketId};
+use super::push::{PushSession, SocketId};
 use super::registry::Registry;
-use super::schedule::{backoff_ms, next_delay_ms, Outcome, Policy};
+use super::schedule::{next_delay_ms, Outcome, Policy};
 
 /// Milliseconds between reconciliation reads while a source is pushed, unless it says otherwise.
 pub const DEFAULT_RECONCILE_MS: u64 = 5 * 60_000;
@@ -93,6 +93,17 @@ impl Mode {
             Mode::Poll(why) => why.as_deref(),
         }
     }
+}
+
+/// This reader's part in a source shared by several (the tabs of an origin).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Waiting to be told whether another leads: nothing is read.
+    Deciding,
+    /// Reads the source (and holds its push) for everyone.
+    Lead,
+    /// Shows what the leader hears: nothing is read here.
+    Follow,
 }
 
 /// A documented rate limit, and the share of it a reader may spend: the poll interval follows
@@ -145,6 +156,8 @@ pub struct Options {
     pub budget: Option<Budget>,
     /// Requests in flight at once, where the adapter does not say.
     pub in_flight: usize,
+    /// Whether it reads from the start ([`Role::Lead`]) or waits to be told.
+    pub role: Role,
 }
 
 impl Default for Options {
@@ -156,6 +169,7 @@ impl Default for Options {
             seed: 0x9e37_79b9_7f4a_7c15,
             budget: None,
             in_flight: 8,
+            role: Role::Lead,
         }
     }
 }
@@ -184,7 +198,7 @@ pub enum Note {
 #[derive(Debug, PartialEq)]
 pub enum Effect {
     /// Send `request` with the source's credentials; give the answer to
-    /// [`Reader::handle_answer`] with `id`.
+    /// [`Reader::handle_answer`] with `id` and the request.
     Send {
         /// Which request.
         id: RequestId,
@@ -232,6 +246,11 @@ pub enum Effect {
     Status,
     /// For the driver's log and counters.
     Note(Note),
+}
+
+/// The mode a reader starts in, before push says otherwise.
+fn first_mode(pushes: bool) -> Mode {
+    Mode::Poll(pushes.then(|| "connecting to the service's push".to_owned()))
 }
 
 /// Why a request was sent.
@@ -282,16 +301,19 @@ pub struct Reader {
     registry: Registry,
     policy: Policy,
     options: Options,
+    role: Role,
     random: u64,
     effects: VecDeque<Effect>,
     next_request: RequestId,
-    requests: HashMap<RequestId, (HttpRequest, Purpose)>,
+    /// Requests sent and not answered yet (a few at a time: a list).
+    requests: Vec<(RequestId, Purpose)>,
     queue: VecDeque<(HttpRequest, Purpose)>,
     in_flight: usize,
-    rounds: HashMap<u32, Round>,
+    rounds: Vec<(u32, Round)>,
     next_round: u32,
     setup_in_flight: bool,
-    setup_failed: Option<HttpRequest>,
+    /// The setup request was refused: reads go without it until the next poll.
+    setup_failed: bool,
     wants_new: bool,
     poll_due: bool,
     poll_again: bool,
@@ -318,7 +340,8 @@ pub struct Reader {
     broadcast_off: bool,
     unpushed: Vec<(UserId, PresenceError)>,
     snapshot: Vec<UserId>,
-    told: Option<(Mode, Option<PresenceError>)>,
+    /// The mode or the last poll's error changed since the driver was told.
+    status: bool,
 }
 
 impl std::fmt::Debug for Reader {
@@ -343,25 +366,22 @@ impl Reader {
         let pushes = options.live && adapter.push(None, 0).is_some();
         #[cfg(not(feature = "push-core"))]
         let pushes = false;
-        let mode = Mode::Poll(if pushes {
-            Some("connecting to the service's push".to_owned())
-        } else {
-            None
-        });
+        let mode = first_mode(pushes);
         let mut reader = Self {
+            role: options.role,
             policy,
             interval_ms: policy.interval_ms,
             random: options.seed | 1,
             options,
             effects: VecDeque::new(),
             next_request: 0,
-            requests: HashMap::new(),
+            requests: Vec::new(),
             queue: VecDeque::new(),
             in_flight: 0,
-            rounds: HashMap::new(),
+            rounds: Vec::new(),
             next_round: 0,
             setup_in_flight: false,
-            setup_failed: None,
+            setup_failed: false,
             wants_new: false,
             poll_due: false,
             poll_again: false,
@@ -386,7 +406,7 @@ impl Reader {
             broadcast_off: false,
             unpushed: Vec::new(),
             snapshot: Vec::new(),
-            told: None,
+            status: true,
             registry,
         };
         // Anyone the registry already has is read first.
@@ -397,6 +417,24 @@ impl Reader {
     /// The source's registry: who is watched, and each person's state.
     pub fn registry(&self) -> &Registry {
         &self.registry
+    }
+
+    /// The registry, for what its driver still decides itself: a write's hold and release,
+    /// entries another tab or a relay stream sent (`take_shared`), refusals (`reject`),
+    /// presences the page learned by other means (`push`). People are watched through
+    /// [`Reader::watch`], never here; after entries taken here, [`Reader::handle_taken`].
+    pub fn registry_mut(&mut self) -> &mut Registry {
+        &mut self.registry
+    }
+
+    /// This reader's part.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Whether a poll is in flight.
+    pub fn polling(&self) -> bool {
+        self.rounds.iter().any(|(_, r)| r.kind == Kind::Poll)
     }
 
     /// How the source learns of changes now.
@@ -466,8 +504,49 @@ impl Reader {
 
     /// A poll now, whatever the timer says (a viewer asked, or the page was shown).
     pub fn handle_poll_now(&mut self) {
-        self.last_full_poll = 0;
         self.poll_due = true;
+    }
+
+    /// This reader leads, follows or waits. Following (or waiting), it reads nothing and holds
+    /// no push; taking over from a leader that went, it reads everyone at once (what changed
+    /// meanwhile), then pushes; everyone keeps what they show meanwhile.
+    pub fn handle_role(&mut self, role: Role) {
+        let was = std::mem::replace(&mut self.role, role);
+        if role != Role::Lead {
+            self.close_session();
+            self.next_poll_at = None;
+            self.retry_at = None;
+            self.poll_due = false;
+            return;
+        }
+        self.wants_new = true;
+        if was == Role::Follow {
+            self.mode = first_mode(self.pushes);
+            self.status = true;
+            self.last_full_poll = 0;
+            self.poll_due = true;
+        }
+    }
+
+    /// Someone looks at the source again (another tab was shown): polled now if a poll is
+    /// overdue, else at the interval from the last (switching tabs costs no extra read).
+    pub fn handle_looked_at(&mut self, now: u64) {
+        self.hidden = false;
+        if self.next_poll_at.is_some() || self.polling() || !self.read_once {
+            return;
+        }
+        let due = self.last_full_poll.saturating_add(self.interval_ms);
+        if due <= now {
+            self.poll_due = true;
+        } else {
+            self.next_poll_at = Some(due);
+        }
+    }
+
+    /// The registry took entries from elsewhere ([`Reader::registry_mut`]): when someone turns
+    /// stale is planned again.
+    pub fn handle_taken(&mut self, now: u64) {
+        self.stale_at = self.registry.next_stale(now);
     }
 
     /// The page was hidden (polling pauses) or shown again (a poll at once if one was missed).
@@ -484,25 +563,27 @@ impl Reader {
     pub fn handle_answer(
         &mut self,
         id: RequestId,
+        request: &HttpRequest,
         answer: Result<HttpResponse, PresenceError>,
         now: u64,
     ) {
-        let Some((request, purpose)) = self.requests.remove(&id) else {
+        let Some(at) = self.requests.iter().position(|(n, _)| *n == id) else {
             return;
         };
+        let (_, purpose) = self.requests.swap_remove(at);
         match purpose {
             Purpose::Setup => {
                 self.in_flight = self.in_flight.saturating_sub(1);
                 self.setup_in_flight = false;
-                self.registry.apply_setup(&request, answer);
-                if self.registry.plan_setup().as_ref() == Some(&request) {
+                self.registry.apply_setup(request, answer);
+                if self.registry.plan_setup().as_ref() == Some(request) {
                     // Refused: the reads go on without it, and it is asked again at the next poll.
-                    self.setup_failed = Some(request);
+                    self.setup_failed = true;
                 }
             }
             Purpose::Read(round) => {
                 self.in_flight = self.in_flight.saturating_sub(1);
-                let applied = self.registry.apply(&request, answer, now);
+                let applied = self.registry.apply(request, answer, now);
                 self.changed(applied.changed, false);
                 if let Some(why) = applied.push_off {
                     self.push_off(why, now);
@@ -517,7 +598,7 @@ impl Reader {
             }
             Purpose::Session(number) => {
                 if let Some(s) = self.session.as_mut().filter(|s| s.number == number) {
-                    s.session.answer(&request, answer, now);
+                    s.session.answer(request, answer, now);
                     self.drive(now);
                 }
             }
@@ -552,6 +633,9 @@ impl Reader {
 
     /// A socket opened.
     pub fn handle_opened(&mut self, socket: SocketKey, now: u64) {
+        #[cfg(not(feature = "push-core"))]
+        let _ = (socket, now);
+        #[cfg(feature = "push-core")]
         if let Some(s) = self.session_of(socket) {
             s.session.opened(socket.socket, now);
             self.drive(now);
@@ -560,6 +644,9 @@ impl Reader {
 
     /// A text frame arrived.
     pub fn handle_frame(&mut self, socket: SocketKey, text: &str, now: u64) {
+        #[cfg(not(feature = "push-core"))]
+        let _ = (socket, text, now);
+        #[cfg(feature = "push-core")]
         if let Some(s) = self.session_of(socket) {
             s.session.frame(socket.socket, text, now);
             self.drive(now);
@@ -568,6 +655,9 @@ impl Reader {
 
     /// A socket closed, or could not open, with its close code.
     pub fn handle_closed(&mut self, socket: SocketKey, code: u16, now: u64) {
+        #[cfg(not(feature = "push-core"))]
+        let _ = (socket, code, now);
+        #[cfg(feature = "push-core")]
         if let Some(s) = self.session_of(socket) {
             s.sockets.retain(|&n| n != socket.socket);
             s.session.closed(socket.socket, code, now);
@@ -613,22 +703,15 @@ impl Reader {
         if self.effects.is_empty() {
             self.step(now);
         }
-        if self.effects.is_empty() {
-            let status = (self.mode.clone(), self.last_error.clone());
-            if self.told.as_ref() != Some(&status) {
-                self.told = Some(status);
-                return Some(Effect::Status);
-            }
+        if self.effects.is_empty() && std::mem::take(&mut self.status) {
+            return Some(Effect::Status);
         }
         self.effects.pop_front()
     }
 
+    #[cfg(feature = "push-core")]
     fn session_of(&mut self, socket: SocketKey) -> Option<&mut Session> {
         self.session.as_mut().filter(|s| s.number == socket.session)
-    }
-
-    fn polling(&self) -> bool {
-        self.rounds.values().any(|r| r.kind == Kind::Poll)
     }
 
     fn random(&mut self) -> u64 {
@@ -650,6 +733,7 @@ impl Reader {
     fn set_mode(&mut self, mode: Mode) {
         if self.mode != mode {
             self.mode = mode;
+            self.status = true;
             // Every entry says how it was learned.
             let ids = self.registry.ids();
             self.changed(ids, false);
@@ -660,6 +744,12 @@ impl Reader {
     fn step(&mut self, now: u64) {
         if self.registry.is_empty() {
             self.idle();
+            return;
+        }
+        if self.role != Role::Lead {
+            // The leader hears the whole set; nothing is read here.
+            self.added.clear();
+            self.removed.clear();
             return;
         }
         let (added, removed) = (
@@ -698,30 +788,46 @@ impl Reader {
         if self.setup_in_flight {
             return false;
         }
+        if self.setup_failed {
+            return true;
+        }
         let Some(request) = self.registry.plan_setup() else {
             return true;
         };
-        if self.setup_failed.as_ref() == Some(&request) {
-            return true;
-        }
         self.registry.setup_sent(&request);
         self.setup_in_flight = true;
         self.queue.push_front((request, Purpose::Setup));
         false
     }
 
+    /// A build without push sessions never has one.
+    #[cfg(not(feature = "push-core"))]
+    fn close_session(&mut self) -> bool {
+        self.asked = None;
+        false
+    }
+
+    /// Closes the push session's sockets and lets it go; true when there was one.
+    #[cfg(feature = "push-core")]
+    fn close_session(&mut self) -> bool {
+        self.asked = None;
+        let Some(s) = self.session.take() else {
+            return false;
+        };
+        for socket in s.sockets {
+            self.effects.push_back(Effect::Close {
+                socket: SocketKey {
+                    session: s.number,
+                    socket,
+                },
+                code: 1000,
+            });
+        }
+        true
+    }
+
     fn idle(&mut self) {
-        let had = self.session.take();
-        if let Some(s) = had {
-            for socket in s.sockets {
-                self.effects.push_back(Effect::Close {
-                    socket: SocketKey {
-                        session: s.number,
-                        socket,
-                    },
-                    code: 1000,
-                });
-            }
+        if self.close_session() {
             self.effects.push_back(Effect::Note(Note::Idle));
         }
         self.next_poll_at = None;
@@ -734,7 +840,8 @@ impl Reader {
         self.removed.clear();
         self.asked = None;
         if self.mode == Mode::Push {
-            self.mode = Mode::Poll(None);
+            self.mode = first_mode(self.pushes);
+            self.status = true;
         }
     }
 
@@ -745,7 +852,7 @@ impl Reader {
             self.poll_again = true;
             return;
         }
-        self.setup_failed = None;
+        self.setup_failed = false;
         let reconcile_due = now.saturating_sub(self.last_full_poll)
             >= self.options.reconcile_ms.saturating_sub(1_000);
         let plan = if self.mode == Mode::Push && !reconcile_due {
@@ -771,7 +878,7 @@ impl Reader {
         self.registry.sending(&plan.requests);
         let round = self.next_round;
         self.next_round = self.next_round.wrapping_add(1);
-        self.rounds.insert(
+        self.rounds.push((
             round,
             Round {
                 kind,
@@ -779,7 +886,7 @@ impl Reader {
                 requests: plan.requests.len(),
                 failure: None,
             },
-        );
+        ));
         for request in plan.requests {
             self.queue.push_back((request, Purpose::Read(round)));
         }
@@ -805,12 +912,15 @@ impl Reader {
     fn send(&mut self, request: HttpRequest, purpose: Purpose) {
         let id = self.next_request;
         self.next_request = self.next_request.wrapping_add(1);
-        self.requests.insert(id, (request.clone(), purpose));
+        self.requests.push((id, purpose));
         self.effects.push_back(Effect::Send { id, request });
     }
 
     fn answered(&mut self, round: u32, error: Option<PresenceError>, now: u64) {
-        let Some(r) = self.rounds.get_mut(&round) else {
+        let Some(at) = self.rounds.iter().position(|(n, _)| *n == round) else {
+            return;
+        };
+        let Some((_, r)) = self.rounds.get_mut(at) else {
             return;
         };
         r.pending = r.pending.saturating_sub(1);
@@ -820,9 +930,8 @@ impl Reader {
         if r.pending > 0 {
             return;
         }
-        if let Some(r) = self.rounds.remove(&round) {
-            self.round_ended(r.kind, r.requests, r.failure, now);
-        }
+        let (_, r) = self.rounds.swap_remove(at);
+        self.round_ended(r.kind, r.requests, r.failure, now);
     }
 
     fn round_ended(
@@ -855,6 +964,7 @@ impl Reader {
             Outcome::Success => 0,
             Outcome::Failure(_) => self.failures.saturating_add(1),
         };
+        self.status = true;
         self.last_error = match outcome {
             Outcome::Success => None,
             Outcome::Failure(e) => Some(e.clone()),
@@ -897,7 +1007,7 @@ impl Reader {
     fn start_push(&mut self, now: u64) {
         let _ = now;
         let waiting = self.retry_at.is_some() || self.broadcast_off;
-        let reading_new = self.rounds.values().any(|r| r.kind == Kind::New);
+        let reading_new = self.rounds.iter().any(|(_, r)| r.kind == Kind::New);
         if !self.pushes
             || self.session.is_some()
             || self.asked.is_some()
@@ -953,8 +1063,15 @@ impl Reader {
         self.pushes = false;
     }
 
+    /// A build without push sessions has none to drive.
+    #[cfg(not(feature = "push-core"))]
+    fn drive(&mut self, now: u64) {
+        let _ = now;
+    }
+
     /// Carries out what the session asks that the reader does itself, and passes on the rest;
     /// then notes its timer.
+    #[cfg(feature = "push-core")]
     fn drive(&mut self, now: u64) {
         loop {
             let Some(s) = self.session.as_mut() else {
@@ -969,6 +1086,7 @@ impl Reader {
                 session: number,
                 socket,
             };
+            use super::push::Action;
             match action {
                 Action::Open { socket, url } => {
                     s.sockets.push(socket);
@@ -1033,6 +1151,7 @@ impl Reader {
 
     /// A read's answer says the service pushes nothing now (Rocket.Chat's presence broadcast
     /// is off): push stops, and is tried again once an answer names people again.
+    #[cfg(feature = "push-core")]
     fn push_off(&mut self, why: String, now: u64) {
         if !self.pushes {
             return;
@@ -1044,21 +1163,9 @@ impl Reader {
 
     /// Push failed: every socket is closed, everyone is read now, and push is tried again
     /// later, backing off.
+    #[cfg(feature = "push-core")]
     fn push_failed(&mut self, error: PresenceError, now: u64) {
-        self.asked = None;
-        let had = self.session.take();
-        let had_session = had.is_some();
-        if let Some(s) = had {
-            for socket in s.sockets {
-                self.effects.push_back(Effect::Close {
-                    socket: SocketKey {
-                        session: s.number,
-                        socket,
-                    },
-                    code: 1000,
-                });
-            }
-        }
+        let had_session = self.close_session();
         self.unpushed.clear();
         self.snapshot.clear();
         if self
@@ -1071,7 +1178,7 @@ impl Reader {
         }
         self.push_failures = self.push_failures.saturating_add(1);
         let random = self.random();
-        let delay = backoff_ms(&self.policy, self.push_failures, random);
+        let delay = super::schedule::backoff_ms(&self.policy, self.push_failures, random);
         let was_pushed = self.mode == Mode::Push;
         let reason = error.to_string();
         self.set_mode(Mode::Poll(Some(reason.clone())));
@@ -1086,7 +1193,20 @@ impl Reader {
             self.effects
                 .push_back(Effect::Note(Note::PushFailed { reason, retry_ms }));
             // Whatever changed while push failed is seen by a full read now.
-            self.handle_poll_now();
+            self.last_full_poll = 0;
+            self.poll_due = true;
         }
+    }
+
+    /// A build without push sessions has no push to stop.
+    #[cfg(not(feature = "push-core"))]
+    fn push_off(&mut self, why: String, now: u64) {
+        let _ = (why, now);
+    }
+
+    /// A build without push sessions has no push to fail.
+    #[cfg(not(feature = "push-core"))]
+    fn push_failed(&mut self, error: PresenceError, now: u64) {
+        let _ = (error, now);
     }
 }

@@ -1,18 +1,17 @@
-//! Drives a source's push session in the browser: its WebSockets, its timer and its requests.
-//! I/O only: what a frame means and what to do next is the session's (`core::push`).
+//! A source's push sockets in the browser. I/O only: what a frame means and what to do next is
+//! the core's (`core::reader`, which drives the session of `core::push`).
 
 use std::rc::Weak;
 
-use gloo_timers::callback::Timeout;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-use crate::core::push::{PushSession, SocketId};
+use crate::core::reader::SocketKey;
 
 /// One open WebSocket and its handlers (dropped with it).
 pub(crate) struct Socket {
-    id: SocketId,
+    id: SocketKey,
     ws: WebSocket,
     _open: Closure<dyn FnMut()>,
     _message: Closure<dyn FnMut(MessageEvent)>,
@@ -28,36 +27,35 @@ impl Drop for Socket {
     }
 }
 
-/// A session and what it holds open.
-pub(crate) struct Driver {
-    pub(crate) session: Box<dyn PushSession>,
-    pub(crate) sockets: Vec<Socket>,
-    pub(crate) timer: Option<Timeout>,
-}
+/// The sockets a source's push session holds open (each closed when dropped).
+#[derive(Default)]
+pub(crate) struct Sockets(Vec<Socket>);
 
-impl Driver {
-    pub(crate) fn new(session: Box<dyn PushSession>) -> Self {
-        Self {
-            session,
-            sockets: Vec::new(),
-            timer: None,
-        }
+impl Sockets {
+    /// Keeps an opened socket.
+    pub(crate) fn add(&mut self, socket: Socket) {
+        self.0.push(socket);
     }
 
     /// Sends a frame; false when the socket is gone.
-    pub(crate) fn send(&self, socket: SocketId, text: &str) -> bool {
-        self.sockets
+    pub(crate) fn send(&self, socket: SocketKey, text: &str) -> bool {
+        self.0
             .iter()
             .find(|s| s.id == socket)
             .is_some_and(|s| s.ws.send_with_str(text).is_ok())
     }
 
     /// Closes a socket and lets go of it.
-    pub(crate) fn close(&mut self, socket: SocketId, code: u16) {
-        if let Some(at) = self.sockets.iter().position(|s| s.id == socket) {
-            let s = self.sockets.remove(at);
+    pub(crate) fn close(&mut self, socket: SocketKey, code: u16) {
+        if let Some(at) = self.0.iter().position(|s| s.id == socket) {
+            let s = self.0.remove(at);
             let _ = s.ws.close_with_code(code);
         }
+    }
+
+    /// Lets go of a socket that closed.
+    pub(crate) fn forget(&mut self, socket: SocketKey) {
+        self.0.retain(|s| s.id != socket);
     }
 }
 
@@ -71,10 +69,10 @@ pub(crate) enum Event {
 /// Opens `url` as socket `id`; its events go to `deliver` (which finds the session again through
 /// a weak reference, so a socket never keeps its store alive).
 pub(crate) fn open<S: 'static>(
-    id: SocketId,
+    id: SocketKey,
     url: &str,
     owner: Weak<S>,
-    deliver: fn(&Weak<S>, SocketId, Event),
+    deliver: fn(&Weak<S>, SocketKey, Event),
 ) -> Result<Socket, String> {
     let ws = WebSocket::new(url).map_err(|e| super::transport::describe(&e))?;
     let (o1, o2, o3) = (owner.clone(), owner.clone(), owner);

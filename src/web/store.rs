@@ -1,14 +1,15 @@
 //! One `Store` per configured source: widgets subscribe ids, ids wanted in the same tick are
 //! asked for in one plan, the same id is fetched once however many widgets show it, and polling
 //! keeps everyone current, paused while the page is hidden, backing off on failure.
+//!
+//! What a source decides is the core's [`Reader`]; the store carries it out in the browser: its
+//! requests by fetch (with the credentials, a callback asked again after a 401), one timer, the
+//! push sockets, the tabs' channel and the widgets' listeners.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::{Rc, Weak};
-use std::task::Poll;
 
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::closure::Closure;
@@ -18,18 +19,16 @@ use wasm_bindgen::JsCast;
 mod photos;
 
 #[cfg(feature = "push")]
-use super::push::{self as socket, Driver, Event};
+use super::push::{self as socket, Event, Sockets};
 use super::source::{Auth, SourceConfig};
 use super::tabs::{TabEvent, Tabs};
 use super::transport::{now_ms, Transport};
-#[cfg(feature = "push")]
-use crate::core::push::{Action, SocketId};
-use crate::core::schedule::backoff_ms;
-use crate::core::schedule::{next_delay_ms, Outcome, Policy};
+use crate::core::reader::{self, Effect, Options, Reader, Role};
+use crate::core::schedule::Policy;
 use crate::core::tabs::{Followers, Note};
 use crate::core::{
-    Credentials, HttpRequest, HttpResponse, Plan, Presence, PresenceError, ProviderKind, Registry,
-    State, UserId,
+    Credentials, HttpRequest, HttpResponse, Presence, PresenceError, ProviderKind, Registry, State,
+    UserId,
 };
 
 /// Called with a person's new state.
@@ -62,17 +61,6 @@ impl Mode {
     }
 }
 
-/// This tab's part in a source shared by the tabs of its origin.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Role {
-    /// Waiting for the browser to say whether another tab leads.
-    Deciding,
-    /// Polls the source and holds its socket, for every tab.
-    Lead,
-    /// Shows what the leading tab hears.
-    Follow,
-}
-
 /// A source's store. Cheap to clone: clones share everything.
 #[derive(Clone)]
 pub struct Store(Rc<Inner>);
@@ -96,44 +84,23 @@ struct Inner {
     config: SourceConfig,
     policy: Policy,
     transport: Transport,
-    registry: RefCell<Registry>,
+    /// What the source decides: who is watched, each person's state, when to read, push.
+    reader: RefCell<Reader>,
     listeners: RefCell<HashMap<UserId, Vec<(u64, Listener)>>>,
     next_listener: Cell<u64>,
     credentials: RefCell<Option<Credentials>>,
     flush_scheduled: Cell<bool>,
-    polling: Cell<bool>,
-    timer: RefCell<Option<Timeout>>,
-    /// Fires when a presence shown despite a failed poll turns stale.
-    stale_timer: RefCell<Option<Timeout>>,
-    next_poll_at: Cell<u64>,
-    failures: Cell<u32>,
+    /// The reader's one timer: when it fires, and the browser's timeout.
+    timer: RefCell<Option<(u64, Timeout)>>,
+    /// The reader's effects are being carried out (a listener may call back in).
+    driving: Cell<bool>,
     last_error: RefCell<Option<PresenceError>>,
-    random: Cell<u64>,
     requests: Cell<u64>,
     visibility: RefCell<Option<Closure<dyn FnMut()>>>,
-    /// The push session and its sockets, while there is one.
-    #[cfg(feature = "push")]
-    push: RefCell<Option<Driver>>,
-    #[cfg(feature = "push")]
-    push_starting: Cell<bool>,
-    /// Which session the answers in flight belong to: an answer for an older one is dropped.
-    #[cfg(feature = "push")]
-    push_generation: Cell<u32>,
-    /// When push last became live; a failure after a long live period starts the backoff over.
-    live_since: Cell<Option<u64>>,
-    /// A poll was asked for while one was in flight: run another when it ends.
-    poll_again: Cell<bool>,
-    push_failures: Cell<u32>,
-    push_retry: RefCell<Option<Timeout>>,
     mode: RefCell<Mode>,
-    /// People the service will not push (a refused topic), with why: polled at the interval
-    /// meanwhile.
-    unpushed: RefCell<Vec<(UserId, PresenceError)>>,
-    /// Who came and went since the push session last heard.
-    watch: RefCell<(Vec<UserId>, Vec<UserId>)>,
-    last_full_poll: Cell<u64>,
-    /// Whether this tab leads the source or follows the tab that does.
-    role: Cell<Role>,
+    /// The push session's sockets.
+    #[cfg(feature = "push")]
+    sockets: RefCell<Sockets>,
     /// This tab's link to the other tabs of the origin, while the source is shared.
     tabs: RefCell<Option<Tabs>>,
     /// While leading: what the other tabs watch.
@@ -200,9 +167,9 @@ impl Store {
     pub fn new(config: SourceConfig) -> Result<Self, PresenceError> {
         let adapter = config.adapter(page_language().as_deref())?;
         let policy = config.policy()?;
-        let initial_mode = first_mode(&config);
+        let relay = config.kind == ProviderKind::Relay;
         // A relay source is one stream per page; the relay, not a leading tab, reads for all.
-        let share = config.share_tabs && config.kind != ProviderKind::Relay;
+        let share = config.share_tabs && !relay;
         let transport = Transport {
             timeout_ms: config.timeout_ms,
             send_cookies: config.send_cookies,
@@ -211,52 +178,56 @@ impl Store {
             Auth::Value(c) => Some(c.clone()),
             Auth::Callback(_) | Auth::None => None,
         };
+        let options = Options {
+            policy: Some(policy),
+            reconcile_ms: config.reconcile_ms,
+            live: config.live && cfg!(feature = "push"),
+            seed: now_ms(),
+            budget: None,
+            in_flight: usize::MAX,
+            // A relay source is read from the relay's stream, never by its reader.
+            role: match (relay, share) {
+                (true, _) => Role::Follow,
+                (false, true) => Role::Deciding,
+                (false, false) => Role::Lead,
+            },
+        };
+        let mut reader = Reader::new(
+            Registry::new(adapter).with_stale_after(policy.stale_after_ms),
+            options,
+        );
+        reader.handle_hidden(page_hidden());
+        let mode = mode_of(&config, reader.mode());
         let store = Store(Rc::new(Inner {
             policy,
             config,
             transport,
-            registry: RefCell::new(Registry::new(adapter).with_stale_after(policy.stale_after_ms)),
+            reader: RefCell::new(reader),
             listeners: RefCell::new(HashMap::new()),
             next_listener: Cell::new(0),
             credentials: RefCell::new(credentials),
             flush_scheduled: Cell::new(false),
-            polling: Cell::new(false),
             timer: RefCell::new(None),
-            stale_timer: RefCell::new(None),
-            next_poll_at: Cell::new(0),
-            failures: Cell::new(0),
+            driving: Cell::new(false),
             last_error: RefCell::new(None),
-            random: Cell::new(now_ms() | 1),
             requests: Cell::new(0),
-            #[cfg(feature = "write")]
-            writing: RefCell::new(Vec::new()),
-            #[cfg(feature = "avatar")]
-            photos: RefCell::default(),
             visibility: RefCell::new(None),
+            mode: RefCell::new(mode),
             #[cfg(feature = "push")]
-            push: RefCell::new(None),
-            #[cfg(feature = "push")]
-            push_starting: Cell::new(false),
-            #[cfg(feature = "push")]
-            push_generation: Cell::new(0),
-            live_since: Cell::new(None),
-            poll_again: Cell::new(false),
-            push_failures: Cell::new(0),
-            push_retry: RefCell::new(None),
-            mode: RefCell::new(initial_mode),
-            unpushed: RefCell::new(Vec::new()),
-            watch: RefCell::new((Vec::new(), Vec::new())),
-            last_full_poll: Cell::new(0),
-            role: Cell::new(if share { Role::Deciding } else { Role::Lead }),
+            sockets: RefCell::default(),
             tabs: RefCell::new(None),
             followers: RefCell::new(Followers::default()),
             #[cfg(feature = "relay")]
             link: RefCell::new(None),
             #[cfg(feature = "relay")]
             relay_refusal: RefCell::new(None),
+            #[cfg(feature = "write")]
+            writing: RefCell::new(Vec::new()),
+            #[cfg(feature = "avatar")]
+            photos: RefCell::default(),
         }));
         #[cfg(feature = "relay")]
-        if store.kind() == ProviderKind::Relay {
+        if relay {
             let link = super::relay::join(&store);
             *store.0.link.borrow_mut() = Some(link);
         }
@@ -306,7 +277,7 @@ impl Store {
             .entry(id.clone())
             .or_default()
             .push((listener_id, Rc::new(listener)));
-        if self.hold(id) {
+        if self.0.reader.borrow_mut().watch(id) {
             self.schedule_flush();
         }
         Subscription {
@@ -329,37 +300,10 @@ impl Store {
         self.release(id);
     }
 
-    /// One widget (here, or in a following tab) more shows `id`. True when nobody did before:
-    /// it is to be read, and the push session is to hear of it.
-    fn hold(&self, id: &UserId) -> bool {
-        let new = self.0.registry.borrow_mut().subscribe(id);
-        if new {
-            let mut watch = self.0.watch.borrow_mut();
-            watch.1.retain(|a| a != id);
-            watch.0.push(id.clone());
-        }
-        new
-    }
-
-    /// One widget (here, or in a following tab) fewer shows `id`.
+    /// One widget (here, or in a following tab) fewer shows `id`: the reader, the leader or
+    /// the relay hears of it once the tick is over.
     fn release(&self, id: &UserId) {
-        let mut registry = self.0.registry.borrow_mut();
-        if registry.unsubscribe(id) {
-            let mut watch = self.0.watch.borrow_mut();
-            watch.0.retain(|a| a != id);
-            watch.1.push(id.clone());
-            self.0.unpushed.borrow_mut().retain(|(u, _)| u != id);
-        }
-        if registry.is_empty() {
-            drop(registry);
-            self.0.timer.borrow_mut().take();
-            // Nobody shown: no socket, no channel, no retry.
-            #[cfg(feature = "push")]
-            self.0.push.borrow_mut().take();
-            self.0.push_retry.borrow_mut().take();
-            self.0.live_since.set(None);
-        }
-        if self.pushed() || self.0.role.get() == Role::Follow || self.relayed() {
+        if self.0.reader.borrow_mut().unwatch(id) {
             self.schedule_flush();
         }
     }
@@ -367,25 +311,26 @@ impl Store {
     /// What a widget shows for `id` now: `Loading` until the first answer.
     pub fn state(&self, id: &UserId) -> State {
         self.0
-            .registry
+            .reader
             .borrow()
+            .registry()
             .state(id, now_ms())
             .unwrap_or(State::Loading)
     }
 
     /// How many people are subscribed (each counted once, however many widgets show them).
     pub fn watched(&self) -> usize {
-        self.0.registry.borrow().len()
+        self.0.reader.borrow().registry().len()
     }
 
     /// Everyone subscribed.
     pub fn ids(&self) -> Vec<UserId> {
-        self.0.registry.borrow().ids()
+        self.0.reader.borrow().registry().ids()
     }
 
     /// How many subscribed people have a presence.
     pub fn loaded(&self) -> usize {
-        self.0.registry.borrow().loaded()
+        self.0.reader.borrow().registry().loaded()
     }
 
     /// Requests sent since the store was made.
@@ -395,7 +340,7 @@ impl Store {
 
     /// When the next poll is due, in milliseconds since the Unix epoch (0 when none is planned).
     pub fn next_poll_at_ms(&self) -> u64 {
-        self.0.next_poll_at.get()
+        self.0.reader.borrow().next_poll_at().unwrap_or(0)
     }
 
     /// How the source learns of changes now: pushed, or polled and why.
@@ -406,7 +351,7 @@ impl Store {
     /// The people the service refused to push (their subscription was rejected), each with
     /// why: they are polled at the source's interval.
     pub fn unpushed(&self) -> Vec<(UserId, PresenceError)> {
-        self.0.unpushed.borrow().clone()
+        self.0.reader.borrow().unpushed().to_vec()
     }
 
     /// The error of the last poll, if it failed.
@@ -418,32 +363,39 @@ impl Store {
     /// or Rocket.Chat's realtime stream read with the core's event parsers, or the signed-in
     /// user's own change. Only people some widget shows are kept; their widgets update at once.
     pub fn push(&self, presences: Vec<Presence>) {
-        let changed = self.0.registry.borrow_mut().push(presences, now_ms());
+        let changed = self
+            .0
+            .reader
+            .borrow_mut()
+            .registry_mut()
+            .push(presences, now_ms());
         self.notify(&changed);
     }
 
     /// Polls now, whatever the timer says (the page was shown again, or a test wants it).
     pub fn poll_now(&self) {
-        let weak = Rc::downgrade(&self.0);
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Some(inner) = weak.upgrade() {
-                Store(inner).poll().await;
+        if self.relayed() {
+            // The relay streams; it is never polled.
+            return;
+        }
+        match self.role() {
+            Role::Deciding => {}
+            // The leading tab polls for everyone: ask it to.
+            Role::Follow => self.tell(&Note::Poll),
+            Role::Lead => {
+                self.0.reader.borrow_mut().handle_poll_now();
+                self.drive();
             }
-        });
+        }
     }
 
-    fn next_random(&self) -> u64 {
-        // xorshift64: jitter only, not security.
-        let mut x = self.0.random.get();
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0.random.set(x);
-        x
+    /// This tab's part in the source.
+    fn role(&self) -> Role {
+        self.0.reader.borrow().role()
     }
 
-    /// Asks for newly subscribed ids once the current tick is over, so that every id subscribed in
-    /// the same tick goes in the same plan.
+    /// Tells whoever reads once the current tick is over, so that every id subscribed in the
+    /// same tick goes in the same plan.
     fn schedule_flush(&self) {
         if self.0.flush_scheduled.replace(true) {
             return;
@@ -453,177 +405,156 @@ impl Store {
             if let Some(inner) = weak.upgrade() {
                 let store = Store(inner);
                 store.0.flush_scheduled.set(false);
-                store.flush().await;
+                store.flush();
             }
         });
     }
 
-    async fn flush(&self) {
+    fn flush(&self) {
         #[cfg(feature = "relay")]
         if let Some(link) = self.link() {
             // The page's stream from the relay is reopened with the new watch set.
             return link.changed();
         }
-        match self.0.role.get() {
+        match self.role() {
             // Once the browser has said who leads.
-            Role::Deciding => return,
-            Role::Follow => {
-                // The leader hears the whole set; nothing to tell a session here.
-                *self.0.watch.borrow_mut() = (Vec::new(), Vec::new());
-                return self.announce();
-            }
-            Role::Lead => {}
+            Role::Deciding => {}
+            // The leader hears the whole set.
+            Role::Follow => self.announce(),
+            Role::Lead => self.drive(),
         }
-        self.flush_watch();
-        self.setup().await;
-        let plan = self.0.registry.borrow().plan_new();
-        let nothing_sent = plan.requests.is_empty();
-        if !nothing_sent && self.0.last_full_poll.get() == 0 {
-            // The first read is of everyone.
-            self.0.last_full_poll.set(now_ms());
-        }
-        let outcome = self.send_plan(plan).await;
-        if nothing_sent {
-            return;
-        }
-        if self.0.timer.borrow().is_none() && !self.0.polling.get() {
-            self.schedule(outcome);
-        }
-        // A snapshot first, then push.
-        self.start_push();
     }
 
-    /// Tells the push session who came and went since it last heard, in one call.
-    fn flush_watch(&self) {
-        let (added, removed) = std::mem::take(&mut *self.0.watch.borrow_mut());
-        if added.is_empty() && removed.is_empty() {
+    /// Carries out what the reader asks until it asks nothing more, then sets its timer.
+    fn drive(&self) {
+        if self.0.driving.replace(true) {
+            // The loop below is running and asks the reader again.
             return;
         }
-        self.push_step(|session, now| session.watch(&added, &removed, now));
-    }
-
-    /// Genesys definitions before presences, for labels in the page's language.
-    async fn setup(&self) {
         loop {
-            let Some(request) = self.0.registry.borrow().plan_setup() else {
+            let effect = self.0.reader.borrow_mut().poll_effect(now_ms());
+            let Some(effect) = effect else {
+                break;
+            };
+            self.effect(effect);
+        }
+        self.0.driving.set(false);
+        self.arm();
+    }
+
+    fn effect(&self, effect: Effect) {
+        match effect {
+            Effect::Send { id, request } => self.task(
+                move |store| async move {
+                    let answer = store.send(&request).await;
+                    (request, answer)
+                },
+                move |reader, (request, answer), now| {
+                    reader.handle_answer(id, &request, answer, now);
+                },
+            ),
+            Effect::Credentials { renew } => self.task(
+                move |store| async move { store.credentials(renew).await },
+                |reader, credentials, now| reader.handle_credentials(credentials, now),
+            ),
+            #[cfg(feature = "push")]
+            Effect::Open { socket: key, url } => {
+                match socket::open(key, &url, Rc::downgrade(&self.0), deliver) {
+                    Ok(s) => self.0.sockets.borrow_mut().add(s),
+                    Err(_) => self
+                        .0
+                        .reader
+                        .borrow_mut()
+                        .handle_closed(key, 1006, now_ms()),
+                }
+            }
+            #[cfg(feature = "push")]
+            Effect::Frame { socket, text } if !self.0.sockets.borrow().send(socket, &text) => {
+                self.0
+                    .reader
+                    .borrow_mut()
+                    .handle_closed(socket, 1006, now_ms());
+            }
+            #[cfg(feature = "push")]
+            Effect::Close { socket, code } => self.0.sockets.borrow_mut().close(socket, code),
+            Effect::Changed { ids, .. } => self.notify(&ids),
+            Effect::Status if self.role() == Role::Lead => {
+                let (mode, error) = {
+                    let reader = self.0.reader.borrow();
+                    (
+                        mode_of(&self.0.config, reader.mode()),
+                        reader.last_error().cloned(),
+                    )
+                };
+                *self.0.last_error.borrow_mut() = error;
+                self.set_mode(mode);
+            }
+            // A frame sent, a follower's status (the leader's is shown), a build without push
+            // (which opens no socket), notes (for a server's log).
+            _ => {}
+        }
+    }
+
+    /// Runs `work` in a task, then hands what it gave to the reader with `done` and carries on.
+    fn task<T: 'static, F: std::future::Future<Output = T> + 'static>(
+        &self,
+        work: impl FnOnce(Store) -> F + 'static,
+        done: impl FnOnce(&mut Reader, T, u64) + 'static,
+    ) {
+        let weak = Rc::downgrade(&self.0);
+        wasm_bindgen_futures::spawn_local(async move {
+            let Some(inner) = weak.upgrade() else {
                 return;
             };
-            self.0.registry.borrow_mut().setup_sent(&request);
+            let store = Store(inner);
+            let out = work(store.clone()).await;
+            done(&mut store.0.reader.borrow_mut(), out, now_ms());
+            store.drive();
+        });
+    }
+
+    /// Sets the one timer for the reader's next timeout (or none).
+    fn arm(&self) {
+        let next = self.0.reader.borrow().next_timeout();
+        let mut timer = self.0.timer.borrow_mut();
+        if timer.as_ref().map(|(at, _)| *at) == next {
+            return;
+        }
+        *timer = next.map(|at| {
+            let weak = Rc::downgrade(&self.0);
+            let timeout = Timeout::new(timer_ms(at.saturating_sub(now_ms())), move || {
+                if let Some(inner) = weak.upgrade() {
+                    let store = Store(inner);
+                    store.0.timer.borrow_mut().take();
+                    store.0.reader.borrow_mut().handle_timeout(now_ms());
+                    store.drive();
+                }
+            });
+            (at, timeout)
+        });
+    }
+
+    /// Genesys definitions before a write, for the statuses a person may pick.
+    #[cfg(feature = "write")]
+    async fn setup(&self) {
+        loop {
+            let request = {
+                let mut reader = self.0.reader.borrow_mut();
+                let registry = reader.registry_mut();
+                let Some(request) = registry.plan_setup() else {
+                    return;
+                };
+                registry.setup_sent(&request);
+                request
+            };
             let answer = self.send(&request).await;
-            self.0.registry.borrow_mut().apply_setup(&request, answer);
-            if self.0.registry.borrow().plan_setup().as_ref() == Some(&request) {
+            let mut reader = self.0.reader.borrow_mut();
+            let registry = reader.registry_mut();
+            registry.apply_setup(&request, answer);
+            if registry.plan_setup().as_ref() == Some(&request) {
                 return;
             }
         }
-    }
-
-    async fn poll(&self) {
-        if self.relayed() {
-            // The relay streams; it is never polled.
-            return;
-        }
-        match self.0.role.get() {
-            Role::Deciding => return,
-            // The leading tab polls for everyone: ask it to.
-            Role::Follow => return self.tell(&Note::Poll),
-            Role::Lead => {}
-        }
-        if self.0.polling.replace(true) {
-            // One is in flight: another, full one, once it ends.
-            self.0.poll_again.set(true);
-            return;
-        }
-        self.0.timer.borrow_mut().take();
-        self.setup().await;
-        let now = now_ms();
-        let reconcile_due = now.saturating_sub(self.0.last_full_poll.get())
-            >= self.0.config.reconcile_ms.saturating_sub(1_000);
-        let plan = if self.pushed() && !reconcile_due {
-            // Live: only the people the service will not push.
-            let only: Vec<UserId> = self
-                .0
-                .unpushed
-                .borrow()
-                .iter()
-                .map(|(id, _)| id.clone())
-                .collect();
-            self.0.registry.borrow().plan_poll_of(&only)
-        } else {
-            self.0.last_full_poll.set(now);
-            self.0.registry.borrow().plan_poll()
-        };
-        let outcome = self.send_plan(plan).await;
-        self.0.polling.set(false);
-        self.schedule(outcome);
-        if self.0.poll_again.replace(false) {
-            self.0.last_full_poll.set(0);
-            self.poll_now();
-        }
-    }
-
-    /// Shows the ids no request can be made for as errors, sends the rest, and says how it went.
-    async fn send_plan(&self, plan: Plan) -> Outcome {
-        let rejected = self.0.registry.borrow_mut().reject(&plan.rejected);
-        self.notify(&rejected);
-        self.0.registry.borrow_mut().sending(&plan.requests);
-        match self.run(plan.requests).await {
-            Some(error) => Outcome::Failure(error),
-            None => Outcome::Success,
-        }
-    }
-
-    /// Sends the requests (as many at once as the adapter allows), applies each answer, tells
-    /// the widgets. Returns the last failure.
-    async fn run(&self, requests: Vec<HttpRequest>) -> Option<PresenceError> {
-        let limit = self.0.registry.borrow().adapter().max_in_flight();
-        let width = limit.unwrap_or(requests.len()).max(1);
-        let mut failure = None;
-        let mut pending = requests.into_iter().peekable();
-        while pending.peek().is_some() {
-            let batch: Vec<HttpRequest> = pending.by_ref().take(width).collect();
-            let answers = join(batch.iter().map(|r| self.send(r)).collect()).await;
-            for (request, answer) in batch.iter().zip(answers) {
-                let applied = self
-                    .0
-                    .registry
-                    .borrow_mut()
-                    .apply(request, answer, now_ms());
-                if applied.error.is_some() {
-                    failure = applied.error;
-                }
-                if let Some(why) = applied.push_off {
-                    // The service has turned push off for everyone: not worth asking again
-                    // before the next reconciliation round.
-                    self.push_stopped(crate::core::push::failure(self.kind(), why), true);
-                }
-                self.notify(&applied.changed);
-            }
-        }
-        if failure.is_some() {
-            self.watch_staleness();
-        }
-        failure
-    }
-
-    /// Re-renders the people shown despite a failed poll when the first of them turns stale,
-    /// then waits for the next.
-    fn watch_staleness(&self) {
-        let Some(at) = self.0.registry.borrow().next_stale(now_ms()) else {
-            self.0.stale_timer.borrow_mut().take();
-            return;
-        };
-        let delay = at.saturating_sub(now_ms());
-        let weak = Rc::downgrade(&self.0);
-        let ms = timer_ms(delay);
-        let timeout = Timeout::new(ms, move || {
-            if let Some(inner) = weak.upgrade() {
-                let store = Store(inner);
-                let failing = store.0.registry.borrow().failing();
-                store.notify(&failing);
-                store.watch_staleness();
-            }
-        });
-        *self.0.stale_timer.borrow_mut() = Some(timeout);
     }
 
     /// One request with the source's credentials. After a 401, a callback is asked for new
@@ -670,8 +601,9 @@ impl Store {
             ))
         })?;
         self.0
-            .registry
+            .reader
             .borrow()
+            .registry()
             .adapter()
             .check_credentials(&credentials)?;
         *self.0.credentials.borrow_mut() = Some(credentials.clone());
@@ -679,63 +611,6 @@ impl Store {
         #[cfg(feature = "avatar")]
         self.next_photos();
         Ok(Some(credentials))
-    }
-
-    /// Plans the next poll from what this one did; nothing while the page is hidden or nobody
-    /// is subscribed.
-    fn schedule(&self, outcome: Outcome) {
-        let failures = match &outcome {
-            Outcome::Success => 0,
-            Outcome::Failure(_) => self.0.failures.get().saturating_add(1),
-        };
-        self.0.failures.set(failures);
-        *self.0.last_error.borrow_mut() = match outcome {
-            Outcome::Success => None,
-            Outcome::Failure(e) => Some(e),
-        };
-        self.plan_next();
-    }
-
-    /// Plans the next poll from the last poll's outcome and the failures so far (recorded by
-    /// [`Store::schedule`]).
-    fn plan_next(&self) {
-        let failures = self.0.failures.get();
-        let outcome = match self.0.last_error.borrow().clone() {
-            None => Outcome::Success,
-            Some(e) => Outcome::Failure(e),
-        };
-        if self.0.registry.borrow().is_empty() || self.hidden() {
-            self.0.timer.borrow_mut().take();
-            self.0.next_poll_at.set(0);
-            return;
-        }
-        let now = now_ms();
-        let random = self.next_random();
-        let mut delay = next_delay_ms(&self.0.policy, &outcome, failures, now, random);
-        if outcome == Outcome::Success && self.pushed() {
-            // Pushed: the next full poll is the reconciliation round; the people the service
-            // will not push are polled at the interval meanwhile.
-            let reconcile = self
-                .0
-                .last_full_poll
-                .get()
-                .saturating_add(self.0.config.reconcile_ms)
-                .saturating_sub(now);
-            delay = if self.0.unpushed.borrow().is_empty() {
-                reconcile
-            } else {
-                reconcile.min(self.0.policy.interval_ms)
-            };
-        }
-        self.0.next_poll_at.set(now.saturating_add(delay));
-        let weak = Rc::downgrade(&self.0);
-        let ms = timer_ms(delay);
-        let timeout = Timeout::new(ms, move || {
-            if let Some(inner) = weak.upgrade() {
-                Store(inner).poll_now();
-            }
-        });
-        *self.0.timer.borrow_mut() = Some(timeout);
     }
 
     /// Pauses polling while the page is hidden and polls at once when it is shown again.
@@ -749,15 +624,13 @@ impl Store {
                 return;
             };
             let store = Store(inner);
-            if store.0.role.get() == Role::Follow {
+            if store.role() == Role::Follow {
                 // The leading tab polls while any tab is shown.
                 store.announce();
-            } else if store.hidden() {
-                store.0.timer.borrow_mut().take();
-                store.0.next_poll_at.set(0);
-            } else if !store.0.registry.borrow().is_empty() && store.0.next_poll_at.get() == 0 {
-                // Shown again after polling paused.
-                store.poll_now();
+            } else {
+                let hidden = store.hidden();
+                store.0.reader.borrow_mut().handle_hidden(hidden);
+                store.drive();
             }
         });
         let added = document
@@ -770,11 +643,9 @@ impl Store {
 
     /// Tells the widgets of `changed` ids their new state (and, when leading, the other tabs).
     fn notify(&self, changed: &[UserId]) {
-        if self.0.role.get() == Role::Lead
-            && !changed.is_empty()
-            && !self.0.followers.borrow().is_empty()
+        if self.role() == Role::Lead && !changed.is_empty() && !self.0.followers.borrow().is_empty()
         {
-            let shared = self.0.registry.borrow().shared(changed);
+            let shared = self.0.reader.borrow().registry().shared(changed);
             self.tell(&Note::States(shared));
         }
         for id in changed {
@@ -798,20 +669,21 @@ impl Store {
     /// The statuses a person may pick at this source; none for one that takes no writes, or
     /// (Genesys) before its definitions are known.
     pub fn choices(&self) -> Vec<crate::core::Choice> {
-        self.0.registry.borrow().adapter().choices()
+        self.0.reader.borrow().registry().adapter().choices()
     }
 
     /// What the service does with a picked status that a person should know, if anything.
     pub fn write_note(&self) -> Option<&'static str> {
-        self.0.registry.borrow().adapter().write_note()
+        self.0.reader.borrow().registry().adapter().write_note()
     }
 
     /// Whether the service would be asked to do `write` for `id` (it is planned, not refused
     /// before sending). Nothing is sent.
     pub fn takes(&self, id: &UserId, write: &crate::core::StatusWrite) -> bool {
         self.0
-            .registry
+            .reader
             .borrow()
+            .registry()
             .adapter()
             .plan_write(id, write, now_ms())
             .is_ok()
@@ -863,7 +735,8 @@ impl Store {
     ) -> Result<(), PresenceError> {
         self.setup().await;
         let plan = {
-            let registry = self.0.registry.borrow();
+            let reader = self.0.reader.borrow();
+            let registry = reader.registry();
             let adapter = registry.adapter();
             // A service that sets the message with the status is given the message shown.
             if adapter.message_with_status() && write.message.is_none() {
@@ -886,12 +759,13 @@ impl Store {
                 let base = known.unwrap_or_else(|| {
                     Presence::new(id.clone(), self.kind(), crate::core::Availability::Unknown)
                 });
-                if self
+                let held = self
                     .0
-                    .registry
+                    .reader
                     .borrow_mut()
-                    .hold(id, plan.apply(&write, &base))
-                {
+                    .registry_mut()
+                    .hold(id, plan.apply(&write, &base));
+                if held {
                     self.notify(std::slice::from_ref(id));
                 }
             }
@@ -902,8 +776,9 @@ impl Store {
             let answer = self.send(request).await;
             outcome = answer.and_then(|response| {
                 self.0
-                    .registry
+                    .reader
                     .borrow()
+                    .registry()
                     .adapter()
                     .parse_write(request, &response)
             });
@@ -912,7 +787,7 @@ impl Store {
             }
             taken = taken.saturating_add(1);
         }
-        let confirmed = match (&outcome, self.0.registry.borrow().underlying(id)) {
+        let confirmed = match (&outcome, self.0.reader.borrow().registry().underlying(id)) {
             (Ok(()), Some(now)) if shows => Some(plan.apply(&write, now)),
             _ => None,
         };
@@ -921,7 +796,7 @@ impl Store {
         // follows asks the leading tab to read again, so that every tab shows the write.
         let partial = outcome.is_err() && taken > 0;
         let unknown = outcome.is_ok() && !shows;
-        let follows = outcome.is_ok() && self.0.role.get() == Role::Follow;
+        let follows = outcome.is_ok() && self.role() == Role::Follow;
         if unknown || partial || follows {
             self.poll_now();
         }
@@ -965,12 +840,13 @@ impl Writing {
         }
         self.ended = true;
         self.store.0.writing.borrow_mut().retain(|w| *w != self.id);
-        let released = self
-            .store
-            .0
-            .registry
-            .borrow_mut()
-            .release(&self.id, confirmed, now_ms());
+        let released =
+            self.store
+                .0
+                .reader
+                .borrow_mut()
+                .registry_mut()
+                .release(&self.id, confirmed, now_ms());
         if released {
             self.store.notify(std::slice::from_ref(&self.id));
         }
@@ -1032,10 +908,15 @@ impl Store {
                 e.confirmed_ms = Some(now);
             }
         }
-        let changed = self.0.registry.borrow_mut().take_shared(entries);
+        let changed = {
+            let mut reader = self.0.reader.borrow_mut();
+            let changed = reader.registry_mut().take_shared(entries);
+            reader.handle_taken(now);
+            changed
+        };
         *self.0.last_error.borrow_mut() = None;
         self.notify(&changed);
-        self.watch_staleness();
+        self.arm();
     }
 
     /// The stream failed: everyone shown keeps their last presence with why (stale once older
@@ -1044,14 +925,18 @@ impl Store {
         let ids = self.ids();
         let request =
             crate::core::providers::relay::stream_request("", &[(String::new(), ids)], &[], None);
-        let applied = self
-            .0
-            .registry
-            .borrow_mut()
-            .apply(&request, Err(error.clone()), now_ms());
+        let applied = {
+            let mut reader = self.0.reader.borrow_mut();
+            let now = now_ms();
+            let applied = reader
+                .registry_mut()
+                .apply(&request, Err(error.clone()), now);
+            reader.handle_taken(now);
+            applied
+        };
         *self.0.last_error.borrow_mut() = Some(error);
         self.notify(&applied.changed);
-        self.watch_staleness();
+        self.arm();
     }
 
     /// The credentials for the stream; from the callback again when `renew` is set.
@@ -1088,7 +973,7 @@ impl Store {
             .into_iter()
             .map(|id| (id, error.clone()))
             .collect();
-        let changed = self.0.registry.borrow_mut().reject(&rejected);
+        let changed = self.0.reader.borrow_mut().registry_mut().reject(&rejected);
         self.notify(&changed);
     }
 
@@ -1107,7 +992,7 @@ impl Store {
                 (id.clone(), error)
             })
             .collect();
-        let changed = self.0.registry.borrow_mut().reject(&rejected);
+        let changed = self.0.reader.borrow_mut().registry_mut().reject(&rejected);
         self.notify(&changed);
     }
 }
@@ -1121,16 +1006,11 @@ impl Store {
         false
     }
 
-    /// Whether the service pushes to this source now.
-    fn pushed(&self) -> bool {
-        *self.0.mode.borrow() == Mode::Push
-    }
-
     fn set_mode(&self, mode: Mode) {
         if *self.0.mode.borrow() == mode {
             return;
         }
-        if self.0.role.get() == Role::Lead {
+        if self.role() == Role::Lead {
             self.tell(&mode_note(&mode));
         }
         *self.0.mode.borrow_mut() = mode;
@@ -1138,73 +1018,26 @@ impl Store {
         let ids = self.ids();
         self.notify(&ids);
     }
-
-    /// Push failed: everyone is polled again (now, to heal what was missed), and push is tried
-    /// again later, backing off.
-    #[cfg(feature = "push")]
-    fn push_failed(&self, error: PresenceError) {
-        self.push_stopped(error, false);
-    }
-
-    /// Push stopped; with `for_long`, it is tried again no sooner than the reconciliation
-    /// period.
-    fn push_stopped(&self, error: PresenceError, for_long: bool) {
-        #[cfg(feature = "push")]
-        self.0.push.borrow_mut().take();
-        self.0.unpushed.borrow_mut().clear();
-        let now = now_ms();
-        if self
-            .0
-            .live_since
-            .take()
-            .is_some_and(|since| now.saturating_sub(since) >= 60_000)
-        {
-            // Live for a while: this failure starts the backoff over.
-            self.0.push_failures.set(0);
-        }
-        let failures = self.0.push_failures.get().saturating_add(1);
-        self.0.push_failures.set(failures);
-        self.set_mode(Mode::Poll(error.to_string()));
-        if !self.0.config.live {
-            return;
-        }
-        let random = self.next_random();
-        let mut delay = backoff_ms(&self.0.policy, failures, random);
-        if for_long {
-            delay = delay.max(self.0.config.reconcile_ms);
-        }
-        let weak = Rc::downgrade(&self.0);
-        let retry = Timeout::new(timer_ms(delay), move || {
-            if let Some(inner) = weak.upgrade() {
-                let store = Store(inner);
-                if !store.0.registry.borrow().is_empty() {
-                    store.start_push();
-                }
-            }
-        });
-        *self.0.push_retry.borrow_mut() = Some(retry);
-        if !self.0.registry.borrow().is_empty() {
-            // A full read now: whatever changed while the socket failed is seen.
-            self.0.last_full_poll.set(0);
-            self.poll_now();
-        }
-    }
 }
 
 /// The version of what the tabs say to each other (`core::tabs`), in the name they share.
 const TABS_VERSION: u32 = 1;
 
-/// The mode a source starts in, before its push session says otherwise.
-fn first_mode(config: &SourceConfig) -> Mode {
-    Mode::Poll(if config.kind == ProviderKind::Relay {
-        "connecting to the relay".to_owned()
-    } else if !cfg!(feature = "push") {
-        "this build polls (its cargo feature `push` is off)".to_owned()
-    } else if config.live {
-        "connecting to the service's push".to_owned()
-    } else {
-        "live: false in the source's options".to_owned()
-    })
+/// The mode the widgets show for the reader's: why a source is polled, said for a page.
+fn mode_of(config: &SourceConfig, mode: &reader::Mode) -> Mode {
+    match mode {
+        reader::Mode::Push => Mode::Push,
+        reader::Mode::Poll(Some(why)) => Mode::Poll(why.clone()),
+        reader::Mode::Poll(None) => Mode::Poll(if config.kind == ProviderKind::Relay {
+            "connecting to the relay".to_owned()
+        } else if !cfg!(feature = "push") {
+            "this build polls (its cargo feature `push` is off)".to_owned()
+        } else if !config.live {
+            "live: false in the source's options".to_owned()
+        } else {
+            format!("{} pushes no changes to a browser", config.kind)
+        }),
+    }
 }
 
 /// A mode, as the leading tab tells it.
@@ -1251,28 +1084,15 @@ impl Store {
     fn heard(&self, event: TabEvent) {
         match event {
             TabEvent::Lead => {
-                let was = self.0.role.replace(Role::Lead);
-                self.tell(&Note::Lead);
-                if was != Role::Follow {
-                    return self.schedule_flush();
-                }
-                // Taking over from a tab that closed: everyone keeps what they show; this tab
+                // Taking over from a tab that closed, everyone keeps what they show; this tab
                 // reads them all now (what happened meanwhile), then opens the push.
-                self.set_mode(first_mode(&self.0.config));
-                self.0.last_full_poll.set(0);
-                let weak = Rc::downgrade(&self.0);
-                wasm_bindgen_futures::spawn_local(async move {
-                    if let Some(inner) = weak.upgrade() {
-                        let store = Store(inner);
-                        store.poll().await;
-                        if !store.0.registry.borrow().is_empty() {
-                            store.start_push();
-                        }
-                    }
-                });
+                self.0.reader.borrow_mut().handle_role(Role::Lead);
+                self.tell(&Note::Lead);
+                self.drive();
             }
             TabEvent::Follow => {
-                self.0.role.set(Role::Follow);
+                self.0.reader.borrow_mut().handle_role(Role::Follow);
+                self.drive();
                 self.announce();
             }
             TabEvent::Gone(tab) => {
@@ -1281,16 +1101,21 @@ impl Store {
                     self.release(id);
                 }
             }
-            TabEvent::Note(note) => match (self.0.role.get(), note) {
+            TabEvent::Note(note) => match (self.role(), note) {
                 (Role::Lead, Note::Watch { tab, visible, ids }) => {
                     self.follower_watches(&tab, visible, &ids);
                 }
                 (Role::Lead, Note::Poll) => self.poll_now(),
                 (Role::Follow, Note::Lead) => self.announce(),
                 (Role::Follow, Note::States(states)) => {
-                    let changed = self.0.registry.borrow_mut().take_shared(states);
+                    let changed = {
+                        let mut reader = self.0.reader.borrow_mut();
+                        let changed = reader.registry_mut().take_shared(states);
+                        reader.handle_taken(now_ms());
+                        changed
+                    };
                     self.notify(&changed);
-                    self.watch_staleness();
+                    self.arm();
                 }
                 (Role::Follow, Note::Mode { push, reason }) => self.set_mode(if push {
                     Mode::Push
@@ -1315,7 +1140,7 @@ impl Store {
             .watch(tab, visible, ids.to_vec());
         let mut new = false;
         for id in &added {
-            new |= self.hold(id);
+            new |= self.0.reader.borrow_mut().watch(id);
         }
         for id in &removed {
             self.release(id);
@@ -1323,8 +1148,9 @@ impl Store {
         self.tell(&mode_note(&self.mode()));
         let known: Vec<_> = self
             .0
-            .registry
+            .reader
             .borrow()
+            .registry()
             .shared(ids)
             .into_iter()
             .filter(|s| s.presence.is_some() || s.error.is_some())
@@ -1334,272 +1160,35 @@ impl Store {
         }
         if new {
             self.schedule_flush();
-        } else if visible && self.0.next_poll_at.get() == 0 && !self.0.polling.get() {
+        } else if visible {
             // Everyone was hidden, so polling paused: a tab is looked at again. Polled now if a
             // poll is overdue, else at the interval (switching tabs costs no extra read).
-            let since = now_ms().saturating_sub(self.0.last_full_poll.get());
-            if since >= self.0.policy.interval_ms {
-                self.poll_now();
-            } else {
-                // The same failure count and backoff as before the pause.
-                self.plan_next();
-            }
+            self.0.reader.borrow_mut().handle_looked_at(now_ms());
+            self.drive();
         }
     }
-}
-
-#[cfg(feature = "push")]
-impl Store {
-    /// Opens the service's push session, unless the source is polled on purpose, one is open or
-    /// opening, or nobody is shown.
-    fn start_push(&self) {
-        if !self.0.config.live
-            || self.0.push.borrow().is_some()
-            || self.0.push_starting.replace(true)
-        {
-            return;
-        }
-        let weak = Rc::downgrade(&self.0);
-        wasm_bindgen_futures::spawn_local(async move {
-            let Some(inner) = weak.upgrade() else {
-                return;
-            };
-            let store = Store(inner);
-            let credentials = store.credentials(false).await;
-            store.0.push_starting.set(false);
-            let credentials = match credentials {
-                Ok(c) => c,
-                Err(e) => return store.push_failed(e),
-            };
-            let now = now_ms();
-            let made = store
-                .0
-                .registry
-                .borrow()
-                .adapter()
-                .push(credentials.as_ref(), now);
-            match made {
-                None => store.set_mode(Mode::Poll(format!(
-                    "{} pushes no changes to a browser",
-                    store.kind()
-                ))),
-                Some(Err(e)) => store.push_failed(e),
-                Some(Ok(mut session)) => {
-                    let generation = store.0.push_generation.get().wrapping_add(1);
-                    store.0.push_generation.set(generation);
-                    let ids = store.ids();
-                    *store.0.watch.borrow_mut() = (Vec::new(), Vec::new());
-                    session.watch(&ids, &[], now);
-                    session.start(now);
-                    *store.0.push.borrow_mut() = Some(Driver::new(session));
-                    store.run_push();
-                }
-            }
-        });
-    }
-
-    /// Gives the session something that happened, then does what it asks.
-    fn push_step(&self, step: impl FnOnce(&mut dyn crate::core::push::PushSession, u64)) {
-        {
-            let mut slot = self.0.push.borrow_mut();
-            let Some(driver) = slot.as_mut() else {
-                return;
-            };
-            step(driver.session.as_mut(), now_ms());
-        }
-        self.run_push();
-    }
-
-    /// Carries out the session's actions, one at a time (each may call back into the store),
-    /// then sets its timer.
-    fn run_push(&self) {
-        loop {
-            let action = match self.0.push.borrow_mut().as_mut() {
-                Some(driver) => driver.session.poll_action(),
-                None => return,
-            };
-            let Some(action) = action else {
-                break;
-            };
-            match action {
-                Action::Open { socket, url } => {
-                    let opened = socket::open(socket, &url, Rc::downgrade(&self.0), deliver);
-                    match opened {
-                        Ok(s) => {
-                            if let Some(driver) = self.0.push.borrow_mut().as_mut() {
-                                driver.sockets.push(s);
-                            }
-                        }
-                        Err(_) => self.push_event(socket, Event::Closed(1006)),
-                    }
-                }
-                Action::Send { socket, text } => {
-                    let sent = self
-                        .0
-                        .push
-                        .borrow()
-                        .as_ref()
-                        .is_some_and(|d| d.send(socket, &text));
-                    if !sent {
-                        self.push_event(socket, Event::Closed(1006));
-                    }
-                }
-                Action::Close { socket, code } => {
-                    if let Some(driver) = self.0.push.borrow_mut().as_mut() {
-                        driver.close(socket, code);
-                    }
-                }
-                Action::Request(request) => {
-                    let asked = request.clone();
-                    self.session_task(
-                        move |store| async move { store.send(&request).await },
-                        move |store, answer| {
-                            store.push_step(|s, now| s.answer(&asked, answer, now));
-                        },
-                    );
-                }
-                Action::Presences(presences) => {
-                    let changed = self.0.registry.borrow_mut().push(presences, now_ms());
-                    self.notify(&changed);
-                }
-                Action::Subscribed(ids) => {
-                    // The services send no snapshot: read these people once, now that their
-                    // changes are pushed.
-                    if self.0.live_since.get().is_none() {
-                        self.0.live_since.set(Some(now_ms()));
-                    }
-                    self.set_mode(Mode::Push);
-                    // The snapshot is a full read: the next one is the reconciliation round.
-                    self.0.last_full_poll.set(now_ms());
-                    self.snapshot(ids);
-                }
-                Action::Unpushed(refused) => {
-                    if !self.pushed() {
-                        // Nobody pushed yet: the refusal is why the source is polled.
-                        if let Some((_, why)) = refused.first() {
-                            self.set_mode(Mode::Poll(why.to_string()));
-                        }
-                    }
-                    // Polled at the interval instead, each with the service's reason.
-                    self.0.unpushed.borrow_mut().extend(refused);
-                }
-                Action::Renew => self.session_task(
-                    |store| async move { store.credentials(true).await },
-                    |store, renewed| match renewed {
-                        Ok(Some(c)) => store.push_step(|s, now| s.credentials(&c, now)),
-                        // No credentials to give: push cannot go on.
-                        Ok(None) => store.push_failed(crate::core::push::failure(
-                            store.kind(),
-                            "the service asks for credentials and the source has none",
-                        )),
-                        Err(e) => store.push_failed(e),
-                    },
-                ),
-                Action::Failed(error) => return self.push_failed(error),
-            }
-        }
-        let next = self
-            .0
-            .push
-            .borrow()
-            .as_ref()
-            .and_then(|d| d.session.next_timeout());
-        let timer = next.map(|at| {
-            let weak = Rc::downgrade(&self.0);
-            let ms = timer_ms(at.saturating_sub(now_ms()));
-            Timeout::new(ms, move || {
-                if let Some(inner) = weak.upgrade() {
-                    Store(inner).push_step(|s, now| s.timeout(now));
-                }
-            })
-        });
-        if let Some(driver) = self.0.push.borrow_mut().as_mut() {
-            driver.timer = timer;
-        }
-    }
-
-    /// Runs `work` for the current push session in a task, then `done` with what it gave, unless
-    /// that session has been replaced meanwhile (its answer is not the new one's).
-    fn session_task<T: 'static, F: Future<Output = T> + 'static>(
-        &self,
-        work: impl FnOnce(Store) -> F + 'static,
-        done: impl FnOnce(Store, T) + 'static,
-    ) {
-        let weak = Rc::downgrade(&self.0);
-        let generation = self.0.push_generation.get();
-        wasm_bindgen_futures::spawn_local(async move {
-            let Some(inner) = weak.upgrade() else {
-                return;
-            };
-            let store = Store(inner);
-            let out = work(store.clone()).await;
-            if store.0.push_generation.get() == generation {
-                done(store, out);
-            }
-        });
-    }
-
-    /// Reads `ids` once by REST (the snapshot a push service does not send).
-    fn snapshot(&self, ids: Vec<UserId>) {
-        let weak = Rc::downgrade(&self.0);
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Some(inner) = weak.upgrade() {
-                let store = Store(inner);
-                let plan = store.0.registry.borrow().plan_poll_of(&ids);
-                store.send_plan(plan).await;
-            }
-        });
-    }
-
-    fn push_event(&self, socket: SocketId, event: Event) {
-        self.push_step(|s, now| match event {
-            Event::Opened => s.opened(socket, now),
-            Event::Frame(text) => s.frame(socket, &text, now),
-            Event::Closed(code) => s.closed(socket, code, now),
-        });
-    }
-}
-
-#[cfg(not(feature = "push"))]
-impl Store {
-    /// This build polls: its cargo feature `push` is off.
-    fn start_push(&self) {}
-
-    /// There is no session to tell.
-    fn push_step(&self, _step: impl FnOnce(&mut dyn crate::core::push::PushSession, u64)) {}
 }
 
 #[cfg(feature = "push")]
 /// What a socket reports, to the store that owns it (if it still lives).
-fn deliver(weak: &Weak<Inner>, socket: SocketId, event: Event) {
-    if let Some(inner) = weak.upgrade() {
-        Store(inner).push_event(socket, event);
-    }
-}
-
-/// Runs `futures` together; their outputs in their order. A few at a time (the requests of one
-/// poll), so every wake polls those still pending: smaller than `futures_util::join_all`.
-async fn join<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
-    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut done = true;
-        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
-            if output.is_none() {
-                match future.as_mut().poll(cx) {
-                    Poll::Ready(value) => *output = Some(value),
-                    Poll::Pending => done = false,
-                }
+fn deliver(weak: &Weak<Inner>, socket: crate::core::reader::SocketKey, event: Event) {
+    let Some(inner) = weak.upgrade() else {
+        return;
+    };
+    let store = Store(inner);
+    {
+        let now = now_ms();
+        let mut reader = store.0.reader.borrow_mut();
+        match event {
+            Event::Opened => reader.handle_opened(socket, now),
+            Event::Frame(text) => reader.handle_frame(socket, &text, now),
+            Event::Closed(code) => {
+                store.0.sockets.borrow_mut().forget(socket);
+                reader.handle_closed(socket, code, now);
             }
         }
-        if done {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    })
-    .await;
-    outputs.into_iter().flatten().collect()
+    }
+    store.drive();
 }
 
 impl Drop for Inner {

@@ -98,7 +98,7 @@ impl Store {
                 None => {}
             }
             // A source without pictures plans none.
-            let _planned = self.0.registry.borrow().adapter().plan_photo(id)?;
+            let _planned = self.0.reader.borrow().registry().adapter().plan_photo(id)?;
             let waiting = Known::Waiting {
                 asked: false,
                 tries: 0,
@@ -197,7 +197,7 @@ impl Store {
 
     /// Reads `id`'s picture: its object URL, or `None` when they have none.
     async fn read_photo(&self, id: &UserId) -> Result<Option<Rc<str>>, PresenceError> {
-        let planned = self.0.registry.borrow().adapter().plan_photo(id);
+        let planned = self.0.reader.borrow().registry().adapter().plan_photo(id);
         let Some(request) = planned.transpose()? else {
             return Ok(None);
         };
@@ -209,8 +209,9 @@ impl Store {
         };
         let photo = self
             .0
-            .registry
+            .reader
             .borrow()
+            .registry()
             .adapter()
             .read_photo(&request, &answer)?;
         Ok(match (photo, blob) {
