@@ -35,7 +35,7 @@ impl App {
     /// A new world from `config`, with fresh signing keys.
     pub fn new(config: &Config) -> Self {
         Self {
-            world: Arc::new(RwLock::new(World::new(config, now_ms()))),
+            world: Arc::new(RwLock::new(World::new(config, now_ms(), push::announce))),
             keys: Arc::new(Keys::generate().ok()),
         }
     }

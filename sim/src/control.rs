@@ -20,9 +20,10 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::clock::now_ms;
+use crate::hub::{Out, MAX_HEARTBEAT_MS, MIN_HEARTBEAT_MS};
 use crate::people::{Activity, Availability, Person, Provider};
 use crate::providers::genesys_notifications;
-use crate::push::{self, MAX_HEARTBEAT_MS, MIN_HEARTBEAT_MS};
+use crate::push;
 use crate::world::{Faults, Limits, Stats};
 
 /// The routes.
@@ -216,7 +217,7 @@ async fn add_faults(State(app): State<App>, body: String) -> Response {
             genesys_notifications::socket_closing(&world);
         }
         if request.drop_sockets {
-            world.push.broadcast(p, &push::Out::Drop);
+            world.push.broadcast(p, &Out::Drop);
         }
     }
     Json(&world.faults).into_response()
@@ -378,7 +379,7 @@ async fn clear_writers(State(app): State<App>) -> Response {
 
 fn stats_view(world: &crate::world::World) -> serde_json::Value {
     let mut view = serde_json::to_value(&world.stats).unwrap_or_default();
-    crate::reply::set(&mut view, "push", world.push.stats());
+    crate::reply::set(&mut view, "push", push::stats(&world.push));
     view
 }
 

@@ -15,15 +15,15 @@
 //!   others (`"others": true`): a token for Graph, Genesys and SuperOffice, a user id
 //!   (`X-User-Id`) for Rocket.Chat, whose permissions belong to the user, not the token.
 //!
-//! Tokens are kept as digests only ([`crate::push::digest`]), never shown.
+//! Tokens are kept as digests only ([`crate::digest::digest`]), never shown.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use axum::http::HeaderMap;
 use serde_json::{json, Value};
 
+use crate::digest::digest;
 use crate::people::Provider;
-use crate::push::digest;
 use crate::world::World;
 
 /// A header's value as text, trimmed; empty when absent or not text.

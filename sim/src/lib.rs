@@ -6,12 +6,26 @@
 //!
 //! For the relay it is also the OIDC issuer of viewers' tokens ([`oidc`]) and the
 //! client-credentials token endpoints of Entra ID and Genesys' login host ([`oauth`]).
+//!
+//! Import circles: the socket hub's state ([`hub`]) and the token digest ([`digest`]) sit below
+//! all that use them, and the world is given `push::announce` rather than naming it, so neither
+//! [`world`] nor [`identity`] imports [`push`]. Two circles are kept on purpose:
+//! - [`app`] with [`control`], [`oauth`], [`oidc`], [`providers`] and [`push`]: `app` is the router
+//!   and the shared state, merging each one's `routes()`, and every handler and socket task takes
+//!   `State<App>` back to lock the world or answer through `App::api`; inside it, [`push`] hands
+//!   each change to the protocol of its provider (`providers::rocketchat_ddp`,
+//!   `providers::genesys_notifications`), which are `push::Session`s served by `push::run`.
+//! - [`identity`] with [`world`]: data, no call back: the world keeps identity's `Writers` (what
+//!   `/_sim/writers` was told) under its one lock, and `identity::caller` reads the people and
+//!   that table from the world; the writing convention stays in one file.
 
 pub mod app;
 pub mod body;
 pub mod client;
 pub mod clock;
 pub mod control;
+pub mod digest;
+pub mod hub;
 pub mod identity;
 pub mod oauth;
 pub mod oidc;

@@ -67,7 +67,7 @@ fn parse(args: impl IntoIterator<Item = impl Into<OsString>>) -> Result<Command,
     use lexopt::Arg::{Long, Short};
 
     let mut port = 8080;
-    let mut heartbeat_ms = presence_sim::push::DEFAULT_HEARTBEAT_MS;
+    let mut heartbeat_ms = presence_sim::hub::DEFAULT_HEARTBEAT_MS;
     let mut relay = None;
     let mut config = Config::default();
     let mut site = Site {
@@ -111,7 +111,7 @@ fn parse(args: impl IntoIterator<Item = impl Into<OsString>>) -> Result<Command,
             Long("genesys-limit") => config.limits.genesys = limit(&text(&mut parser)?)?,
             Long("superoffice-limit") => config.limits.superoffice = limit(&text(&mut parser)?)?,
             Long("heartbeat-ms") => {
-                use presence_sim::push::{MAX_HEARTBEAT_MS, MIN_HEARTBEAT_MS};
+                use presence_sim::hub::{MAX_HEARTBEAT_MS, MIN_HEARTBEAT_MS};
                 heartbeat_ms = number("heartbeat-ms", &text(&mut parser)?)?;
                 if !(MIN_HEARTBEAT_MS..=MAX_HEARTBEAT_MS).contains(&heartbeat_ms) {
                     return Err(format!(

@@ -1,14 +1,18 @@
 //! Everything the simulator holds: the people of each provider, rate-limit windows, injected
 //! faults, request counts, revoked tokens, the OAuth client and the access tokens issued to it,
 //! who may write whom, and the one way a person's presence changes ([`World::change`]).
+//!
+//! The push sockets' state is the hub's ([`crate::hub::Push`]), which sits below this module;
+//! telling the sockets of a change is the app's, given to [`World::new`] as an [`Announce`], so
+//! that nothing here names the protocols that speak on the sockets.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::hub::Push;
 use crate::identity::Writers;
 use crate::people::{Activity, Availability, Person, Population, Provider};
-use crate::push::{self, Push};
 use crate::rng::Rng;
 
 /// How the simulator starts.
@@ -246,6 +250,10 @@ pub struct Definition {
     pub primary: bool,
 }
 
+/// Tells the push sockets that people changed, under the world's lock, right after the change;
+/// `moved` names each by provider and place in its population. The app gives `push::announce`.
+pub type Announce = fn(&World, &[(Provider, usize)]);
+
 /// Everything the simulator holds.
 pub struct World {
     /// The people, per provider.
@@ -280,6 +288,8 @@ pub struct World {
     pub writers: Writers,
     /// What the providers' writes remember beside the people.
     pub written: Written,
+    /// How [`World::change`] tells the push sockets.
+    announce: Announce,
 }
 
 /// What the providers' writes remember beside the people themselves.
@@ -295,8 +305,9 @@ pub struct Written {
 }
 
 impl World {
-    /// A world of `config.users` people per provider.
-    pub fn new(config: &Config, now_ms: u64) -> Self {
+    /// A world of `config.users` people per provider, whose changes [`World::change`] tells the
+    /// push sockets of with `announce`.
+    pub fn new(config: &Config, now_ms: u64, announce: Announce) -> Self {
         let mut rng = Rng::new(config.seed);
         let users = config.users.min(MAX_USERS);
         let populations = Provider::ALL
@@ -322,6 +333,7 @@ impl World {
             relay: None,
             writers: Writers::default(),
             written: Written::default(),
+            announce,
         }
     }
 
@@ -348,7 +360,7 @@ impl World {
             message.filter(|m| !m.is_empty()),
             now_ms,
         );
-        push::announce(self, &[(provider, index)]);
+        (self.announce)(self, &[(provider, index)]);
         self.people(provider).and_then(|p| p.people.get(index))
     }
 

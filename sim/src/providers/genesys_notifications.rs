@@ -23,9 +23,11 @@ use serde_json::{json, Value};
 
 use crate::app::App;
 use crate::clock::{iso, now_ms};
+use crate::digest::digest;
+use crate::hub::{frame, Channel, Kind, Out};
 use crate::people::{Person, Provider};
 use crate::providers::genesys::{definition_of, primary_of};
-use crate::push::{self, digest, frame, Channel, Kind, Out, Session};
+use crate::push::{self, Session};
 use crate::query::first;
 use crate::reply::{error, set, Reply};
 use crate::world::World;

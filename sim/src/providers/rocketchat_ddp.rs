@@ -18,9 +18,10 @@ use serde_json::{json, Value};
 
 use crate::app::App;
 use crate::clock::now_ms;
+use crate::hub::{frame, Kind, Out};
 use crate::people::{Person, Provider, METEOR_ALPHABET};
 use crate::providers::rocketchat::status;
-use crate::push::{self, frame, Kind, Out, Session};
+use crate::push::{self, Session};
 use crate::world::World;
 
 const RC: Provider = Provider::RocketChat;
