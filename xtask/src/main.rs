@@ -12,7 +12,10 @@
 //! - `cargo xtask setup`: only the installs.
 //! - `cargo xtask docs`: writes the README's tables of the elements from their one description
 //!   (`src/web/elements/spec.rs`); `cargo xtask test` fails while they differ.
+//! - `cargo xtask circles`: the import circles among the files of `src/` and `relay/src/`
+//!   (`cargo xtask test` fails on one that is not known) and of `sim/src/` (only reported).
 
+mod circles;
 mod docs;
 mod package;
 mod process;
@@ -25,7 +28,7 @@ use process::{
 };
 
 const USAGE: &str =
-    "usage: cargo xtask <test|demo [--port N] [--relays N]|bench [--step N]…|setup|docs>";
+    "usage: cargo xtask <test|demo [--port N] [--relays N]|bench [--step N]…|setup|docs|circles>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
                 "README.md: the element tables are as src/web/elements/spec.rs says"
             });
         }),
+        Some("circles") => circles::check(&root()),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             Ok(())
@@ -73,10 +77,11 @@ fn test() -> Result<(), String> {
 
     step(
         2,
-        "Formatting: cargo fmt --check; the README's element tables as src/web/elements/spec.rs says",
+        "Formatting: cargo fmt --check; the README's element tables as src/web/elements/spec.rs says; no new import circle in src/ and relay/src/",
     );
     run(command("cargo", &["fmt", "--all", "--", "--check"]))?;
     docs::check_readme(&root())?;
+    circles::check(&root())?;
 
     step(
         3,
