@@ -16,7 +16,9 @@
 
 use std::collections::BTreeMap;
 
-use presence_widgets::core::reader::{Effect, Mode, Options, Reader, RequestId, SocketKey};
+use presence_widgets::core::reader::{
+    Effect, Mode, Options, Reader, RequestId, SocketKey, DEFAULT_RECONCILE_MS,
+};
 use presence_widgets::core::{
     Adapter, Availability, Credentials, HttpRequest, HttpResponse, PresenceError, ProviderKind,
     Registry, Secret, State, UserId,
@@ -450,6 +452,190 @@ fn nobody_watched_closes_push_and_plans_nothing() {
     w.run();
     assert!(w.closed.contains(&w.opened[0].0));
     assert_eq!(w.reader.next_timeout(), None);
+}
+
+#[test]
+fn nothing_is_polled_by_the_timer_while_hidden_but_a_poll_asked_for_goes() {
+    let mut w = World::new(ProviderKind::Graph, Options::default());
+    w.watch(&["a"]);
+    w.answer_all(graph_answer);
+    assert!(w.reader.next_poll_at().is_some());
+    w.reader.handle_hidden(true);
+    w.run();
+    assert_eq!(
+        w.reader.next_poll_at(),
+        None,
+        "no poll planned while hidden"
+    );
+    // Asked for (a following tab re-reads after a write): sent all the same.
+    w.reader.handle_poll_now();
+    w.run();
+    assert_eq!(w.log.len(), 2);
+    w.answer_all(graph_answer);
+    assert_eq!(w.reader.next_poll_at(), None, "and none planned after it");
+    // Shown again: a poll at once.
+    w.reader.handle_hidden(false);
+    w.run();
+    assert_eq!(w.log.len(), 3);
+    w.answer_all(graph_answer);
+    assert!(w.reader.next_poll_at().is_some());
+}
+
+#[test]
+fn a_tab_looked_at_again_polls_only_when_a_poll_is_overdue() {
+    let mut w = World::new(ProviderKind::Graph, Options::default());
+    w.watch(&["a"]);
+    w.answer_all(graph_answer);
+    let read_at = w.now;
+    w.reader.handle_hidden(true);
+    w.now += 1_000;
+    w.reader.handle_looked_at(w.now);
+    w.run();
+    assert_eq!(w.log.len(), 1, "not overdue: no extra read");
+    assert_eq!(
+        w.reader.next_poll_at(),
+        Some(read_at + w.reader.interval_ms())
+    );
+}
+
+#[test]
+fn a_follower_taking_over_reads_everyone_then_pushes_without_blanking_anyone() {
+    use presence_widgets::core::reader::Role;
+    use presence_widgets::core::tabs::Shared;
+    let mut w = World::new(
+        ProviderKind::RocketChat,
+        Options {
+            role: Role::Deciding,
+            ..Options::default()
+        },
+    );
+    w.watch(&[CAT]);
+    assert!(
+        w.log.is_empty(),
+        "nothing read before the tabs have decided"
+    );
+    w.reader.handle_role(Role::Follow);
+    w.run();
+    assert!(w.log.is_empty(), "a follower reads nothing");
+    // The leader's entry arrives over the tabs' channel.
+    let mut leader = World::new(ProviderKind::RocketChat, Options::default());
+    leader.watch(&[CAT]);
+    leader.answer_all(rocketchat_answer("away"));
+    let shared: Vec<Shared> = leader.reader.registry().shared(&[UserId::new(CAT)]);
+    let changed = w.reader.registry_mut().take_shared(shared);
+    w.reader.handle_taken(w.now);
+    assert_eq!(changed, [UserId::new(CAT)]);
+    assert!(matches!(w.state(CAT), State::Fresh(p) if p.availability == Availability::Away));
+    // The leader goes: this tab leads, reads everyone at once, keeps showing them meanwhile.
+    w.reader.handle_role(Role::Lead);
+    w.run();
+    assert_eq!(w.log.len(), 1);
+    assert_eq!(w.log[0].ids, [UserId::new(CAT)]);
+    assert!(matches!(w.state(CAT), State::Fresh(p) if p.availability == Availability::Away));
+    assert_eq!(w.credentials_asked, 0, "a read first");
+    w.answer_all(rocketchat_answer("online"));
+    assert!(matches!(w.state(CAT), State::Fresh(p) if p.availability == Availability::Available));
+    assert_eq!(w.credentials_asked, 1, "then push");
+}
+
+#[test]
+fn a_request_waiting_for_its_turn_is_not_sent_for_people_who_left() {
+    let mut w = World::new(
+        ProviderKind::Graph,
+        Options {
+            in_flight: 1,
+            ..Options::default()
+        },
+    );
+    w.watch(&["a"]);
+    w.watch(&["b"]);
+    assert_eq!(w.log.len(), 1, "one at a time");
+    w.reader.unwatch(&UserId::new("b"));
+    w.run();
+    w.answer_all(graph_answer);
+    assert!(
+        w.log.iter().all(|r| !r.ids.contains(&UserId::new("b"))),
+        "{:?}",
+        w.log.iter().map(|r| r.ids.clone()).collect::<Vec<_>>()
+    );
+    assert!(w.reader.next_poll_at().is_some(), "the poll goes on");
+}
+
+#[test]
+fn broadcast_off_is_checked_by_id_at_the_reconciliation_round_while_polls_use_the_cursor() {
+    let mut w = pushed_rocketchat();
+    let dated = |status: &'static str| {
+        move |r: &HttpRequest| {
+            rocketchat_answer(status)(r)
+                .map(|a| a.with_header("Date", "Mon, 07 Dec 2026 10:00:00 GMT"))
+        }
+    };
+    // The snapshot's answer gives a cursor: later polls of this person are deltas.
+    w.answer_all(dated("online"));
+    // Someone new is read by id, and the answer says the broadcast is off.
+    w.watch(&["u2"]);
+    w.answer_all(|_| {
+        Ok(HttpResponse::new(
+            200,
+            r#"{"users":[],"full":true,"success":true}"#,
+        ))
+    });
+    assert!(w
+        .reader
+        .mode()
+        .reason()
+        .unwrap()
+        .contains("broadcast is off"));
+    w.reader.unwatch(&UserId::new("u2"));
+    w.run();
+    let off_at = w.now;
+    let asked = w.credentials_asked;
+    let delta = |r: &HttpRequest| {
+        assert!(r.url.contains("from="), "{}", r.url);
+        Ok(
+            HttpResponse::new(200, r#"{"users":[],"full":false,"success":true}"#)
+                .with_header("Date", "Mon, 07 Dec 2026 10:01:00 GMT"),
+        )
+    };
+    // Polls at the interval are deltas, which cannot say the broadcast is back; the
+    // reconciliation round reads everyone by id.
+    let mut deltas = 0;
+    loop {
+        w.advance();
+        if w.sent.values().any(|r| !r.url.contains("from=")) {
+            break;
+        }
+        if !w.sent.is_empty() {
+            deltas += 1;
+        }
+        w.answer_all(delta);
+        assert_eq!(w.credentials_asked, asked, "no push while off");
+        assert!(w.now <= off_at + DEFAULT_RECONCILE_MS, "no ids read");
+    }
+    assert!(deltas > 0, "polled by the cursor meanwhile");
+    assert!(w.now >= off_at + DEFAULT_RECONCILE_MS - 1_000);
+    // It names people: the broadcast is back, and push is tried.
+    w.answer_all(rocketchat_answer("online"));
+    assert_eq!(w.credentials_asked, asked + 1, "push tried again");
+}
+
+#[cfg(feature = "write")]
+#[test]
+fn a_writes_hold_survives_a_poll_and_rolls_back_on_a_refusal() {
+    use presence_widgets::core::Presence;
+    let mut w = World::new(ProviderKind::Graph, Options::default());
+    w.watch(&["a"]);
+    w.answer_all(graph_answer);
+    let busy = Presence::new(UserId::new("a"), ProviderKind::Graph, Availability::Busy);
+    assert!(w.reader.handle_write_begun(&UserId::new("a"), busy));
+    assert!(matches!(w.state("a"), State::Fresh(p) if p.availability == Availability::Busy));
+    // A poll answers meanwhile with the old status: the write's status stays shown.
+    w.advance();
+    w.answer_all(graph_answer);
+    assert!(matches!(w.state("a"), State::Fresh(p) if p.availability == Availability::Busy));
+    // The service refuses the write: what it last said is shown again.
+    assert!(w.reader.handle_write_ended(&UserId::new("a"), None, w.now));
+    assert!(matches!(w.state("a"), State::Fresh(p) if p.availability == Availability::Available));
 }
 
 /// What can happen to a reader, for the property below.

@@ -152,7 +152,8 @@ pub struct Options {
     pub live: bool,
     /// The seed of the jitter (any value; the time will do).
     pub seed: u64,
-    /// A rate limit that sets the interval; the policy's interval is then the floor.
+    /// A rate limit that sets the interval; the policy's interval is then the floor. Natively
+    /// only (a server's): a reader in a page polls at the policy's interval.
     pub budget: Option<Budget>,
     /// Requests in flight at once, where the adapter does not say.
     pub in_flight: usize,
@@ -254,6 +255,10 @@ fn first_mode(pushes: bool) -> Mode {
 }
 
 /// Why a request was sent.
+#[cfg_attr(
+    not(feature = "push-core"),
+    allow(dead_code, reason = "push sessions only")
+)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Purpose {
     Setup,
@@ -281,6 +286,10 @@ struct Round {
 }
 
 /// What credentials are asked for.
+#[cfg_attr(
+    not(feature = "push-core"),
+    allow(dead_code, reason = "push sessions only")
+)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Asked {
     /// To start a session.
@@ -289,6 +298,10 @@ enum Asked {
     Renew(u32),
 }
 
+#[cfg_attr(
+    not(feature = "push-core"),
+    allow(dead_code, reason = "push sessions only")
+)]
 struct Session {
     session: Box<dyn PushSession>,
     number: u32,
@@ -321,6 +334,10 @@ pub struct Reader {
     failures: u32,
     last_error: Option<PresenceError>,
     interval_ms: u64,
+    /// Requests the last poll took (the rate budget's interval follows from it).
+    last_requests: usize,
+    /// When everyone was last read by id (not since a cursor), while push is off.
+    ids_read_at: u64,
     readers: u64,
     stale_at: Option<u64>,
     hidden: bool,
@@ -334,6 +351,10 @@ pub struct Reader {
     sessions: u32,
     asked: Option<Asked>,
     mode: Mode,
+    #[cfg_attr(
+        not(feature = "push-core"),
+        allow(dead_code, reason = "push sessions only")
+    )]
     push_failures: u32,
     live_since: Option<u64>,
     retry_at: Option<u64>,
@@ -388,6 +409,8 @@ impl Reader {
             next_poll_at: None,
             failures: 0,
             last_error: None,
+            last_requests: 1,
+            ids_read_at: 0,
             readers: 1,
             stale_at: None,
             hidden: false,
@@ -502,6 +525,25 @@ impl Reader {
         last
     }
 
+    /// A write of `id`'s status begins: their widgets show `shown` until it ends, and what the
+    /// service says meanwhile is kept underneath. True when what they show changed.
+    #[cfg(feature = "write")]
+    pub fn handle_write_begun(&mut self, id: &UserId, shown: super::model::Presence) -> bool {
+        self.registry.hold(id, shown)
+    }
+
+    /// The write of `id`'s status ended: `confirmed` is their presence now, or `None` to show
+    /// what the service last said (a refusal rolls back). True when what they show changed.
+    #[cfg(feature = "write")]
+    pub fn handle_write_ended(
+        &mut self,
+        id: &UserId,
+        confirmed: Option<super::model::Presence>,
+        now: u64,
+    ) -> bool {
+        self.registry.release(id, confirmed, now)
+    }
+
     /// A poll now, whatever the timer says (a viewer asked, or the page was shown).
     pub fn handle_poll_now(&mut self) {
         self.poll_due = true;
@@ -587,7 +629,11 @@ impl Reader {
                 self.changed(applied.changed, false);
                 if let Some(why) = applied.push_off {
                     self.push_off(why, now);
-                } else if applied.error.is_none() && !request.ids.is_empty() && applied.full {
+                } else if cfg!(feature = "push-core")
+                    && applied.error.is_none()
+                    && !request.ids.is_empty()
+                    && applied.full
+                {
                     // The service names people again: its broadcast is back.
                     self.broadcast_off = false;
                 }
@@ -730,6 +776,10 @@ impl Reader {
         }
     }
 
+    #[cfg_attr(
+        not(feature = "push-core"),
+        allow(dead_code, reason = "push sessions only")
+    )]
     fn set_mode(&mut self, mode: Mode) {
         if self.mode != mode {
             self.mode = mode;
@@ -744,14 +794,19 @@ impl Reader {
     fn step(&mut self, now: u64) {
         if self.registry.is_empty() {
             self.idle();
-            return;
-        }
-        if self.role != Role::Lead {
+        } else if self.role != Role::Lead {
             // The leader hears the whole set; nothing is read here.
             self.added.clear();
             self.removed.clear();
-            return;
+        } else {
+            self.lead(now);
         }
+        // What was queued goes (or is dropped when nobody watches its people any more).
+        self.dispatch(now);
+    }
+
+    /// What the leading reader does next.
+    fn lead(&mut self, now: u64) {
         let (added, removed) = (
             std::mem::take(&mut self.added),
             std::mem::take(&mut self.removed),
@@ -765,10 +820,15 @@ impl Reader {
         if self.setup(now) {
             if self.wants_new {
                 self.wants_new = false;
+                if self.last_full_poll == 0 {
+                    // The first read is of everyone.
+                    self.last_full_poll = now;
+                }
                 let plan = self.registry.plan_new();
                 self.read(Kind::New, plan, now);
             }
-            if self.poll_due && !self.hidden {
+            // Due by the timer (none is set while hidden), or asked for.
+            if self.poll_due {
                 self.poll_due = false;
                 self.poll(now);
             }
@@ -779,7 +839,6 @@ impl Reader {
             }
             self.start_push(now);
         }
-        self.dispatch();
     }
 
     /// Sends the adapter's setup request if it has one; true when reads may go.
@@ -855,7 +914,15 @@ impl Reader {
         self.setup_failed = false;
         let reconcile_due = now.saturating_sub(self.last_full_poll)
             >= self.options.reconcile_ms.saturating_sub(1_000);
-        let plan = if self.mode == Mode::Push && !reconcile_due {
+        let ids_due =
+            now.saturating_sub(self.ids_read_at) >= self.options.reconcile_ms.saturating_sub(1_000);
+        let plan = if cfg!(feature = "push-core") && self.broadcast_off && ids_due {
+            // Push is off: each reconciliation round reads everyone by id (not since a cursor),
+            // and its answer says whether the service names people again.
+            self.ids_read_at = now;
+            self.last_full_poll = now;
+            self.registry.plan_poll_of(&self.registry.ids())
+        } else if self.mode == Mode::Push && !reconcile_due {
             let only: Vec<UserId> = self.unpushed.iter().map(|(id, _)| id.clone()).collect();
             self.registry.plan_poll_of(&only)
         } else {
@@ -871,7 +938,13 @@ impl Reader {
         self.changed(rejected, false);
         if plan.requests.is_empty() {
             if kind == Kind::Poll {
-                self.round_ended(kind, 0, None, now);
+                // Nothing to ask (everyone is being read already, or pushed): the next poll is
+                // planned as the last one went.
+                let last = self.last_error.clone();
+                if last.is_some() {
+                    self.failures = self.failures.saturating_sub(1);
+                }
+                self.round_ended(kind, self.last_requests, last, now);
             }
             return;
         }
@@ -893,7 +966,7 @@ impl Reader {
     }
 
     /// Sends what is queued, as many at once as the adapter allows.
-    fn dispatch(&mut self) {
+    fn dispatch(&mut self, now: u64) {
         let limit = self
             .registry
             .adapter()
@@ -904,6 +977,18 @@ impl Reader {
             let Some((request, purpose)) = self.queue.pop_front() else {
                 break;
             };
+            if let Purpose::Read(round) = purpose {
+                let anyone = request.ids.is_empty()
+                    || request
+                        .ids
+                        .iter()
+                        .any(|id| self.registry.subscribers(id) > 0);
+                if !anyone {
+                    // Everyone it asks about left while it waited: it is not sent.
+                    self.answered(round, None, now);
+                    continue;
+                }
+            }
             self.in_flight = self.in_flight.saturating_add(1);
             self.send(request, purpose);
         }
@@ -958,8 +1043,29 @@ impl Reader {
         }
     }
 
+    /// The interval of polls of `requests` requests: the rate budget's, never under the
+    /// policy's. A budget is a server's (presence-relay's): in a page, whose readers are as many
+    /// as its viewers, it is the policy's.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn interval_for(&self, requests: usize) -> u64 {
+        match self.options.budget {
+            Some(b) => b
+                .interval_ms(requests, self.readers)
+                .max(self.policy.interval_ms),
+            None => self.policy.interval_ms,
+        }
+    }
+
+    /// In a page, the policy's interval (see the native build's).
+    #[cfg(target_arch = "wasm32")]
+    fn interval_for(&self, requests: usize) -> u64 {
+        let _ = requests;
+        self.policy.interval_ms
+    }
+
     /// Plans the next poll from how this one went.
     fn schedule(&mut self, outcome: &Outcome, requests: usize, now: u64) {
+        self.last_requests = requests.max(1);
         self.failures = match outcome {
             Outcome::Success => 0,
             Outcome::Failure(_) => self.failures.saturating_add(1),
@@ -973,12 +1079,7 @@ impl Reader {
             self.next_poll_at = None;
             return;
         }
-        let interval = match self.options.budget {
-            Some(b) => b
-                .interval_ms(requests, self.readers)
-                .max(self.policy.interval_ms),
-            None => self.policy.interval_ms,
-        };
+        let interval = self.interval_for(requests);
         self.interval_ms = interval;
         let policy = Policy {
             interval_ms: interval,
@@ -1007,13 +1108,11 @@ impl Reader {
     fn start_push(&mut self, now: u64) {
         let _ = now;
         let waiting = self.retry_at.is_some() || self.broadcast_off;
-        let reading_new = self.rounds.iter().any(|(_, r)| r.kind == Kind::New);
         if !self.pushes
             || self.session.is_some()
             || self.asked.is_some()
             || waiting
             || !self.read_once
-            || reading_new
         {
             return;
         }
@@ -1121,7 +1220,7 @@ impl Reader {
                     self.last_full_poll = now;
                     self.snapshot.extend(ids);
                     if self.next_poll_at.is_some() && !self.polling() && self.last_error.is_none() {
-                        self.schedule(&Outcome::Success, 1, now);
+                        self.schedule(&Outcome::Success, self.last_requests, now);
                     }
                 }
                 Action::Unpushed(refused) => {
@@ -1158,6 +1257,8 @@ impl Reader {
         }
         let error = super::push::failure(self.registry.adapter().kind(), why);
         self.broadcast_off = true;
+        // The answer that said so read people by id.
+        self.ids_read_at = now;
         self.push_failed(error, now);
     }
 

@@ -470,6 +470,7 @@ impl Store {
             }
             #[cfg(feature = "push")]
             Effect::Frame { socket, text } if !self.0.sockets.borrow().send(socket, &text) => {
+                self.0.sockets.borrow_mut().close(socket, 1006);
                 self.0
                     .reader
                     .borrow_mut()
@@ -763,8 +764,7 @@ impl Store {
                     .0
                     .reader
                     .borrow_mut()
-                    .registry_mut()
-                    .hold(id, plan.apply(&write, &base));
+                    .handle_write_begun(id, plan.apply(&write, &base));
                 if held {
                     self.notify(std::slice::from_ref(id));
                 }
@@ -1085,8 +1085,14 @@ impl Store {
         match event {
             TabEvent::Lead => {
                 // Taking over from a tab that closed, everyone keeps what they show; this tab
-                // reads them all now (what happened meanwhile), then opens the push.
-                self.0.reader.borrow_mut().handle_role(Role::Lead);
+                // reads them all now (what happened meanwhile), then opens the push. Whether
+                // anyone looks is known again (a following tab only told the leader).
+                let hidden = self.hidden();
+                {
+                    let mut reader = self.0.reader.borrow_mut();
+                    reader.handle_hidden(hidden);
+                    reader.handle_role(Role::Lead);
+                }
                 self.tell(&Note::Lead);
                 self.drive();
             }
@@ -1099,6 +1105,11 @@ impl Store {
                 let gone = self.0.followers.borrow_mut().gone(&tab);
                 for id in &gone {
                     self.release(id);
+                }
+                if self.hidden() {
+                    // The tab gone was the last one looked at: polling pauses.
+                    self.0.reader.borrow_mut().handle_hidden(true);
+                    self.arm();
                 }
             }
             TabEvent::Note(note) => match (self.role(), note) {
@@ -1160,12 +1171,16 @@ impl Store {
         }
         if new {
             self.schedule_flush();
-        } else if visible {
-            // Everyone was hidden, so polling paused: a tab is looked at again. Polled now if a
-            // poll is overdue, else at the interval (switching tabs costs no extra read).
-            self.0.reader.borrow_mut().handle_looked_at(now_ms());
-            self.drive();
         }
+        if self.hidden() {
+            // Nobody looks at any tab: polling pauses.
+            self.0.reader.borrow_mut().handle_hidden(true);
+        } else if visible {
+            // A tab is looked at (again): polled now if a poll is overdue, else at the interval
+            // (switching tabs costs no extra read).
+            self.0.reader.borrow_mut().handle_looked_at(now_ms());
+        }
+        self.drive();
     }
 }
 

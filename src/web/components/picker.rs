@@ -19,7 +19,7 @@ use yew::prelude::*;
 use super::badge::use_badge;
 use super::style::use_stylesheet;
 use crate::core::json::Object;
-use crate::core::{Choice, Labels, PresenceError, State, StatusWrite, UserId};
+use crate::core::{Choice, Labels, PresenceError, StatusWrite, UserId};
 use crate::web::hooks::use_page;
 use crate::web::transport::now_ms;
 use crate::web::use_presence;
@@ -438,14 +438,14 @@ fn expiry_text(labels: &Labels, minutes: u64) -> String {
     }
 }
 
+/// How a status the person may pick looks: its availability's colour and shape.
 fn look_of(choice: &Choice) -> super::icon::Look {
-    let mut p = crate::core::Presence::new(
-        UserId::new(""),
-        crate::core::ProviderKind::Graph,
-        choice.availability,
-    );
-    p.activity.clone_from(&choice.activity);
-    super::icon::Look::of(&State::Fresh(p))
+    super::icon::Look::Presence {
+        availability: choice.availability,
+        out_of_office: false,
+        idle: false,
+        stale: false,
+    }
 }
 
 fn close_dialog(dialog: &NodeRef, button: &NodeRef) {
