@@ -396,12 +396,12 @@ impl Link {
         let mode = if state.push {
             Mode::Push
         } else {
-            Mode::Poll(
+            Mode::Poll(Some(
                 state
                     .reason
                     .clone()
                     .unwrap_or_else(|| "polled by the relay".into()),
-            )
+            ))
         };
         for store in self.store_of(&state.source) {
             store.relay_mode(mode.clone());

@@ -23,7 +23,7 @@ use super::push::{self as socket, Event, Sockets};
 use super::source::{Auth, SourceConfig};
 use super::tabs::{TabEvent, Tabs};
 use super::transport::{now_ms, Transport};
-use crate::core::reader::{self, Effect, Options, Reader, Role};
+use crate::core::reader::{Effect, Options, Reader, Role};
 use crate::core::schedule::Policy;
 use crate::core::tabs::{Followers, Note};
 use crate::core::{
@@ -34,32 +34,9 @@ use crate::core::{
 /// Called with a person's new state.
 pub type Listener = Rc<dyn Fn(&UserId, &State)>;
 
-/// How a source learns of changes: pushed over the service's socket, or polled (and why).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// The service pushes changes; a slow reconciliation poll heals a missed one.
-    Push,
-    /// Polled at the source's interval, with why it is not pushed.
-    Poll(String),
-}
-
-impl Mode {
-    /// `push` or `poll`, as the `presence-change` detail says it.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Mode::Push => "push",
-            Mode::Poll(_) => "poll",
-        }
-    }
-
-    /// Why it is polled.
-    pub fn reason(&self) -> Option<&str> {
-        match self {
-            Mode::Push => None,
-            Mode::Poll(why) => Some(why),
-        }
-    }
-}
+/// How a source learns of changes: pushed, or polled and why (in a page, a poll always says
+/// why).
+pub use crate::core::reader::Mode;
 
 /// A source's store. Cheap to clone: clones share everything.
 #[derive(Clone)]
@@ -1024,11 +1001,9 @@ impl Store {
 const TABS_VERSION: u32 = 1;
 
 /// The mode the widgets show for the reader's: why a source is polled, said for a page.
-fn mode_of(config: &SourceConfig, mode: &reader::Mode) -> Mode {
+fn mode_of(config: &SourceConfig, mode: &Mode) -> Mode {
     match mode {
-        reader::Mode::Push => Mode::Push,
-        reader::Mode::Poll(Some(why)) => Mode::Poll(why.clone()),
-        reader::Mode::Poll(None) => Mode::Poll(if config.kind == ProviderKind::Relay {
+        Mode::Poll(None) => Mode::Poll(Some(if config.kind == ProviderKind::Relay {
             "connecting to the relay".to_owned()
         } else if !cfg!(feature = "push") {
             "this build polls (its cargo feature `push` is off)".to_owned()
@@ -1036,7 +1011,8 @@ fn mode_of(config: &SourceConfig, mode: &reader::Mode) -> Mode {
             "live: false in the source's options".to_owned()
         } else {
             format!("{} pushes no changes to a browser", config.kind)
-        }),
+        })),
+        known => known.clone(),
     }
 }
 
@@ -1131,7 +1107,7 @@ impl Store {
                 (Role::Follow, Note::Mode { push, reason }) => self.set_mode(if push {
                     Mode::Push
                 } else {
-                    Mode::Poll(reason.unwrap_or_default())
+                    Mode::Poll(Some(reason.unwrap_or_default()))
                 }),
                 _ => {}
             },
