@@ -9,7 +9,6 @@ use gloo_timers::callback::Interval;
 use implicit_clone::unsync::{IArray, IMap};
 use yew::prelude::*;
 
-use super::components::clock::TICK_MS;
 use super::context::Page;
 use super::store::Subscription;
 use super::transport::now_ms;
@@ -106,6 +105,9 @@ pub fn use_photo(source: &str, id: &str, wanted: bool) -> Option<AttrValue> {
     }
     (*photo).clone().map(AttrValue::from)
 }
+
+/// How often a stale badge's age is refreshed.
+pub const TICK_MS: u32 = 30_000;
 
 /// Now, in milliseconds since the Unix epoch; re-renders every [`TICK_MS`] while `ticking`.
 #[hook]

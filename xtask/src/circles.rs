@@ -54,8 +54,6 @@ const CRATES: &[Crate] = &[
 const KNOWN: &[(&str, &[&str])] = &[
     // The store joins the relay's stream (`super::relay::join`), which feeds the store back.
     ("src", &["web::relay", "web::store"]),
-    // The hooks read the components' tick (`clock::TICK_MS`); the components use the hooks.
-    ("src", &["web::components", "web::hooks"]),
     // The relay's state (`app::Relay`) is read by its streams and by the shared readers, which
     // the app starts; the readers and the shared publisher call each other.
     ("relay/src", &["app", "shared", "stream", "upstream"]),

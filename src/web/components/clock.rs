@@ -3,8 +3,8 @@
 
 use wasm_bindgen::JsValue;
 
-/// How often a stale badge's age is refreshed.
-pub const TICK_MS: u32 = 30_000;
+/// How often a stale badge's age is refreshed (the clock's, which ticks in the hooks).
+pub use crate::web::hooks::TICK_MS;
 
 /// A provider's ISO 8601 timestamp in `language` ("de-CH", a tag the browser canonicalised, as
 /// the elements' words carry it; when empty, the browser's, or English in the elements' build),
