@@ -227,14 +227,20 @@ impl Source {
             reconcile_ms: self.reconcile_ms,
             live: self.push,
             seed: now_ms(),
-            budget: self.rate.map(|rate| Budget {
-                requests: rate.requests,
-                window_ms: rate.per_seconds.saturating_mul(1000),
-                share_thousandths: share_thousandths(self.spend),
-            }),
+            budget: self.budget(),
             in_flight: 8,
             ..Options::default()
         }
+    }
+
+    /// The documented rate limit and the share of it this relay spends, if the provider has
+    /// one.
+    fn budget(&self) -> Option<Budget> {
+        self.rate.map(|rate| Budget {
+            requests: rate.requests,
+            window_ms: rate.per_seconds.saturating_mul(1000),
+            share_thousandths: share_thousandths(self.spend),
+        })
     }
 
     /// A new reader that has learned nothing, keeping who is watched, so that a reader
@@ -354,13 +360,7 @@ impl Source {
     /// never under the floor.
     pub fn interval_ms(&self, requests: usize) -> u64 {
         let floor = self.interval_floor_ms;
-        let Some(budget) = self
-            .options(presence_widgets::core::Cadence {
-                interval_ms: floor,
-                floor_ms: floor,
-            })
-            .budget
-        else {
+        let Some(budget) = self.budget() else {
             return floor;
         };
         // Each of `divisor` instances reading by itself spends its share of the budget.

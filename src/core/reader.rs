@@ -817,7 +817,7 @@ impl Reader {
                 self.drive(now);
             }
         }
-        if self.setup(now) {
+        if self.setup() {
             if self.wants_new {
                 self.wants_new = false;
                 if self.last_full_poll == 0 {
@@ -837,13 +837,12 @@ impl Reader {
                 let plan = self.registry.plan_poll_of(&ids);
                 self.read(Kind::Snapshot, plan, now);
             }
-            self.start_push(now);
+            self.start_push();
         }
     }
 
     /// Sends the adapter's setup request if it has one; true when reads may go.
-    fn setup(&mut self, now: u64) -> bool {
-        let _ = now;
+    fn setup(&mut self) -> bool {
         if self.setup_in_flight {
             return false;
         }
@@ -1105,8 +1104,7 @@ impl Reader {
 
     /// Starts a push session when the source may push, has none, is watched, has been read
     /// (a snapshot first, then push) and is not waiting to try again.
-    fn start_push(&mut self, now: u64) {
-        let _ = now;
+    fn start_push(&mut self) {
         let waiting = self.retry_at.is_some() || self.broadcast_off;
         if !self.pushes
             || self.session.is_some()
