@@ -13,6 +13,8 @@ pub mod error;
 pub mod http;
 pub mod json;
 pub mod labels;
+#[cfg(feature = "relay")]
+pub mod link;
 pub mod model;
 pub mod providers;
 pub mod push;

@@ -47,7 +47,7 @@ use super::http::{HttpRequest, HttpResponse};
 use super::model::UserId;
 use super::push::{PushSession, SocketId};
 use super::registry::Registry;
-use super::schedule::{next_delay_ms, Outcome, Policy};
+use super::schedule::{next_delay_ms, Jitter, Outcome, Policy};
 
 /// Milliseconds between reconciliation reads while a source is pushed, unless it says otherwise.
 pub const DEFAULT_RECONCILE_MS: u64 = 5 * 60_000;
@@ -315,7 +315,7 @@ pub struct Reader {
     policy: Policy,
     options: Options,
     role: Role,
-    random: u64,
+    random: Jitter,
     effects: VecDeque<Effect>,
     next_request: RequestId,
     /// Requests sent and not answered yet (a few at a time: a list).
@@ -392,7 +392,7 @@ impl Reader {
             role: options.role,
             policy,
             interval_ms: policy.interval_ms,
-            random: options.seed | 1,
+            random: Jitter::new(options.seed),
             options,
             effects: VecDeque::new(),
             next_request: 0,
@@ -761,13 +761,7 @@ impl Reader {
     }
 
     fn random(&mut self) -> u64 {
-        // xorshift64: jitter only, not security.
-        let mut x = self.random;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.random = x;
-        x
+        self.random.draw()
     }
 
     fn changed(&mut self, ids: Vec<UserId>, pushed: bool) {

@@ -86,6 +86,27 @@ pub fn backoff_ms(policy: &Policy, failures: u32, random: u64) -> u64 {
     half + half * (random % 1001) / 1000
 }
 
+/// The one source of jitter for a reader or a link (xorshift64: spreads retries, not security).
+#[derive(Clone, Copy, Debug)]
+pub struct Jitter(u64);
+
+impl Jitter {
+    /// Jitter from `seed` (any value; the time will do).
+    pub fn new(seed: u64) -> Self {
+        Self(seed | 1)
+    }
+
+    /// The next pseudo-random value.
+    pub fn draw(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+}
+
 /// What happened in a poll, for deciding the next one.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {

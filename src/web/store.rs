@@ -85,10 +85,6 @@ struct Inner {
     /// A `relay` source's share of the page's one stream from its relay.
     #[cfg(feature = "relay")]
     link: RefCell<Option<Rc<super::relay::Link>>>,
-    /// Why the relay refused this source (it has no such source, or this viewer may not read
-    /// it): shown on everyone, and the source is left out of the stream.
-    #[cfg(feature = "relay")]
-    relay_refusal: RefCell<Option<PresenceError>>,
     /// Whose writes are in flight: one at a time each (a double click sends one).
     #[cfg(feature = "write")]
     writing: RefCell<Vec<UserId>>,
@@ -196,8 +192,6 @@ impl Store {
             followers: RefCell::new(Followers::default()),
             #[cfg(feature = "relay")]
             link: RefCell::new(None),
-            #[cfg(feature = "relay")]
-            relay_refusal: RefCell::new(None),
             #[cfg(feature = "write")]
             writing: RefCell::new(Vec::new()),
             #[cfg(feature = "avatar")]
@@ -205,7 +199,8 @@ impl Store {
         }));
         #[cfg(feature = "relay")]
         if relay {
-            let link = super::relay::join(&store);
+            let member = Box::new(Relayed(Rc::downgrade(&store.0)));
+            let link = super::relay::join(&store.0.config.base_url, member);
             *store.0.link.borrow_mut() = Some(link);
         }
         store.watch_visibility();
@@ -389,7 +384,7 @@ impl Store {
 
     fn flush(&self) {
         #[cfg(feature = "relay")]
-        if let Some(link) = self.link() {
+        if let Some(link) = self.0.link.borrow().clone() {
             // The page's stream from the relay is reopened with the new watch set.
             return link.changed();
         }
@@ -837,73 +832,83 @@ impl Drop for Writing {
     }
 }
 
-/// A store that does not keep its source alive: a relay's stream holds its stores so.
+/// A `relay` source as its relay's link sees it; it does not keep the source alive.
 #[cfg(feature = "relay")]
-#[derive(Clone)]
-pub(crate) struct WeakStore(Weak<Inner>);
+struct Relayed(Weak<Inner>);
 
 #[cfg(feature = "relay")]
-impl WeakStore {
-    /// The store, while it lives.
-    pub(crate) fn upgrade(&self) -> Option<Store> {
+impl Relayed {
+    fn store(&self) -> Option<Store> {
         self.0.upgrade().map(Store)
     }
 }
 
-/// What a relay's stream needs of a store.
 #[cfg(feature = "relay")]
-impl Store {
-    fn link(&self) -> Option<Rc<super::relay::Link>> {
-        self.0.link.borrow().clone()
-    }
-
-    pub(crate) fn downgrade(&self) -> WeakStore {
-        WeakStore(Rc::downgrade(&self.0))
-    }
-
-    /// The source's base URL.
-    pub(crate) fn base_url(&self) -> &str {
-        &self.0.config.base_url
+impl super::relay::Member for Relayed {
+    fn alive(&self) -> bool {
+        self.0.strong_count() > 0
     }
 
     /// The relay's name of this source: its `source` setting, else the page's name.
-    pub(crate) fn relay_source(&self) -> String {
-        self.0
-            .config
-            .settings
-            .iter()
-            .find(|(name, _)| name == "source")
-            .map_or_else(|| self.0.config.name.clone(), |(_, v)| v.trim().to_owned())
+    fn source(&self) -> String {
+        self.store().map_or_else(String::new, |s| {
+            let c = &s.0.config;
+            c.settings
+                .iter()
+                .find(|(name, _)| name == "source")
+                .map_or_else(|| c.name.clone(), |(_, v)| v.trim().to_owned())
+        })
     }
 
-    /// Takes the relay's entries of people shown here; one fresh or failing arrives confirmed
-    /// now.
-    pub(crate) fn take_relayed(&self, mut entries: Vec<crate::core::tabs::Shared>) {
-        let now = now_ms();
-        for e in &mut entries {
-            if e.presence.is_some() && e.confirmed_ms.is_none() {
-                e.confirmed_ms = Some(now);
-            }
-        }
-        let changed = {
-            let mut reader = self.0.reader.borrow_mut();
-            let changed = reader.registry_mut().take_shared(entries);
-            reader.handle_taken(now);
-            changed
+    fn ids(&self) -> Vec<UserId> {
+        self.store().map(|s| s.ids()).unwrap_or_default()
+    }
+
+    fn hear(&self, news: crate::core::link::News) {
+        use crate::core::link::News;
+        let Some(store) = self.store() else {
+            return;
         };
-        *self.0.last_error.borrow_mut() = None;
-        self.notify(&changed);
-        self.arm();
+        let changed = match news {
+            News::Entries(entries) => {
+                let mut reader = store.0.reader.borrow_mut();
+                let changed = reader.registry_mut().take_shared(entries);
+                reader.handle_taken(now_ms());
+                drop(reader);
+                *store.0.last_error.borrow_mut() = None;
+                changed
+            }
+            News::Mode(mode) => return store.set_mode(mode),
+            News::Refused(error) => {
+                let rejected: Vec<_> = store
+                    .ids()
+                    .into_iter()
+                    .map(|id| (id, error.clone()))
+                    .collect();
+                store.0.reader.borrow_mut().registry_mut().reject(&rejected)
+            }
+            News::Rejected(rejected) => {
+                store.0.reader.borrow_mut().registry_mut().reject(&rejected)
+            }
+        };
+        store.notify(&changed);
+        store.arm();
     }
 
-    /// The stream failed: everyone shown keeps their last presence with why (stale once older
-    /// than the threshold), or shows the error.
-    pub(crate) fn relay_failed(&self, error: PresenceError) {
-        let ids = self.ids();
-        let request =
-            crate::core::providers::relay::stream_request("", &[(String::new(), ids)], &[], None);
+    /// Everyone shown keeps their last presence with why (stale once older than the
+    /// threshold), or shows the error.
+    fn failed(&self, error: PresenceError) {
+        let Some(store) = self.store() else {
+            return;
+        };
+        let request = crate::core::providers::relay::stream_request(
+            "",
+            &[(String::new(), store.ids())],
+            &[],
+            None,
+        );
         let applied = {
-            let mut reader = self.0.reader.borrow_mut();
+            let mut reader = store.0.reader.borrow_mut();
             let now = now_ms();
             let applied = reader
                 .registry_mut()
@@ -911,66 +916,19 @@ impl Store {
             reader.handle_taken(now);
             applied
         };
-        *self.0.last_error.borrow_mut() = Some(error);
-        self.notify(&applied.changed);
-        self.arm();
+        *store.0.last_error.borrow_mut() = Some(error);
+        store.notify(&applied.changed);
+        store.arm();
     }
 
-    /// The credentials for the stream; from the callback again when `renew` is set.
-    pub(crate) async fn relay_credentials(
-        &self,
-        renew: bool,
-    ) -> Result<Option<Credentials>, PresenceError> {
-        self.credentials(renew).await
-    }
-
-    /// How the relay learns of this source's changes.
-    pub(crate) fn relay_mode(&self, mode: Mode) {
-        self.set_mode(mode);
-    }
-
-    /// Whether the relay refused this source.
-    pub(crate) fn relay_refused(&self) -> bool {
-        self.0.relay_refusal.borrow().is_some()
-    }
-
-    /// The relay refused this source: everyone shown, and everyone shown later, shows why.
-    pub(crate) fn relay_refuse(&self, error: PresenceError) {
-        *self.0.relay_refusal.borrow_mut() = Some(error);
-        self.relay_show_refusal();
-    }
-
-    /// Shows the refusal on everyone shown now.
-    pub(crate) fn relay_show_refusal(&self) {
-        let Some(error) = self.0.relay_refusal.borrow().clone() else {
-            return;
-        };
-        let rejected: Vec<(UserId, PresenceError)> = self
-            .ids()
-            .into_iter()
-            .map(|id| (id, error.clone()))
-            .collect();
-        let changed = self.0.reader.borrow_mut().registry_mut().reject(&rejected);
-        self.notify(&changed);
-    }
-
-    /// Shows that these ids are longer than the relay takes (`max` bytes).
-    pub(crate) fn relay_reject(&self, ids: &[UserId], max: usize) {
-        if ids.is_empty() {
-            return;
-        }
-        let rejected: Vec<(UserId, PresenceError)> = ids
-            .iter()
-            .map(|id| {
-                let error = PresenceError::Config(format!(
-                    "relay: an id of at most {max} bytes, not one of {}",
-                    id.as_str().len()
-                ));
-                (id.clone(), error)
-            })
-            .collect();
-        let changed = self.0.reader.borrow_mut().registry_mut().reject(&rejected);
-        self.notify(&changed);
+    fn credentials(&self, renew: bool) -> super::relay::Asked {
+        let store = self.store();
+        Box::pin(async move {
+            match store {
+                Some(s) => s.credentials(renew).await,
+                None => Ok(None),
+            }
+        })
     }
 }
 
