@@ -651,6 +651,44 @@ enum Event {
     Closed,
     Advance,
     Hidden(bool),
+    WriteBegun(u8),
+    WriteEnded(u8, bool),
+}
+
+/// A write begins (a build without writes has none): whether it does.
+fn write_begun(reader: &mut Reader, id: &UserId, shown: presence_widgets::core::Presence) -> bool {
+    #[cfg(feature = "write")]
+    return {
+        reader.handle_write_begun(id, shown);
+        true
+    };
+    #[cfg(not(feature = "write"))]
+    {
+        let _ = (reader, id, shown);
+        false
+    }
+}
+
+fn write_ended(
+    reader: &mut Reader,
+    id: &UserId,
+    confirmed: Option<presence_widgets::core::Presence>,
+    now: u64,
+) {
+    #[cfg(feature = "write")]
+    reader.handle_write_ended(id, confirmed, now);
+    #[cfg(not(feature = "write"))]
+    let _ = (reader, id, confirmed, now);
+}
+
+fn held(reader: &Reader, id: &UserId) -> bool {
+    #[cfg(feature = "write")]
+    return reader.registry().holding(id);
+    #[cfg(not(feature = "write"))]
+    {
+        let _ = (reader, id);
+        false
+    }
 }
 
 fn event() -> impl Strategy<Value = Event> {
@@ -665,14 +703,17 @@ fn event() -> impl Strategy<Value = Event> {
         Just(Event::Closed),
         Just(Event::Advance),
         any::<bool>().prop_map(Event::Hidden),
+        (0u8..6).prop_map(Event::WriteBegun),
+        ((0u8..6), any::<bool>()).prop_map(|(n, ok)| Event::WriteEnded(n, ok)),
     ]
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
-    /// Any sequence of events leaves no timer before the last `now` handed in, and no request
-    /// for an id after that id's last unwatch.
+    /// Any sequence of events leaves no timer before the last `now` handed in, no request
+    /// for an id after that id's last unwatch, and nobody both held and released (a write's
+    /// hold lasts from its beginning to its end, never past it).
     #[test]
     fn any_sequence_keeps_timers_ahead_and_reads_only_the_watched(events in proptest::collection::vec(event(), 1..60)) {
         let mut w = World::new(ProviderKind::RocketChat, Options::default());
@@ -683,8 +724,23 @@ proptest! {
             fixture("own/rocketchat-ddp-changed-01.json"),
             "not json".to_owned(),
         ];
+        let name = |n: u8| UserId::new(&if n == 0 { CAT.to_owned() } else { format!("u{n}") });
+        // Whose writes began and have not ended.
+        let mut writing: Vec<UserId> = Vec::new();
         for e in events {
             match e {
+                Event::WriteBegun(n) => {
+                    let busy = presence_widgets::core::Presence::new(name(n), ProviderKind::RocketChat, Availability::Busy);
+                    if write_begun(&mut w.reader, &name(n), busy) {
+                        writing.push(name(n));
+                    }
+                }
+                Event::WriteEnded(n, ok) => {
+                    let confirmed = ok.then(|| presence_widgets::core::Presence::new(name(n), ProviderKind::RocketChat, Availability::Busy));
+                    write_ended(&mut w.reader, &name(n), confirmed, w.now);
+                    writing.retain(|id| *id != name(n));
+                    prop_assert!(!held(&w.reader, &name(n)), "released, still held");
+                }
                 Event::Watch(n) => {
                     let id = if n == 0 { CAT.to_owned() } else { format!("u{n}") };
                     w.reader.watch(&UserId::new(&id));
@@ -722,6 +778,9 @@ proptest! {
             w.run();
             if let Some(at) = w.reader.next_timeout() {
                 prop_assert!(at >= w.now);
+            }
+            for n in 0..6 {
+                prop_assert!(!held(&w.reader, &name(n)) || writing.contains(&name(n)), "held with no write");
             }
         }
     }
