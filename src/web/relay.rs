@@ -269,17 +269,23 @@ impl Link {
         self.handle(|m, now| m.handle_opened(stream, now));
         loop {
             let read = JsFuture::from(reader.read()).await;
-            if !self.current(stream) {
-                let _ = reader.cancel();
-                return;
-            }
             let read = match read {
-                Ok(r) => r,
+                // Aborted because the link closed it: nothing to tell.
+                Err(_) if !self.current(stream) => return,
                 Err(e) => {
                     let e = network(&describe(&e));
                     return self.handle(|m, now| m.handle_failed(stream, e, now));
                 }
+                Ok(r) => r,
             };
+            if !self.current(stream) {
+                // Its promise rejects once the fetch is aborted: heard, so never uncaught.
+                let cancelled = JsFuture::from(reader.cancel());
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = cancelled.await;
+                });
+                return;
+            }
             if Reflect::get(&read, &JsValue::from_str("done"))
                 .ok()
                 .and_then(|d| d.as_bool())
