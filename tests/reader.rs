@@ -47,6 +47,10 @@ struct World {
     closed: Vec<SocketKey>,
     changed: Vec<(UserId, bool)>,
     statuses: Vec<(Mode, Option<String>)>,
+    /// What the reader told the other tabs.
+    told: Vec<presence_widgets::core::tabs::Note>,
+    /// How often it told the leader its watch set.
+    announced: u32,
 }
 
 impl World {
@@ -69,6 +73,8 @@ impl World {
             closed: Vec::new(),
             changed: Vec::new(),
             statuses: Vec::new(),
+            told: Vec::new(),
+            announced: 0,
         }
     }
 
@@ -96,6 +102,8 @@ impl World {
                     self.reader.mode().clone(),
                     self.reader.last_error().map(ToString::to_string),
                 )),
+                Effect::Tell(note) => self.told.push(note),
+                Effect::Announce => self.announced += 1,
                 Effect::Note(_) => {}
             }
         }
@@ -536,6 +544,113 @@ fn a_follower_taking_over_reads_everyone_then_pushes_without_blanking_anyone() {
     w.answer_all(rocketchat_answer("online"));
     assert!(matches!(w.state(CAT), State::Fresh(p) if p.availability == Availability::Available));
     assert_eq!(w.credentials_asked, 1, "then push");
+}
+
+/// A follower's watch set, as the tabs' channel brings it.
+fn watch_note(tab: &str, visible: bool, ids: &[&str]) -> presence_widgets::core::tabs::Note {
+    presence_widgets::core::tabs::Note::Watch {
+        tab: tab.into(),
+        visible,
+        ids: ids.iter().map(|id| UserId::new(*id)).collect(),
+    }
+}
+
+#[test]
+fn a_leader_reads_its_followers_people_once_and_lets_them_go_with_the_last_tab() {
+    use presence_widgets::core::tabs::Note;
+    let mut w = World::new(ProviderKind::Graph, Options::default());
+    w.watch(&["a"]);
+    w.answer_all(graph_answer);
+    assert_eq!(w.log.len(), 1);
+    // A follower shows a and b: only b is new, and it is told what is known of a at once.
+    w.reader
+        .handle_note(watch_note("t1", true, &["a", "b"]), w.now);
+    w.run();
+    let Some(Note::States(known)) = w.told.last() else {
+        panic!("{:?}", w.told)
+    };
+    assert_eq!(known.len(), 1);
+    assert_eq!(known[0].user, UserId::new("a"));
+    assert_eq!(w.log.len(), 2);
+    assert_eq!(w.log[1].ids, [UserId::new("b")]);
+    w.answer_all(graph_answer);
+    // A second follower of b costs nothing.
+    w.reader.handle_note(watch_note("t2", true, &["b"]), w.now);
+    w.run();
+    assert_eq!(w.log.len(), 2);
+    assert!(w.reader.followed());
+    // b is let go only when the last tab showing them goes.
+    w.reader.handle_tab_gone("t1");
+    w.run();
+    assert_eq!(w.reader.registry().subscribers(&UserId::new("b")), 1);
+    w.reader.handle_tab_gone("t2");
+    w.run();
+    assert_eq!(w.reader.registry().subscribers(&UserId::new("b")), 0);
+    assert_eq!(w.reader.registry().ids(), [UserId::new("a")]);
+    assert!(!w.reader.followed());
+    // A follower asks for a poll (after its own write): it goes now.
+    w.reader.handle_note(Note::Poll, w.now);
+    w.run();
+    assert_eq!(w.log.len(), 3);
+}
+
+#[test]
+fn a_hidden_leader_polls_while_a_follower_is_looked_at() {
+    let mut w = World::new(ProviderKind::Graph, Options::default());
+    w.watch(&["a"]);
+    w.answer_all(graph_answer);
+    w.reader.handle_note(watch_note("t1", true, &["a"]), w.now);
+    w.reader.handle_hidden(true);
+    w.run();
+    assert!(w.reader.next_poll_at().is_some(), "a follower is looked at");
+    // The follower is hidden too: nobody looks, polling pauses.
+    w.reader.handle_note(watch_note("t1", false, &["a"]), w.now);
+    w.run();
+    assert_eq!(w.reader.next_poll_at(), None);
+    // Looked at again long after: polled at once (a poll is overdue).
+    w.now += 10 * 60_000;
+    w.reader.handle_note(watch_note("t1", true, &["a"]), w.now);
+    w.run();
+    assert_eq!(w.log.len(), 2);
+    // It closes: nobody looks again.
+    w.answer_all(graph_answer);
+    w.reader.handle_tab_gone("t1");
+    w.run();
+    assert_eq!(w.reader.next_poll_at(), None);
+}
+
+#[test]
+fn a_follower_announces_itself_and_takes_the_leaders_entries() {
+    use presence_widgets::core::reader::Role;
+    use presence_widgets::core::tabs::Note;
+    let mut w = World::new(
+        ProviderKind::Graph,
+        Options {
+            role: Role::Deciding,
+            ..Options::default()
+        },
+    );
+    w.watch(&["a"]);
+    w.reader.handle_role(Role::Follow);
+    w.run();
+    assert_eq!(w.announced, 1, "it tells the leader what it watches");
+    // A new leader: told again.
+    w.reader.handle_note(Note::Lead, w.now);
+    w.run();
+    assert_eq!(w.announced, 2);
+    let mut leader = World::new(ProviderKind::Graph, Options::default());
+    leader.watch(&["a"]);
+    leader.answer_all(graph_answer);
+    let shared = leader.reader.registry().shared(&[UserId::new("a")]);
+    w.reader.handle_note(Note::States(shared), w.now);
+    w.run();
+    assert_eq!(w.changed, [(UserId::new("a"), false)]);
+    assert!(matches!(w.state("a"), State::Fresh(p) if p.availability == Availability::Available));
+    assert!(w.log.is_empty(), "a follower reads nothing");
+    // Leading, it says so to the others.
+    w.reader.handle_role(Role::Lead);
+    w.run();
+    assert_eq!(w.told, [Note::Lead]);
 }
 
 #[test]

@@ -715,6 +715,8 @@ impl Driver {
                     drop(reader);
                     self.note(note);
                 }
+                // A relay's reader always leads: it has no other tabs to tell.
+                Effect::Tell(_) | Effect::Announce => {}
             }
         }
     }

@@ -48,6 +48,7 @@ use super::model::UserId;
 use super::push::{PushSession, SocketId};
 use super::registry::Registry;
 use super::schedule::{next_delay_ms, Jitter, Outcome, Policy};
+use super::tabs::Followers;
 
 /// Milliseconds between reconciliation reads while a source is pushed, unless it says otherwise.
 pub const DEFAULT_RECONCILE_MS: u64 = 5 * 60_000;
@@ -234,6 +235,11 @@ pub enum Effect {
         /// The close code.
         code: u16,
     },
+    /// Tell the other tabs of the source (while it is shared).
+    Tell(super::tabs::Note),
+    /// Following: tell the leading tab this tab's whole watch set and whether it is looked at
+    /// ([`super::tabs::Note::Watch`]).
+    Announce,
     /// These people's state changed (read it from [`Reader::registry`]); `pushed` when a push
     /// told it.
     Changed {
@@ -340,7 +346,12 @@ pub struct Reader {
     ids_read_at: u64,
     readers: u64,
     stale_at: Option<u64>,
+    /// Nobody looks: this page is hidden and no following tab is looked at.
     hidden: bool,
+    /// This page is hidden.
+    page_hidden: bool,
+    /// While leading: what the following tabs watch.
+    followers: Followers,
     read_once: bool,
     last_full_poll: u64,
     added: Vec<UserId>,
@@ -414,6 +425,8 @@ impl Reader {
             readers: 1,
             stale_at: None,
             hidden: false,
+            page_hidden: false,
+            followers: Followers::default(),
             read_once: false,
             last_full_poll: 0,
             added: Vec::new(),
@@ -552,14 +565,27 @@ impl Reader {
     /// This reader leads, follows or waits. Following (or waiting), it reads nothing and holds
     /// no push; taking over from a leader that went, it reads everyone at once (what changed
     /// meanwhile), then pushes; everyone keeps what they show meanwhile.
+    ///
+    /// Taking the lead, it tells the other tabs ([`Effect::Tell`]) and learns again whether
+    /// anyone looks; following, it tells the leader what this tab watches ([`Effect::Announce`]).
     pub fn handle_role(&mut self, role: Role) {
+        if role == Role::Lead {
+            self.set_hidden(self.nobody_looks());
+        }
         let was = std::mem::replace(&mut self.role, role);
         if role != Role::Lead {
             self.close_session();
             self.next_poll_at = None;
             self.retry_at = None;
             self.poll_due = false;
+            if role == Role::Follow {
+                self.effects.push_back(Effect::Announce);
+            }
             return;
+        }
+        if was != Role::Lead {
+            self.effects
+                .push_back(Effect::Tell(super::tabs::Note::Lead));
         }
         self.wants_new = true;
         if was == Role::Follow {
@@ -568,6 +594,66 @@ impl Reader {
             self.last_full_poll = 0;
             self.poll_due = true;
         }
+    }
+
+    /// What another tab of the source says. Leading: a follower's whole watch set (its new
+    /// people are read once however many tabs show them, those it dropped are let go, it is
+    /// told what is known of them, and polling pauses while nobody looks at any tab) or a poll
+    /// it asks for. Following: the leader is new (this tab tells it what it watches) or its
+    /// entries. A mode is the driver's to show.
+    pub fn handle_note(&mut self, note: super::tabs::Note, now: u64) {
+        use super::tabs::Note;
+        match (self.role, note) {
+            (Role::Lead, Note::Watch { tab, visible, ids }) => {
+                let (added, removed) = self.followers.watch(&tab, visible, ids.clone());
+                for id in &added {
+                    self.watch(id);
+                }
+                for id in &removed {
+                    self.unwatch(id);
+                }
+                let known: Vec<_> = self
+                    .registry
+                    .shared(&ids)
+                    .into_iter()
+                    .filter(|s| s.presence.is_some() || s.error.is_some())
+                    .collect();
+                if !known.is_empty() {
+                    self.effects.push_back(Effect::Tell(Note::States(known)));
+                }
+                if self.nobody_looks() {
+                    self.set_hidden(true);
+                } else if visible {
+                    // A tab is looked at (again): polled now if a poll is overdue, else at the
+                    // interval (switching tabs costs no extra read).
+                    self.handle_looked_at(now);
+                }
+            }
+            (Role::Lead, Note::Poll) => self.poll_due = true,
+            (Role::Follow, Note::Lead) => self.effects.push_back(Effect::Announce),
+            (Role::Follow, Note::States(states)) => {
+                let changed = self.registry.take_shared(states);
+                self.handle_taken(now);
+                self.changed(changed, false);
+            }
+            _ => {}
+        }
+    }
+
+    /// A following tab closed: the people only it watched are let go, and polling pauses if
+    /// it was the last one looked at.
+    pub fn handle_tab_gone(&mut self, tab: &str) {
+        for id in self.followers.gone(tab) {
+            self.unwatch(&id);
+        }
+        if self.nobody_looks() {
+            self.set_hidden(true);
+        }
+    }
+
+    /// Whether other tabs follow this one (their widgets hear its changes).
+    pub fn followed(&self) -> bool {
+        !self.followers.is_empty()
     }
 
     /// Someone looks at the source again (another tab was shown): polled now if a poll is
@@ -591,8 +677,19 @@ impl Reader {
         self.stale_at = self.registry.next_stale(now);
     }
 
-    /// The page was hidden (polling pauses) or shown again (a poll at once if one was missed).
+    /// The page was hidden (polling pauses once no following tab is looked at either) or shown
+    /// again (a poll at once if one was missed).
     pub fn handle_hidden(&mut self, hidden: bool) {
+        self.page_hidden = hidden;
+        self.set_hidden(self.nobody_looks());
+    }
+
+    /// Whether nobody looks: this page is hidden and so is every tab that follows it.
+    fn nobody_looks(&self) -> bool {
+        self.page_hidden && !self.followers.any_visible()
+    }
+
+    fn set_hidden(&mut self, hidden: bool) {
         self.hidden = hidden;
         if hidden {
             self.next_poll_at = None;

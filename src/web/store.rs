@@ -25,7 +25,7 @@ use super::tabs::{TabEvent, Tabs};
 use super::transport::{now_ms, Transport};
 use crate::core::reader::{Effect, Options, Reader, Role};
 use crate::core::schedule::Policy;
-use crate::core::tabs::{Followers, Note};
+use crate::core::tabs::Note;
 use crate::core::{
     Credentials, HttpRequest, HttpResponse, Presence, PresenceError, ProviderKind, Registry, State,
     UserId,
@@ -80,8 +80,6 @@ struct Inner {
     sockets: RefCell<Sockets>,
     /// This tab's link to the other tabs of the origin, while the source is shared.
     tabs: RefCell<Option<Tabs>>,
-    /// While leading: what the other tabs watch.
-    followers: RefCell<Followers>,
     /// A `relay` source's share of the page's one stream from its relay.
     #[cfg(feature = "relay")]
     link: RefCell<Option<Rc<super::relay::Link>>>,
@@ -189,7 +187,6 @@ impl Store {
             #[cfg(feature = "push")]
             sockets: RefCell::default(),
             tabs: RefCell::new(None),
-            followers: RefCell::new(Followers::default()),
             #[cfg(feature = "relay")]
             link: RefCell::new(None),
             #[cfg(feature = "write")]
@@ -451,6 +448,8 @@ impl Store {
             #[cfg(feature = "push")]
             Effect::Close { socket, code } => self.0.sockets.borrow_mut().close(socket, code),
             Effect::Changed { ids, .. } => self.notify(&ids),
+            Effect::Tell(note) => self.tell(&note),
+            Effect::Announce => self.announce(),
             Effect::Status if self.role() == Role::Lead => {
                 let (mode, error) = {
                     let reader = self.0.reader.borrow();
@@ -601,8 +600,7 @@ impl Store {
                 // The leading tab polls while any tab is shown.
                 store.announce();
             } else {
-                let hidden = store.hidden();
-                store.0.reader.borrow_mut().handle_hidden(hidden);
+                store.0.reader.borrow_mut().handle_hidden(page_hidden());
                 store.drive();
             }
         });
@@ -616,8 +614,7 @@ impl Store {
 
     /// Tells the widgets of `changed` ids their new state (and, when leading, the other tabs).
     fn notify(&self, changed: &[UserId]) {
-        if self.role() == Role::Lead && !changed.is_empty() && !self.0.followers.borrow().is_empty()
-        {
+        if self.role() == Role::Lead && !changed.is_empty() && self.0.reader.borrow().followed() {
             let shared = self.0.reader.borrow().registry().shared(changed);
             self.tell(&Note::States(shared));
         }
@@ -991,11 +988,6 @@ fn hear(weak: &Weak<Inner>, event: TabEvent) {
 
 /// The tabs of the origin: who leads, and what they say.
 impl Store {
-    /// Whether nobody looks: this page is hidden and so is every tab that follows it.
-    fn hidden(&self) -> bool {
-        page_hidden() && !self.0.followers.borrow().any_visible()
-    }
-
     /// Tells the other tabs, when the source is shared.
     fn tell(&self, note: &Note) {
         if let Some(tabs) = self.0.tabs.borrow().as_ref() {
@@ -1015,104 +1007,43 @@ impl Store {
         });
     }
 
+    /// What the browser or another tab says: the reader decides, but for the leader's mode,
+    /// which a following tab shows as it is told.
     fn heard(&self, event: TabEvent) {
+        let now = now_ms();
         match event {
+            // Taking over from a tab that closed, everyone keeps what they show; this tab reads
+            // them all now (what happened meanwhile), then opens the push.
+            // Whether this page is looked at is learnt again (a following tab only told the
+            // leader).
             TabEvent::Lead => {
-                // Taking over from a tab that closed, everyone keeps what they show; this tab
-                // reads them all now (what happened meanwhile), then opens the push. Whether
-                // anyone looks is known again (a following tab only told the leader).
-                let hidden = self.hidden();
-                {
-                    let mut reader = self.0.reader.borrow_mut();
-                    reader.handle_hidden(hidden);
-                    reader.handle_role(Role::Lead);
-                }
-                self.tell(&Note::Lead);
-                self.drive();
+                let mut reader = self.0.reader.borrow_mut();
+                reader.handle_hidden(page_hidden());
+                reader.handle_role(Role::Lead);
             }
-            TabEvent::Follow => {
-                self.0.reader.borrow_mut().handle_role(Role::Follow);
-                self.drive();
-                self.announce();
+            TabEvent::Follow => self.0.reader.borrow_mut().handle_role(Role::Follow),
+            TabEvent::Gone(tab) => self.0.reader.borrow_mut().handle_tab_gone(&tab),
+            TabEvent::Note(Note::Mode { push, reason }) => {
+                if self.role() == Role::Follow {
+                    self.set_mode(if push {
+                        Mode::Push
+                    } else {
+                        Mode::Poll(Some(reason.unwrap_or_default()))
+                    });
+                }
+                return;
             }
-            TabEvent::Gone(tab) => {
-                let gone = self.0.followers.borrow_mut().gone(&tab);
-                for id in &gone {
-                    self.release(id);
+            TabEvent::Note(note) => {
+                if let (Role::Lead, Note::Watch { tab, .. }) = (self.role(), &note) {
+                    // The follower's lock is watched, to learn when it closes; it is told how
+                    // the source is read.
+                    if let Some(tabs) = self.0.tabs.borrow().as_ref() {
+                        tabs.follow(tab);
+                    }
+                    self.tell(&mode_note(&self.mode()));
                 }
-                if self.hidden() {
-                    // The tab gone was the last one looked at: polling pauses.
-                    self.0.reader.borrow_mut().handle_hidden(true);
-                    self.arm();
-                }
+                self.0.reader.borrow_mut().handle_note(note, now);
             }
-            TabEvent::Note(note) => match (self.role(), note) {
-                (Role::Lead, Note::Watch { tab, visible, ids }) => {
-                    self.follower_watches(&tab, visible, &ids);
-                }
-                (Role::Lead, Note::Poll) => self.poll_now(),
-                (Role::Follow, Note::Lead) => self.announce(),
-                (Role::Follow, Note::States(states)) => {
-                    let changed = {
-                        let mut reader = self.0.reader.borrow_mut();
-                        let changed = reader.registry_mut().take_shared(states);
-                        reader.handle_taken(now_ms());
-                        changed
-                    };
-                    self.notify(&changed);
-                    self.arm();
-                }
-                (Role::Follow, Note::Mode { push, reason }) => self.set_mode(if push {
-                    Mode::Push
-                } else {
-                    Mode::Poll(Some(reason.unwrap_or_default()))
-                }),
-                _ => {}
-            },
-        }
-    }
-
-    /// A following tab's whole watch set: its new people are read (once, however many tabs
-    /// show them), those it dropped are let go, and it is told what this tab knows already.
-    fn follower_watches(&self, tab: &str, visible: bool, ids: &[UserId]) {
-        if let Some(tabs) = self.0.tabs.borrow().as_ref() {
-            tabs.follow(tab);
-        }
-        let (added, removed) = self
-            .0
-            .followers
-            .borrow_mut()
-            .watch(tab, visible, ids.to_vec());
-        let mut new = false;
-        for id in &added {
-            new |= self.0.reader.borrow_mut().watch(id);
-        }
-        for id in &removed {
-            self.release(id);
-        }
-        self.tell(&mode_note(&self.mode()));
-        let known: Vec<_> = self
-            .0
-            .reader
-            .borrow()
-            .registry()
-            .shared(ids)
-            .into_iter()
-            .filter(|s| s.presence.is_some() || s.error.is_some())
-            .collect();
-        if !known.is_empty() {
-            self.tell(&Note::States(known));
-        }
-        if new {
-            self.schedule_flush();
-        }
-        if self.hidden() {
-            // Nobody looks at any tab: polling pauses.
-            self.0.reader.borrow_mut().handle_hidden(true);
-        } else if visible {
-            // A tab is looked at (again): polled now if a poll is overdue, else at the interval
-            // (switching tabs costs no extra read).
-            self.0.reader.borrow_mut().handle_looked_at(now_ms());
         }
         self.drive();
     }
