@@ -16,6 +16,8 @@ pub mod labels;
 #[cfg(feature = "relay")]
 pub mod link;
 pub mod model;
+#[cfg(feature = "photo")]
+pub mod photos;
 pub mod providers;
 pub mod push;
 pub mod reader;

@@ -242,3 +242,107 @@ proptest::proptest! {
         }
     }
 }
+
+/// A reader of Graph with pictures on.
+fn photo_reader() -> presence_widgets::core::reader::Reader {
+    use presence_widgets::core::reader::{Options, Reader};
+    let registry = presence_widgets::core::Registry::new(Adapter::from(with_photos()));
+    Reader::new(registry, Options::default())
+}
+
+fn image() -> HttpResponse {
+    let mut r = HttpResponse::new(200, "");
+    r.headers.push(("Content-Type".into(), "image/jpeg".into()));
+    r
+}
+
+#[test]
+fn the_reader_reads_each_picture_once_four_at_a_time() {
+    use presence_widgets::core::photos::PhotoRead;
+    let mut reader = photo_reader();
+    let ids: Vec<UserId> = (0..6).map(|n| UserId::new(&format!("u{n}"))).collect();
+    for id in &ids {
+        assert!(reader.want_photo(id));
+    }
+    assert!(!reader.want_photo(&ids[0]), "asked for once");
+    let mut due = Vec::new();
+    while let Some((id, request)) = reader.poll_photo(0) {
+        due.push((id, request.unwrap()));
+    }
+    assert_eq!(due.len(), 4, "four at a time");
+    let (id, request) = due.remove(0);
+    assert_eq!(
+        reader.handle_photo(&id, Ok((request, image())), 10),
+        PhotoRead::Done(Ok(Photo::Picture))
+    );
+    // One answered: the fifth goes.
+    let (fifth, request) = reader.poll_photo(10).unwrap();
+    assert_eq!(fifth, ids[4]);
+    assert_eq!(
+        reader.handle_photo(
+            &fifth,
+            Ok((request.unwrap(), HttpResponse::new(404, ""))),
+            20
+        ),
+        PhotoRead::Done(Ok(Photo::Missing))
+    );
+    // A source that reads no pictures wants none.
+    let plain = presence_widgets::core::Registry::new(Adapter::from(Graph::new(BASE)));
+    let mut plain = presence_widgets::core::reader::Reader::new(plain, Default::default());
+    assert!(!plain.want_photo(&ids[0]));
+    assert!(plain.poll_photo(0).is_none());
+}
+
+#[test]
+fn a_picture_that_failed_is_tried_three_times_after_its_retry_after() {
+    use presence_widgets::core::photos::{PhotoRead, RETRY_MS};
+    let mut reader = photo_reader();
+    let ada = UserId::new("ada");
+    reader.want_photo(&ada);
+    let (_, request) = reader.poll_photo(0).unwrap();
+    let mut limited = HttpResponse::new(429, "");
+    limited.headers.push(("Retry-After".into(), "7".into()));
+    assert_eq!(
+        reader.handle_photo(&ada, Ok((request.unwrap(), limited)), 1_000),
+        PhotoRead::Later
+    );
+    assert_eq!(reader.next_timeout(), Some(8_000), "its Retry-After");
+    assert!(reader.poll_photo(7_999).is_none());
+    let (_, request) = reader.poll_photo(8_000).unwrap();
+    let network = PresenceError::Network {
+        provider: ProviderKind::Graph,
+        message: "reset".into(),
+    };
+    let _ = request;
+    assert_eq!(
+        reader.handle_photo(&ada, Err(network.clone()), 8_000),
+        PhotoRead::Later
+    );
+    assert_eq!(reader.next_timeout(), Some(8_000 + RETRY_MS));
+    let (_, _) = reader.poll_photo(8_000 + RETRY_MS).unwrap();
+    // The third failure is final: initials.
+    assert_eq!(
+        reader.handle_photo(&ada, Err(network.clone()), 40_000),
+        PhotoRead::Done(Err(network))
+    );
+    assert_eq!(reader.next_timeout(), None);
+    assert!(reader.poll_photo(u64::MAX).is_none());
+    // A refusal the service will not get over is final at once.
+    let bob = UserId::new("bob");
+    reader.want_photo(&bob);
+    let (_, request) = reader.poll_photo(0).unwrap();
+    let read = reader.handle_photo(&bob, Ok((request.unwrap(), HttpResponse::new(403, ""))), 0);
+    assert!(matches!(
+        read,
+        PhotoRead::Done(Err(PresenceError::Http { status: 403, .. }))
+    ));
+    // A late answer for nobody's picture changes nothing.
+    assert_eq!(
+        reader.handle_photo(
+            &UserId::new("carol"),
+            Err(PresenceError::Config("x".into())),
+            0
+        ),
+        PhotoRead::Unknown
+    );
+}

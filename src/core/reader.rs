@@ -352,6 +352,9 @@ pub struct Reader {
     page_hidden: bool,
     /// While leading: what the following tabs watch.
     followers: Followers,
+    /// People's pictures for avatars.
+    #[cfg(feature = "photo")]
+    photos: super::photos::Photos,
     read_once: bool,
     last_full_poll: u64,
     added: Vec<UserId>,
@@ -427,6 +430,8 @@ impl Reader {
             hidden: false,
             page_hidden: false,
             followers: Followers::default(),
+            #[cfg(feature = "photo")]
+            photos: super::photos::Photos::default(),
             read_once: false,
             last_full_poll: 0,
             added: Vec::new(),
@@ -651,6 +656,43 @@ impl Reader {
         }
     }
 
+    /// `id`'s picture is wanted (an avatar shows them): true the first time, when this source
+    /// reads pictures; it is then read once its turn comes ([`Reader::poll_photo`]).
+    #[cfg(feature = "photo")]
+    pub fn want_photo(&mut self, id: &UserId) -> bool {
+        self.registry.adapter().plan_photo(id).is_some() && self.photos.want(id)
+    }
+
+    /// The next picture to read now, with its request (or why it cannot be asked): hand what
+    /// comes of it to [`Reader::handle_photo`]. A few at a time; one that failed in a way the
+    /// service may get over is due again after its `Retry-After` ([`Reader::next_timeout`]).
+    #[cfg(feature = "photo")]
+    pub fn poll_photo(&mut self, now: u64) -> Option<(UserId, Result<HttpRequest, PresenceError>)> {
+        let id = self.photos.next_due(now)?;
+        let request = self.registry.adapter().plan_photo(&id).unwrap_or_else(|| {
+            Err(PresenceError::Config(
+                "this source reads no pictures".into(),
+            ))
+        });
+        Some((id, request))
+    }
+
+    /// The read of `id`'s picture: the request and its answer (the picture itself stays with
+    /// the driver), or why there is none. Says whether it is final (and what the answer
+    /// means) or tried again later (three tries in all).
+    #[cfg(feature = "photo")]
+    pub fn handle_photo(
+        &mut self,
+        id: &UserId,
+        answer: Result<(HttpRequest, HttpResponse), PresenceError>,
+        now: u64,
+    ) -> super::photos::PhotoRead {
+        let read = answer.and_then(|(request, response)| {
+            self.registry.adapter().read_photo(&request, &response)
+        });
+        self.photos.took(id, read, now)
+    }
+
     /// Whether other tabs follow this one (their widgets hear its changes).
     pub fn followed(&self) -> bool {
         !self.followers.is_empty()
@@ -835,7 +877,11 @@ impl Reader {
     pub fn next_timeout(&self) -> Option<u64> {
         let session = self.session.as_ref().and_then(|s| s.timer);
         let retry = self.retry_at.filter(|_| self.session.is_none());
-        [self.next_poll_at, self.stale_at, session, retry]
+        #[cfg(feature = "photo")]
+        let photo = self.photos.next_timeout();
+        #[cfg(not(feature = "photo"))]
+        let photo = None;
+        [self.next_poll_at, self.stale_at, session, retry, photo]
             .into_iter()
             .flatten()
             .min()

@@ -408,6 +408,9 @@ impl Store {
             self.effect(effect);
         }
         self.0.driving.set(false);
+        // Pictures whose read is due again (the timer below woke up for them).
+        #[cfg(feature = "avatar")]
+        self.next_photos();
         self.arm();
     }
 
