@@ -260,7 +260,7 @@ fn image() -> HttpResponse {
 fn the_reader_reads_each_picture_once_four_at_a_time() {
     use presence_widgets::core::photos::PhotoRead;
     let mut reader = photo_reader();
-    let ids: Vec<UserId> = (0..6).map(|n| UserId::new(&format!("u{n}"))).collect();
+    let ids: Vec<UserId> = (0..6).map(|n| UserId::new(format!("u{n}"))).collect();
     for id in &ids {
         assert!(reader.want_photo(id));
     }
