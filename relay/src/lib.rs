@@ -20,6 +20,8 @@ pub mod config;
 pub mod hub;
 mod push;
 pub mod shared;
+pub mod shared_log;
+pub mod state;
 pub mod stream;
 pub mod upstream;
 

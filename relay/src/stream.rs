@@ -20,9 +20,9 @@ use presence_widgets::core::UserId;
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, watch};
 
-use crate::app::Relay;
 use crate::auth::{allowed, AuthError};
 use crate::hub::{Fanout, Kind, Resume, Switch};
+use crate::state::Relay;
 
 /// The longest id accepted, in bytes.
 pub const MAX_ID_BYTES: usize = 256;

@@ -25,7 +25,7 @@ use tokio::time::Instant;
 use crate::config::{ClientAuth, OAuthConfig, Rate, SourceConfig};
 use crate::hub::{entry_json, state_json, Hub};
 use crate::push::{socket, Command, SocketEvent};
-use crate::shared::Publisher;
+use crate::shared_log::Entry;
 
 pub use presence_widgets::core::reader::DEFAULT_RECONCILE_MS;
 
@@ -886,5 +886,89 @@ mod tests {
             BTreeMap::from([("authorization".to_owned(), Secret::new("Bearer t"))]);
         let so = Source::new(0, "crm", &superoffice, 250).unwrap();
         assert_eq!(so.interval_ms(50), 1000);
+    }
+}
+
+/// What a reader holding the lease sends to its source's log, each change once.
+#[derive(Debug)]
+pub struct Publisher {
+    out: tokio::sync::mpsc::UnboundedSender<Entry>,
+    published: Mutex<HashMap<UserId, Arc<str>>>,
+    state: Mutex<Option<Arc<str>>>,
+}
+
+impl Publisher {
+    /// A publisher sending to `out`, knowing what the log holds already: each person's entry
+    /// (`published`) and the source's state.
+    pub(crate) fn new(
+        out: tokio::sync::mpsc::UnboundedSender<Entry>,
+        published: HashMap<UserId, Arc<str>>,
+        state: Option<Arc<str>>,
+    ) -> Self {
+        Self {
+            out,
+            published: Mutex::new(published),
+            state: Mutex::new(state),
+        }
+    }
+
+    /// `id`'s entry, appended when it differs from the log's.
+    pub(crate) fn presence(&self, id: &UserId, data: String) {
+        let data: Arc<str> = data.into();
+        {
+            let mut published = self
+                .published
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if published.get(id) == Some(&data) {
+                return;
+            }
+            published.insert(id.clone(), data.clone());
+        }
+        let _ = self.out.send(Entry::Presence(id.clone(), data));
+    }
+
+    /// The source's state, appended when it differs from the log's.
+    pub(crate) fn state(&self, data: String) {
+        let data: Arc<str> = data.into();
+        {
+            let mut state = self
+                .state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if state.as_ref() == Some(&data) {
+                return;
+            }
+            *state = Some(data.clone());
+        }
+        let _ = self.out.send(Entry::State(data));
+    }
+
+    /// Forgets every id published that `unwatched` says nobody watches.
+    pub(crate) fn forget_all(&self, unwatched: impl Fn(&UserId) -> bool) {
+        let gone: Vec<UserId> = self
+            .published
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .keys()
+            .filter(|id| unwatched(id))
+            .cloned()
+            .collect();
+        for id in gone {
+            self.forget(&id);
+        }
+    }
+
+    /// Nobody watches `id` any more.
+    pub(crate) fn forget(&self, id: &UserId) {
+        let known = self
+            .published
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(id)
+            .is_some();
+        if known {
+            let _ = self.out.send(Entry::Forget(id.clone()));
+        }
     }
 }
