@@ -14,11 +14,14 @@
 //!   (`src/web/elements/spec.rs`); `cargo xtask test` fails while they differ.
 //! - `cargo xtask circles`: the import circles among the files of `src/` and `relay/src/`
 //!   (`cargo xtask test` fails on one that is not known) and of `sim/src/` (only reported).
+//! - `cargo xtask size`: where the bytes of each npm entry are, by crate and by our modules
+//!   (gzip -9), from a build that keeps its function names.
 
 mod circles;
 mod docs;
 mod package;
 mod process;
+mod size;
 mod tools;
 
 use std::process::ExitCode;
@@ -28,7 +31,7 @@ use process::{
 };
 
 const USAGE: &str =
-    "usage: cargo xtask <test|demo [--port N] [--relays N]|bench [--step N]…|setup|docs|circles>";
+    "usage: cargo xtask <test|demo [--port N] [--relays N]|bench [--step N]…|setup|docs|circles|size>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
             });
         }),
         Some("circles") => circles::check(&root()),
+        Some("size") => size::report().map(|_| ()),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             Ok(())
