@@ -571,12 +571,10 @@ impl Reader {
     /// no push; taking over from a leader that went, it reads everyone at once (what changed
     /// meanwhile), then pushes; everyone keeps what they show meanwhile.
     ///
-    /// Taking the lead, it tells the other tabs ([`Effect::Tell`]) and learns again whether
-    /// anyone looks; following, it tells the leader what this tab watches ([`Effect::Announce`]).
+    /// Taking the lead, it tells the other tabs ([`Effect::Tell`]) (tell it first whether this
+    /// page is hidden: a following tab only told the leader); following, it tells the leader
+    /// what this tab watches ([`Effect::Announce`]).
     pub fn handle_role(&mut self, role: Role) {
-        if role == Role::Lead {
-            self.set_hidden(self.nobody_looks());
-        }
         let was = std::mem::replace(&mut self.role, role);
         if role != Role::Lead {
             self.close_session();
@@ -877,14 +875,14 @@ impl Reader {
     pub fn next_timeout(&self) -> Option<u64> {
         let session = self.session.as_ref().and_then(|s| s.timer);
         let retry = self.retry_at.filter(|_| self.session.is_none());
-        #[cfg(feature = "photo")]
-        let photo = self.photos.next_timeout();
-        #[cfg(not(feature = "photo"))]
-        let photo = None;
-        [self.next_poll_at, self.stale_at, session, retry, photo]
+        let next = [self.next_poll_at, self.stale_at, session, retry]
             .into_iter()
             .flatten()
-            .min()
+            .min();
+        // A picture to read again (its `Retry-After` or 30 s after a failure).
+        #[cfg(feature = "photo")]
+        let next = next.into_iter().chain(self.photos.next_timeout()).min();
+        next
     }
 
     /// The next thing to do, if any: call until `None`.
