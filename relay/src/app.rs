@@ -119,7 +119,11 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         limits: Limits {
             max_ids: size(config.max_ids),
             linger: Duration::from_millis(config.linger_ms),
+            max_streams: config.max_streams,
+            max_streams_per_viewer: config.max_streams_per_viewer,
+            body_timeout: Duration::from_millis(config.body_timeout_ms),
         },
+        viewers_open: Arc::default(),
         metrics: Metrics::default(),
         shutdown: shutdown.clone(),
         shared: shared.clone(),
@@ -146,14 +150,8 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
     let listener = listen(config.listen)?;
     let addr = listener.local_addr()?;
     let router = router(relay.clone(), &config.allowed_origins);
-    let mut until = shutdown;
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = until.wait_for(|stop| *stop).await;
-            })
-            .await
-    });
+    let header_timeout = Duration::from_millis(config.header_timeout_ms);
+    let server = tokio::spawn(serve(listener, router, header_timeout, shutdown));
     tracing::info!(%addr, "listening");
     Ok(Running {
         addr,
@@ -161,6 +159,47 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         stop,
         server,
     })
+}
+
+/// Serves `router` on every connection `listener` accepts, each HTTP/1.1 with
+/// `header_timeout` to send a request's headers (a connection that trickles them is closed),
+/// until `shutdown`; then waits for the connections to end (the streams end themselves).
+async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    header_timeout: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = shutdown.wait_for(|stop| *stop) => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors, say: the next accept may work once some close.
+                tracing::warn!(error = %e, "cannot accept a connection");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// How many connections may wait to be accepted: when an instance dies, its pages all come
@@ -261,6 +300,8 @@ async fn metrics(State(relay): State<Arc<Relay>>) -> Response {
     let _ = writeln!(out, "# HELP presence_relay_viewers Streams open now.\n# TYPE presence_relay_viewers gauge\npresence_relay_viewers {}", load(&m.viewers));
     let _ = writeln!(out, "# HELP presence_relay_streams_total Streams opened.\n# TYPE presence_relay_streams_total counter\npresence_relay_streams_total {}", load(&m.streams));
     let _ = writeln!(out, "# HELP presence_relay_dropped_total Streams dropped for reading too slowly.\n# TYPE presence_relay_dropped_total counter\npresence_relay_dropped_total {}", load(&m.dropped));
+    let _ = writeln!(out, "# HELP presence_relay_refused_total Streams refused by a bound: the instance's max_streams (full), a viewer's max_streams_per_viewer (viewer), a body that did not come within body_timeout_ms (body_timeout).\n# TYPE presence_relay_refused_total counter\npresence_relay_refused_total{{reason=\"full\"}} {}\npresence_relay_refused_total{{reason=\"viewer\"}} {}\npresence_relay_refused_total{{reason=\"body_timeout\"}} {}", load(&m.refused_full), load(&m.refused_viewer), load(&m.body_timeouts));
+    let _ = writeln!(out, "# HELP presence_relay_stream_viewers Viewers (by sub) with a stream open.\n# TYPE presence_relay_stream_viewers gauge\npresence_relay_stream_viewers {}", relay.viewers_open.len());
     let count = load(&m.lag_count);
     let _ = writeln!(out, "# HELP presence_relay_fanout_lag_seconds Time from a change reaching the relay to a stream taking it.\n# TYPE presence_relay_fanout_lag_seconds summary");
     let _ = writeln!(

@@ -53,6 +53,27 @@ pub struct Config {
     /// without (Genesys, SuperOffice) never faster than a page may poll it.
     #[serde(default = "default_min_interval_ms", deserialize_with = "number")]
     pub min_interval_ms: u64,
+    /// The most streams this instance keeps open (20,000): past it a new one is refused with
+    /// 503 and `Retry-After`, so that a load balancer sends the page to another instance before
+    /// memory or file descriptors run out.
+    #[serde(default = "default_max_streams", deserialize_with = "number")]
+    pub max_streams: u64,
+    /// The most streams one viewer (one token `sub`, or one identity from the proxy's header)
+    /// keeps open on this instance (20: a person's tabs): past it a new one is refused with 429
+    /// and `Retry-After`; the viewer's open streams go on.
+    #[serde(
+        default = "default_max_streams_per_viewer",
+        deserialize_with = "number"
+    )]
+    pub max_streams_per_viewer: u64,
+    /// Milliseconds a connection has to send a request's headers (10,000): one that has not is
+    /// closed.
+    #[serde(default = "default_header_timeout_ms", deserialize_with = "number")]
+    pub header_timeout_ms: u64,
+    /// Milliseconds a request has to send its body once its headers are in (10,000): one that
+    /// has not is answered 408 and closed.
+    #[serde(default = "default_body_timeout_ms", deserialize_with = "number")]
+    pub body_timeout_ms: u64,
     /// Who may read.
     #[serde(default)]
     pub auth: AuthConfig,
@@ -383,6 +404,16 @@ impl Config {
         if self.buffer == 0 || self.max_ids == 0 {
             return Err(ConfigError("buffer and max_ids must be above 0".into()));
         }
+        if self.max_streams == 0 || self.max_streams_per_viewer == 0 {
+            return Err(ConfigError(
+                "max_streams and max_streams_per_viewer must be above 0".into(),
+            ));
+        }
+        if self.header_timeout_ms == 0 || self.body_timeout_ms == 0 {
+            return Err(ConfigError(
+                "header_timeout_ms and body_timeout_ms must be above 0".into(),
+            ));
+        }
         Ok(())
     }
 }
@@ -427,6 +458,18 @@ fn default_linger_ms() -> u64 {
 }
 fn default_min_interval_ms() -> u64 {
     1_000
+}
+fn default_max_streams() -> u64 {
+    20_000
+}
+fn default_max_streams_per_viewer() -> u64 {
+    20
+}
+fn default_header_timeout_ms() -> u64 {
+    10_000
+}
+fn default_body_timeout_ms() -> u64 {
+    10_000
 }
 fn default_prefix() -> String {
     "presence-relay".into()

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use presence_widgets::core::UserId;
@@ -22,6 +22,65 @@ pub struct Limits {
     pub max_ids: usize,
     /// How long ids stay read after their last viewer leaves.
     pub linger: Duration,
+    /// The most streams open on this instance.
+    pub max_streams: u64,
+    /// The most streams one viewer keeps open here.
+    pub max_streams_per_viewer: u64,
+    /// How long a request's body may take to come.
+    pub body_timeout: Duration,
+}
+
+/// The streams each viewer has open on this instance, by its `sub`.
+#[derive(Debug, Default)]
+pub struct Viewers(Mutex<HashMap<String, u64>>);
+
+impl Viewers {
+    /// Counts one more stream of `key`, unless it has `max` open already.
+    pub fn take(self: &Arc<Self>, key: &str, max: u64) -> Option<ViewerSlot> {
+        let mut open = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = open.entry(key.to_owned()).or_insert(0);
+        if *count >= max {
+            return None;
+        }
+        *count += 1;
+        Some(ViewerSlot {
+            viewers: self.clone(),
+            key: key.to_owned(),
+        })
+    }
+
+    /// How many viewers have a stream open.
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    /// Whether no viewer has a stream open.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One stream of a viewer, counted until it is dropped.
+#[derive(Debug)]
+pub struct ViewerSlot {
+    viewers: Arc<Viewers>,
+    key: String,
+}
+
+impl Drop for ViewerSlot {
+    fn drop(&mut self) {
+        let mut open = self
+            .viewers
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = open.get_mut(&self.key) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&self.key);
+            }
+        }
+    }
 }
 
 /// Counters of the whole relay, for `/metrics`.
@@ -39,6 +98,12 @@ pub struct Metrics {
     pub lag_sum_us: AtomicU64,
     /// The largest lag, in microseconds.
     pub lag_max_us: AtomicU64,
+    /// Streams refused because the instance held `max_streams`.
+    pub refused_full: AtomicU64,
+    /// Streams refused because their viewer held `max_streams_per_viewer`.
+    pub refused_viewer: AtomicU64,
+    /// Requests whose body did not come within `body_timeout_ms`.
+    pub body_timeouts: AtomicU64,
 }
 
 impl Metrics {
@@ -68,6 +133,8 @@ pub struct Relay {
     pub metrics: Metrics,
     /// Turns true at shutdown.
     pub shutdown: watch::Receiver<bool>,
+    /// The streams each viewer has open.
+    pub viewers_open: Arc<Viewers>,
     /// The shared mode, when the configuration has `[redis]`.
     pub shared: Option<Arc<Shared>>,
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
+use axum::body::{to_bytes, Body};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -20,9 +20,9 @@ use presence_widgets::core::UserId;
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, watch};
 
-use crate::auth::{allowed, AuthError};
+use crate::auth::{allowed, AuthError, Viewer};
 use crate::hub::{Fanout, Kind, Resume, Switch};
-use crate::state::Relay;
+use crate::state::{Relay, ViewerSlot};
 
 /// The longest id accepted, in bytes.
 pub const MAX_ID_BYTES: usize = 256;
@@ -36,6 +36,10 @@ pub struct Refusal {
     status: StatusCode,
     body: Value,
     challenge: Option<String>,
+    /// Seconds to wait before asking again (`Retry-After`).
+    retry_after: Option<u64>,
+    /// The connection is closed after the answer.
+    close: bool,
 }
 
 impl Refusal {
@@ -44,7 +48,14 @@ impl Refusal {
             status,
             body: json!({ "error": message.into() }),
             challenge: None,
+            retry_after: None,
+            close: false,
         }
+    }
+
+    /// A 400 for a malformed body, naming the field (`.` for the body itself).
+    fn bad(field: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message).with("field", field.into())
     }
 
     fn with(mut self, key: &str, value: Value) -> Self {
@@ -81,8 +92,18 @@ impl From<AuthError> for Refusal {
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body)).into_response();
+        let headers = response.headers_mut();
         if let Some(c) = self.challenge.and_then(|c| c.parse().ok()) {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, c);
+            headers.insert(header::WWW_AUTHENTICATE, c);
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, seconds.into());
+        }
+        if self.close {
+            headers.insert(
+                header::CONNECTION,
+                header::HeaderValue::from_static("close"),
+            );
         }
         response
     }
@@ -107,17 +128,25 @@ pub fn read_watch(
     names: &HashMap<String, usize>,
     max_ids: usize,
 ) -> Result<Watch, Refusal> {
-    let bad = |m: String| Refusal::new(StatusCode::BAD_REQUEST, m);
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| bad(format!("the body is not JSON: {e}")))?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| Refusal::bad(".", format!("the body is not JSON: {e}")))?;
     let Value::Object(top) = value else {
-        return Err(bad("the body must be an object: {\"sources\": {…}}".into()));
+        return Err(Refusal::bad(
+            ".",
+            "the body must be an object: {\"sources\": {…}}",
+        ));
     };
     let Some(sources) = top.get("sources") else {
-        return Err(bad("sources: required, {\"name\": [\"id\", …]}".into()));
+        return Err(Refusal::bad(
+            "sources",
+            "sources: required, {\"name\": [\"id\", …]}",
+        ));
     };
     let Value::Object(sources) = sources else {
-        return Err(bad("sources: expected an object of source names".into()));
+        return Err(Refusal::bad(
+            "sources",
+            "sources: expected an object of source names",
+        ));
     };
     let mut watch = Watch::default();
     let mut total = 0usize;
@@ -139,14 +168,20 @@ pub fn read_watch(
     }
     if let Some(added) = top.get("added") {
         let Value::Object(added) = added else {
-            return Err(bad("added: expected an object of source names".into()));
+            return Err(Refusal::bad(
+                "added",
+                "added: expected an object of source names",
+            ));
         };
         for (name, ids) in added {
             let Some((index, watched)) = names
                 .get(name)
                 .and_then(|i| watch.sources.iter().find(|(s, _)| s == i))
             else {
-                return Err(bad(format!("added.{name}: not a watched source")));
+                return Err(Refusal::bad(
+                    &format!("added.{name}"),
+                    format!("added.{name}: not a watched source"),
+                ));
             };
             let ids = read_ids(&format!("added.{name}"), ids)?
                 .into_iter()
@@ -160,8 +195,8 @@ pub fn read_watch(
 
 fn read_ids(path: &str, value: &Value) -> Result<Vec<UserId>, Refusal> {
     let Value::Array(items) = value else {
-        return Err(Refusal::new(
-            StatusCode::BAD_REQUEST,
+        return Err(Refusal::bad(
+            path,
             format!("{path}: expected an array of ids"),
         ));
     };
@@ -170,8 +205,8 @@ fn read_ids(path: &str, value: &Value) -> Result<Vec<UserId>, Refusal> {
         match item.as_str().map(str::trim) {
             Some(id) if !id.is_empty() && id.len() <= MAX_ID_BYTES => ids.push(UserId::new(id)),
             _ => {
-                return Err(Refusal::new(
-                    StatusCode::BAD_REQUEST,
+                return Err(Refusal::bad(
+                    &format!("{path}[{i}]"),
                     format!("{path}[{i}]: expected an id, a string of 1 to {MAX_ID_BYTES} bytes"),
                 ))
             }
@@ -217,6 +252,8 @@ struct Watched {
 struct Leave {
     relay: Arc<Relay>,
     ids: Vec<(usize, Vec<UserId>)>,
+    /// The viewer's share of the per-viewer cap, given back with the stream.
+    _slot: Option<ViewerSlot>,
 }
 
 impl Drop for Leave {
@@ -411,8 +448,77 @@ impl Reader {
     }
 }
 
-/// `POST /v1/stream`.
-pub async fn open(State(relay): State<Arc<Relay>>, headers: HeaderMap, body: Bytes) -> Response {
+/// Seconds a page is asked to wait when this instance holds as many streams as it may (a load
+/// balancer sends it elsewhere meanwhile).
+const FULL_RETRY_S: u64 = 5;
+
+/// Seconds a viewer at its cap is asked to wait (one of its streams may end meanwhile).
+const VIEWER_RETRY_S: u64 = 10;
+
+/// Room for one more stream on this instance, or a 503 with `Retry-After`.
+fn room(relay: &Relay) -> Result<(), Refusal> {
+    let open = relay.metrics.viewers.load(Ordering::Relaxed);
+    if open < relay.limits.max_streams {
+        return Ok(());
+    }
+    relay.metrics.refused_full.fetch_add(1, Ordering::Relaxed);
+    let mut r = Refusal::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "this instance holds as many streams as it may (max_streams): try again or another",
+    );
+    r.retry_after = Some(FULL_RETRY_S);
+    Err(r)
+}
+
+/// The viewer's share of its cap (by its `sub`; a viewer without one is not counted), or a 429
+/// with `Retry-After`.
+fn viewer_slot(relay: &Relay, viewer: &Viewer) -> Result<Option<ViewerSlot>, Refusal> {
+    let Some(key) = viewer.claims.get("sub").and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    let max = relay.limits.max_streams_per_viewer;
+    if let Some(slot) = relay.viewers_open.take(key, max) {
+        return Ok(Some(slot));
+    }
+    relay.metrics.refused_viewer.fetch_add(1, Ordering::Relaxed);
+    let mut r = Refusal::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!("this viewer has {max} streams open here (max_streams_per_viewer)"),
+    );
+    r.retry_after = Some(VIEWER_RETRY_S);
+    Err(r)
+}
+
+/// The largest watch body read (1 MB: 5,000 ids of 200 bytes).
+const MAX_BODY: usize = 1 << 20;
+
+/// `POST /v1/stream`. Past the instance's cap nothing is read; a body that does not come within
+/// `body_timeout_ms` is answered 408 and its connection closed.
+pub async fn open(State(relay): State<Arc<Relay>>, headers: HeaderMap, body: Body) -> Response {
+    if let Err(refusal) = room(&relay) {
+        return refusal.into_response();
+    }
+    let read = tokio::time::timeout(relay.limits.body_timeout, to_bytes(body, MAX_BODY)).await;
+    let body = match read {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => {
+            let mut r = Refusal::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body could not be read whole (at most {MAX_BODY} bytes)"),
+            );
+            r.close = true;
+            return r.into_response();
+        }
+        Err(_) => {
+            relay.metrics.body_timeouts.fetch_add(1, Ordering::Relaxed);
+            let mut r = Refusal::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "the body did not come in time (body_timeout_ms)",
+            );
+            r.close = true;
+            return r.into_response();
+        }
+    };
     match start(relay, &headers, &body).await {
         Ok(sse) => sse.into_response(),
         Err(refusal) => refusal.into_response(),
@@ -425,6 +531,9 @@ async fn start(
     body: &[u8],
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Refusal> {
     let viewer = relay.verifier.viewer(headers).await?;
+    // One viewer's streams are bounded (a token in many hands, a page reopening in a loop):
+    // the open ones go on, a new one is refused until one ends.
+    let slot = viewer_slot(&relay, &viewer)?;
     let watch = read_watch(body, &relay.names, relay.limits.max_ids)?;
     for (index, _) in &watch.sources {
         let Some(source) = relay.sources.get(*index) else {
@@ -452,6 +561,7 @@ async fn start(
     let leave = Leave {
         relay: relay.clone(),
         ids: watch.sources.clone(),
+        _slot: slot,
     };
     let mut watched: Vec<Watched> = relay
         .watch(&watch.sources)
