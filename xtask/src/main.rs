@@ -242,21 +242,30 @@ fn browser_tests(extra: &[&str], counts: &mut Counts) -> Result<Vec<String>, Str
     Ok(figures)
 }
 
-/// How long a browser test file may take once its browser started: each takes 5 to 15 s here.
-const BROWSER_STALL: std::time::Duration = std::time::Duration::from_secs(90);
+/// When a browser test file counts as stalled: each takes 5 to 15 s here, its page says
+/// "Loading Wasm module..." within a few seconds of its browser starting.
+const BROWSER_STALL: process::Stall<'static> = process::Stall {
+    started: "Running headless tests",
+    loaded: "Loading Wasm module",
+    load_limit: std::time::Duration::from_secs(30),
+    limit: std::time::Duration::from_secs(90),
+};
+
+/// How many times a browser test file whose page never reported anything is run in all.
+const BROWSER_TRIES: u32 = 5;
 
 /// The browser tests with `features`, one test file (one page) at a time, against one
 /// presence-sim of 1,200 still people. A file whose page never reported anything is run again,
-/// up to three times in all: wasm-bindgen-test-runner's server (tiny_http 0.12) now and then
-/// leaves one of the page's script requests unread, and the page waits for it for good. Such a
-/// run is stopped [`BROWSER_STALL`] after its browser started. A test that fails is never run
-/// again.
+/// up to [`BROWSER_TRIES`] times in all: wasm-bindgen-test-runner's server (tiny_http 0.12) now
+/// and then leaves one of the page's script requests unread, and the page waits for it for
+/// good. Such a run is stopped 30 s after its browser started when its page has not loaded,
+/// 90 s after when it has (see [`BROWSER_STALL`]). A test that fails is never run again.
 fn browser_test_files(features: &str, counts: &mut Counts) -> Result<(), String> {
     let mut world = STILL_WORLD.to_vec();
     world.extend_from_slice(&["--www", "/nonexistent"]);
     let sim = start_sim(&world)?;
     for file in browser_test_names()? {
-        for attempt in 1..=3 {
+        for attempt in 1..=BROWSER_TRIES {
             let mut got = Counts::default();
             let mut browser = command(
                 "wasm-pack",
@@ -273,13 +282,9 @@ fn browser_test_files(features: &str, counts: &mut Counts) -> Result<(), String>
                 ],
             );
             browser.env("PRESENCE_SIM_URL", &sim.url);
-            let result = run_watched(
-                browser,
-                &mut got,
-                Some(("Running headless tests", BROWSER_STALL)),
-            );
+            let result = run_watched(browser, &mut got, Some(BROWSER_STALL));
             let reported = got.passed + got.failed + got.ignored > 0;
-            if result.is_ok() || reported || attempt == 3 {
+            if result.is_ok() || reported || attempt == BROWSER_TRIES {
                 counts.passed += got.passed;
                 counts.failed += got.failed;
                 counts.ignored += got.ignored;

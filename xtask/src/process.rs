@@ -87,13 +87,26 @@ pub fn run_tests(cmd: Command, counts: &mut Counts) -> Result<Vec<String>, Strin
     run_watched(cmd, counts, None)
 }
 
-/// As [`run_tests`]; with `stall` (`(marker, limit)`), the command and every process it started
-/// are killed when it has not finished `limit` after it printed a line starting with `marker`
-/// (a browser that stopped answering, rather than a test that takes long).
+/// When a command counts as stalled: `limit` after it printed a line starting with `started`,
+/// or `load_limit` after it when no line starting with `loaded` came meanwhile.
+#[derive(Clone, Copy, Debug)]
+pub struct Stall<'a> {
+    /// The line that starts the clock (a browser started).
+    pub started: &'a str,
+    /// The line that says the page loaded.
+    pub loaded: &'a str,
+    /// How long the page may take to load.
+    pub load_limit: std::time::Duration,
+    /// How long the whole may take.
+    pub limit: std::time::Duration,
+}
+
+/// As [`run_tests`]; with `stall`, the command and every process it started are killed when it
+/// stalls so (a browser that stopped answering, rather than a test that takes long).
 pub fn run_watched(
     mut cmd: Command,
     counts: &mut Counts,
-    stall: Option<(&str, std::time::Duration)>,
+    stall: Option<Stall<'_>>,
 ) -> Result<Vec<String>, String> {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex};
@@ -110,17 +123,25 @@ pub fn run_watched(
         .spawn()
         .map_err(|e| format!("cannot start `{shown}`: {e}"))?;
     let started: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let loaded = Arc::new(AtomicBool::new(false));
     let finished = Arc::new(AtomicBool::new(false));
-    let watchdog = stall.map(|(_, limit)| {
-        let (started, finished, group) = (started.clone(), finished.clone(), child.id());
+    let watchdog = stall.map(|stall| {
+        let (started, loaded, finished, group) =
+            (started.clone(), loaded.clone(), finished.clone(), child.id());
+        let (limit, load_limit) = (stall.limit, stall.load_limit);
         std::thread::spawn(move || {
             while !finished.load(Ordering::Acquire) {
                 std::thread::sleep(std::time::Duration::from_millis(500));
                 let since = started.lock().ok().and_then(|s| *s);
-                if since.is_some_and(|at| at.elapsed() > limit) {
+                let over = since.is_some_and(|at| {
+                    at.elapsed() > limit
+                        || (!loaded.load(Ordering::Acquire) && at.elapsed() > load_limit)
+                });
+                if over {
                     say(&format!(
-                        "no result {} s after the browser started: stopping it",
-                        limit.as_secs()
+                        "no result {} s after the browser started (its page loaded: {}): stopping it",
+                        since.map_or(0, |at| at.elapsed().as_secs()),
+                        if loaded.load(Ordering::Acquire) { "yes" } else { "no" }
                     ));
                     // The shell's own `kill` (a machine may lack procps's): the whole group.
                     let _ = Command::new("sh")
@@ -136,9 +157,12 @@ pub fn run_watched(
         let mut stdout = std::io::stdout();
         for line in BufReader::new(out).lines().map_while(Result::ok) {
             let _ = writeln!(stdout, "{line}");
-            if let (Some((marker, _)), Ok(mut at)) = (stall, started.lock()) {
-                if line.trim_start().starts_with(marker) {
+            if let (Some(stall), Ok(mut at)) = (stall, started.lock()) {
+                if line.trim_start().starts_with(stall.started) {
                     *at = Some(Instant::now());
+                }
+                if line.trim_start().starts_with(stall.loaded) {
+                    loaded.store(true, Ordering::Release);
                 }
             }
             let text = line.trim_start().trim_start_matches("# ");
