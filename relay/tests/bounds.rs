@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{eventually, mint, open, relay_with, sim, WAIT};
+use common::{eventually, metric, mint, open, sim, WAIT};
 use presence_relay::Running;
 use presence_sim::client::user_ids;
 use serde_json::{json, Value};
@@ -23,33 +23,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 async fn relay(sim: &str, top: &str) -> Running {
-    let teams = format!(
-        r#"
-        [sources.teams]
-        kind = "graph"
-        base_url = "{sim}/graph/v1.0"
-        credentials = {{ token = "sim-token" }}
-        "#
-    );
-    relay_with(sim, top, &teams).await
+    common::teams_relay(sim, top).await
 }
 
 async fn watch(sim: &str) -> Value {
     let ids: Vec<String> = user_ids(sim, "graph").await.unwrap()[..2].to_vec();
     json!({ "sources": { "teams": ids } })
-}
-
-async fn metric(relay: &Running, line: &str) -> String {
-    let text = reqwest::get(format!("http://{}/metrics", relay.addr))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find(|l| l.starts_with(line))
-        .map(|l| l.rsplit(' ').next().unwrap_or_default().to_owned())
-        .unwrap_or_default()
 }
 
 /// A good viewer opens a stream and gets its snapshot.

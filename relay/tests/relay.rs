@@ -18,15 +18,7 @@ use serde_json::{json, Value};
 
 /// A relay reading the sim's Graph as `teams`, with `extra` TOML appended.
 async fn relay(sim: &str, extra: &str) -> Running {
-    let teams = format!(
-        r#"
-        [sources.teams]
-        kind = "graph"
-        base_url = "{sim}/graph/v1.0"
-        credentials = {{ token = "sim-token" }}
-        "#
-    );
-    relay_with(sim, extra, &teams).await
+    common::teams_relay(sim, extra).await
 }
 
 /// Publishes `n` changes of `user` (numbered in `n`) at once, as nothing a stream can take

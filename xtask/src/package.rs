@@ -233,9 +233,12 @@ pub fn build_in(out: &Path, features: &str) -> Result<Sizes, String> {
     build_with(out, features, true)
 }
 
-/// As [`build_in`]; `defaults` says whether the crate's default features (every adapter) are in.
-fn build_with(out: &Path, features: &str, defaults: bool) -> Result<Sizes, String> {
-    let wasm_opt = tools::wasm_opt()?;
+/// `wasm-pack build` of the crate with `features` (and its default features when `defaults`)
+/// into `out`, for the web, in release.
+///
+/// # Errors
+/// When wasm-pack fails.
+pub fn wasm_pack(out: &Path, features: &str, defaults: bool) -> Result<(), String> {
     let out_text = out.display().to_string();
     let mut args = vec![
         "build",
@@ -250,28 +253,44 @@ fn build_with(out: &Path, features: &str, defaults: bool) -> Result<Sizes, Strin
         args.push("--no-default-features");
     }
     args.extend_from_slice(&["--features", features]);
-    run(command("wasm-pack", &args))?;
+    run(command("wasm-pack", &args))
+}
+
+/// wasm-opt -Oz of `input` into `output`, as the package ships it (with its function names
+/// when `names` is set, for `cargo xtask size`).
+///
+/// # Errors
+/// When wasm-opt is missing or fails.
+pub fn shrink(input: &Path, output: &Path, names: bool) -> Result<(), String> {
+    let wasm_opt = tools::wasm_opt()?;
+    let (input, output) = (input.display().to_string(), output.display().to_string());
+    let mut args = vec!["-Oz"];
+    if names {
+        args.push("-g");
+    }
+    args.extend_from_slice(&[
+        "--enable-bulk-memory",
+        "--enable-nontrapping-float-to-int",
+        "--enable-sign-ext",
+        "--enable-mutable-globals",
+        "--enable-reference-types",
+        "--enable-multivalue",
+        // Nothing reads them at run time.
+        "--strip-producers",
+        "--strip-target-features",
+        &input,
+        "-o",
+        &output,
+    ]);
+    run(command(&wasm_opt.display().to_string(), &args))
+}
+
+/// As [`build_in`]; `defaults` says whether the crate's default features (every adapter) are in.
+fn build_with(out: &Path, features: &str, defaults: bool) -> Result<Sizes, String> {
+    wasm_pack(out, features, defaults)?;
     let wasm = out.join("presence_widgets_bg.wasm");
     let before = size(&wasm);
-    let path = wasm.display().to_string();
-    run(command(
-        &wasm_opt.display().to_string(),
-        &[
-            "-Oz",
-            "--enable-bulk-memory",
-            "--enable-nontrapping-float-to-int",
-            "--enable-sign-ext",
-            "--enable-mutable-globals",
-            "--enable-reference-types",
-            "--enable-multivalue",
-            // Nothing reads them at run time.
-            "--strip-producers",
-            "--strip-target-features",
-            &path,
-            "-o",
-            &path,
-        ],
-    ))?;
+    shrink(&wasm, &wasm, false)?;
     say(&format!(
         "pkg/presence_widgets_bg.wasm: {before} bytes from wasm-pack, {} after wasm-opt -Oz",
         size(&wasm)

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::process::{command, root, run, say};
+use crate::process::{command, root, say};
 use crate::tools;
 
 /// The entries measured: name, cargo features, and whether the default features are in.
@@ -33,49 +33,16 @@ const SMALL_PERMILLE: usize = 5;
 /// When a tool is missing, a build fails or a `.wasm` cannot be read.
 pub fn report() -> Result<Vec<String>, String> {
     tools::for_tests()?;
-    let wasm_opt = tools::wasm_opt()?;
     let mut figures = Vec::new();
     for (name, features, defaults) in ENTRIES {
         let out = root()
             .join("target")
             .join("size")
             .join(features.replace(',', "-"));
-        let out_text = out.display().to_string();
-        let mut args = vec![
-            "build",
-            "--target",
-            "web",
-            "--release",
-            "--out-dir",
-            &out_text,
-            "--",
-        ];
-        if !defaults {
-            args.push("--no-default-features");
-        }
-        args.extend_from_slice(&["--features", features]);
-        run(command("wasm-pack", &args))?;
-        let built = out.join("presence_widgets_bg.wasm").display().to_string();
+        crate::package::wasm_pack(&out, features, *defaults)?;
         let named = out.join("named.wasm");
         let named_text = named.display().to_string();
-        run(command(
-            &wasm_opt.display().to_string(),
-            &[
-                "-Oz",
-                "-g",
-                "--enable-bulk-memory",
-                "--enable-nontrapping-float-to-int",
-                "--enable-sign-ext",
-                "--enable-mutable-globals",
-                "--enable-reference-types",
-                "--enable-multivalue",
-                "--strip-producers",
-                "--strip-target-features",
-                &built,
-                "-o",
-                &named_text,
-            ],
-        ))?;
+        crate::package::shrink(&out.join("presence_widgets_bg.wasm"), &named, true)?;
         let bytes = std::fs::read(&named).map_err(|e| format!("cannot read {named_text}: {e}"))?;
         let table = measure(&bytes, &out)?;
         say(&format!(

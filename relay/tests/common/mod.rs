@@ -55,6 +55,35 @@ pub async fn relay_with(sim: &str, top: &str, sources: &str) -> Running {
         .unwrap()
 }
 
+/// A relay reading the sim's Graph as `teams`, with `top` (top-level settings).
+pub async fn teams_relay(sim: &str, top: &str) -> Running {
+    let teams = format!(
+        r#"
+        [sources.teams]
+        kind = "graph"
+        base_url = "{sim}/graph/v1.0"
+        credentials = {{ token = "sim-token" }}
+        "#
+    );
+    relay_with(sim, top, &teams).await
+}
+
+/// The value of the line of the relay's `/metrics` that starts with `line`, as written (empty
+/// when there is none).
+pub async fn metric(relay: &Running, line: &str) -> String {
+    let text = reqwest::get(format!("http://{}/metrics", relay.addr))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find(|l| l.starts_with(line))
+        .and_then(|l| l.rsplit(' ').next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// A viewer's token with these claims, signed by the sim's issuer.
 pub async fn mint(sim: &str, body: Value) -> String {
     let answer = control(sim, "POST", "/_sim/oidc/mint", &body)
