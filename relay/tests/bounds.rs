@@ -15,16 +15,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{eventually, metric, mint, open, sim, WAIT};
+use common::{eventually, metric, mint, open, sim, teams_relay as relay, WAIT};
 use presence_relay::Running;
 use presence_sim::client::user_ids;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-async fn relay(sim: &str, top: &str) -> Running {
-    common::teams_relay(sim, top).await
-}
 
 async fn watch(sim: &str) -> Value {
     let ids: Vec<String> = user_ids(sim, "graph").await.unwrap()[..2].to_vec();

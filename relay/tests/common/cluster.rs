@@ -159,16 +159,9 @@ impl Instance {
 
     /// One value of its `/metrics` (the line starting `line`), 0 when absent.
     pub async fn metric(&self, line: &str) -> f64 {
-        let text = reqwest::get(format!("{}/metrics", self.url))
+        super::metric_at(&self.url, line)
             .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        text.lines()
-            .find(|l| l.starts_with(line))
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|v| v.parse().ok())
+            .parse()
             .unwrap_or(0.0)
     }
 

@@ -71,7 +71,12 @@ pub async fn teams_relay(sim: &str, top: &str) -> Running {
 /// The value of the line of the relay's `/metrics` that starts with `line`, as written (empty
 /// when there is none).
 pub async fn metric(relay: &Running, line: &str) -> String {
-    let text = reqwest::get(format!("http://{}/metrics", relay.addr))
+    metric_at(&format!("http://{}", relay.addr), line).await
+}
+
+/// As [`metric`], of the relay at `url`.
+pub async fn metric_at(url: &str, line: &str) -> String {
+    let text = reqwest::get(format!("{url}/metrics"))
         .await
         .unwrap()
         .text()
