@@ -208,8 +208,8 @@ fn test() -> Result<(), String> {
     }
     say("screenshots: target/screenshots/");
     println!(
-        "summary: {} passed, {} failed, {} skipped",
-        counts.passed, counts.failed, counts.ignored
+        "summary: {} passed, {} failed, {} skipped; {} browser test run(s) stopped and run again (wasm-bindgen-test-runner's page never loaded)",
+        counts.passed, counts.failed, counts.ignored, counts.stalls
     );
     if counts.passed == 0 {
         return Err("no test ran".into());
@@ -291,6 +291,7 @@ fn browser_test_files(features: &str, counts: &mut Counts) -> Result<(), String>
                 result?;
                 break;
             }
+            counts.stalls += 1;
             say(&format!(
                 "tests/{file}.rs: the browser's page never reported a test; running it once more"
             ));

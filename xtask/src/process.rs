@@ -13,6 +13,8 @@ pub struct Counts {
     pub failed: u64,
     /// Tests skipped (ignored).
     pub ignored: u64,
+    /// Browser test files run again because their page never loaded (a stalled runner).
+    pub stalls: u64,
 }
 
 /// The workspace root (the folder above `xtask/`).
