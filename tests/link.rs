@@ -297,7 +297,9 @@ fn a_403_or_404_for_one_source_refuses_that_source_only() {
         Some(r#"{"sources":{"teams":["a"]}}"#)
     );
     // Later watch sets leave it out too, and its new widgets are told.
-    link.handle_watch(watch, 20);
+    let mut later = watch;
+    later[1].1.push(UserId::from("d"));
+    link.handle_watch(later, 20);
     let got = effects(&mut link);
     assert_eq!(news_for(&got, "chat").len(), 1);
     let (stream2, request, _) = opened(&got);
@@ -394,4 +396,28 @@ fn what_a_replaced_stream_says_is_dropped() {
     link.handle_ended(old, 20);
     assert!(effects(&mut link).is_empty());
     assert_eq!((link.stream(), link.next_timeout()), (Some(new), None));
+}
+
+#[test]
+fn the_same_watch_set_again_reopens_nothing() {
+    let watch = vec![("teams".to_owned(), ids(&["a", "b"]))];
+    let (mut link, stream) = open_link(watch.clone(), 0);
+    // A badge removed and added back in one task: the same set, the same stream.
+    link.handle_watch(watch.clone(), 10);
+    assert!(effects(&mut link).is_empty());
+    assert_eq!(link.stream(), Some(stream));
+    // While it waits out a failure, the same set does not cut the backoff short.
+    link.handle_refused(stream, &HttpResponse::new(503, "{}"), 20);
+    effects(&mut link);
+    let at = link.next_timeout().unwrap();
+    link.handle_watch(watch.clone(), 30);
+    assert!(effects(&mut link).is_empty());
+    assert_eq!(link.next_timeout(), Some(at));
+    // A new person does, at once.
+    link.handle_watch(vec![("teams".to_owned(), ids(&["a", "b", "c"]))], 40);
+    let (_, request, _) = opened(&effects(&mut link));
+    assert_eq!(
+        request.body.as_deref(),
+        Some(r#"{"sources":{"teams":["a","b","c"]}}"#)
+    );
 }

@@ -178,10 +178,14 @@ impl Link {
         }
     }
 
-    /// The page's watch set changed (per relay source, every id shown; the whole set each
-    /// time): the stream is opened again for it, resuming where the last one was.
+    /// The page's watch set (per relay source, every id shown; the whole set each time): when it
+    /// changed, the stream is opened again for it, resuming where the last one was. The same set
+    /// again changes nothing (a badge removed and added back in one task; the backoff goes on).
     pub fn handle_watch(&mut self, watch: Vec<(String, Vec<UserId>)>, now: u64) {
         let _ = now;
+        if watch == self.watch && self.phase != Phase::Idle {
+            return;
+        }
         self.watch = watch;
         self.renewed = false;
         self.open();

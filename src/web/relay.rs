@@ -191,7 +191,11 @@ impl Link {
                 if let Some(link) = weak.upgrade() {
                     link.timer.borrow_mut().take();
                     // Reopened for the members' watch sets as they are now.
-                    link.changed();
+                    let watch = link.watch_set();
+                    link.handle(|m, now| {
+                        m.handle_watch(watch, now);
+                        m.handle_timeout(now);
+                    });
                 }
             });
             (at, timeout)
