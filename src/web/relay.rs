@@ -18,7 +18,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, ReadableStreamDefaultReader, RequestCredentials};
 
-use super::transport::{describe, now_ms};
+use super::transport::{describe, now_ms, timer_ms};
 use crate::core::link::{Link as Machine, LinkEffect, News, StreamId};
 use crate::core::{Credentials, HttpRequest, HttpResponse, PresenceError, ProviderKind, UserId};
 
@@ -29,8 +29,8 @@ pub(crate) type Asked = Pin<Box<dyn Future<Output = Result<Option<Credentials>, 
 pub(crate) trait Member {
     /// Whether the source still lives (a link does not keep its sources alive).
     fn alive(&self) -> bool;
-    /// The relay's name of the source.
-    fn source(&self) -> String;
+    /// The relay's name of the source (it never changes).
+    fn source(&self) -> &str;
     /// Every id its widgets show.
     fn ids(&self) -> Vec<UserId>;
     /// What the source's widgets learn.
@@ -106,15 +106,14 @@ impl Link {
         members.retain(|m| m.alive());
         let mut watch: Vec<(String, Vec<UserId>)> = Vec::new();
         for member in members.iter() {
-            let source = member.source();
             let ids = member.ids();
-            match watch.iter_mut().find(|(s, _)| *s == source) {
+            match watch.iter_mut().find(|(s, _)| s == member.source()) {
                 Some((_, all)) => {
                     all.extend(ids);
                     all.sort_unstable();
                     all.dedup();
                 }
-                None => watch.push((source, ids)),
+                None => watch.push((member.source().to_owned(), ids)),
             }
         }
         watch
@@ -186,8 +185,7 @@ impl Link {
         }
         *timer = next.map(|at| {
             let weak = Rc::downgrade(self);
-            let ms = u32::try_from(at.saturating_sub(now_ms())).unwrap_or(i32::MAX.unsigned_abs());
-            let timeout = Timeout::new(ms, move || {
+            let timeout = Timeout::new(timer_ms(at.saturating_sub(now_ms())), move || {
                 if let Some(link) = weak.upgrade() {
                     link.timer.borrow_mut().take();
                     // Reopened for the members' watch sets as they are now.

@@ -22,7 +22,7 @@ mod photos;
 use super::push::{self as socket, Event, Sockets};
 use super::source::{Auth, SourceConfig};
 use super::tabs::{TabEvent, Tabs};
-use super::transport::{now_ms, Transport};
+use super::transport::{now_ms, timer_ms, Transport};
 use crate::core::reader::{Effect, Options, Reader, Role};
 use crate::core::schedule::Policy;
 use crate::core::tabs::Note;
@@ -114,12 +114,6 @@ impl Drop for Subscription {
     }
 }
 
-/// Milliseconds for a browser timer: at most 2^31 - 1, which `setTimeout` reads as it is (a
-/// longer delay would wrap around and fire at once).
-fn timer_ms(ms: u64) -> u32 {
-    u32::try_from(ms.min(2_147_483_647)).unwrap_or(i32::MAX.unsigned_abs())
-}
-
 fn page_hidden() -> bool {
     web_sys::window()
         .and_then(|w| w.document())
@@ -196,7 +190,7 @@ impl Store {
         }));
         #[cfg(feature = "relay")]
         if relay {
-            let member = Box::new(Relayed(Rc::downgrade(&store.0)));
+            let member = Box::new(Relayed::new(&store));
             let link = super::relay::join(&store.0.config.base_url, member);
             *store.0.link.borrow_mut() = Some(link);
         }
@@ -832,12 +826,23 @@ impl Drop for Writing {
     }
 }
 
-/// A `relay` source as its relay's link sees it; it does not keep the source alive.
+/// A `relay` source as its relay's link sees it, with the relay's name of the source (its
+/// `source` setting, else the page's name); it does not keep the source alive.
 #[cfg(feature = "relay")]
-struct Relayed(Weak<Inner>);
+struct Relayed(Weak<Inner>, String);
 
 #[cfg(feature = "relay")]
 impl Relayed {
+    fn new(store: &Store) -> Self {
+        let c = &store.0.config;
+        let source = c
+            .settings
+            .iter()
+            .find(|(name, _)| name == "source")
+            .map_or_else(|| c.name.clone(), |(_, v)| v.trim().to_owned());
+        Self(Rc::downgrade(&store.0), source)
+    }
+
     fn store(&self) -> Option<Store> {
         self.0.upgrade().map(Store)
     }
@@ -849,15 +854,8 @@ impl super::relay::Member for Relayed {
         self.0.strong_count() > 0
     }
 
-    /// The relay's name of this source: its `source` setting, else the page's name.
-    fn source(&self) -> String {
-        self.store().map_or_else(String::new, |s| {
-            let c = &s.0.config;
-            c.settings
-                .iter()
-                .find(|(name, _)| name == "source")
-                .map_or_else(|| c.name.clone(), |(_, v)| v.trim().to_owned())
-        })
+    fn source(&self) -> &str {
+        &self.1
     }
 
     fn ids(&self) -> Vec<UserId> {

@@ -204,6 +204,12 @@ pub async fn execute(
     Transport::default().send(request, credentials).await
 }
 
+/// Milliseconds for a browser timer: at most 2^31 - 1, which `setTimeout` reads as it is (a
+/// longer delay would wrap around and fire at once).
+pub(crate) fn timer_ms(ms: u64) -> u32 {
+    u32::try_from(ms.min(2_147_483_647)).unwrap_or(i32::MAX.unsigned_abs())
+}
+
 /// Milliseconds since the Unix epoch, from the browser's clock.
 pub fn now_ms() -> u64 {
     let now = js_sys::Date::now();
