@@ -418,7 +418,7 @@ fn size(path: &Path) -> u64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
 }
 
-fn gzip_size(path: &Path) -> Result<u64, String> {
+pub fn gzip_size(path: &Path) -> Result<u64, String> {
     let out = command("gzip", &["-9", "-c", &path.display().to_string()])
         .stderr(Stdio::null())
         .output()

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::process::{command, root, say};
+use crate::process::{root, say};
 use crate::tools;
 
 /// The entries measured: name, cargo features, and whether the default features are in.
@@ -302,10 +302,8 @@ fn gzip(bytes: &[u8], scratch: &Path) -> Result<usize, String> {
     }
     let file = scratch.join("part.bin");
     std::fs::write(&file, bytes).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
-    let out = command("gzip", &["-9", "-c", &file.display().to_string()])
-        .output()
-        .map_err(|e| format!("cannot run gzip: {e}"))?;
-    Ok(out.stdout.len())
+    let size = crate::package::gzip_size(&file)?;
+    usize::try_from(size).map_err(|_| "size overflow".to_owned())
 }
 
 /// What is read of a `.wasm`.
